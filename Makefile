@@ -1,0 +1,67 @@
+# НМО Portal. `make run` for a working portal on SQLite, `make test` for the suite.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: run test lint fmt messages serve mock install check-deploy clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# A working portal on SQLite with demo data; tasks and the Ministry mock run in-process.
+run: $(STAMP)
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v0
+	DEBUG=1 $(PY) manage.py migrate --no-input
+	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# The whole suite. Uses DATABASE_URL / REDIS_URL when set, else PostgreSQL and Redis on 127.0.0.1 when they
+# answer, else SQLite; the header of the run says which.
+test: $(STAMP)
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v0
+	env $$($(PY) tests/services_env.py) $(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(VENV)/bin/mypy .
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Extract translatable strings into locale/ru and compile them.
+messages: $(STAMP)
+	DEBUG=1 $(PY) manage.py makemessages -l ru --ignore=.venv --ignore=staticfiles --no-obsolete
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
+
+# The production shape on local services: gunicorn + Celery worker + beat against DATABASE_URL and REDIS_URL.
+serve: $(STAMP)
+	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "Set DATABASE_URL and REDIS_URL (see README)"; exit 1; }
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v0
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input -v0
+	trap 'kill 0' INT TERM EXIT; \
+	$(VENV)/bin/celery -A nmo_portal worker --loglevel=INFO --concurrency=2 & \
+	$(VENV)/bin/celery -A nmo_portal beat --loglevel=INFO & \
+	$(VENV)/bin/gunicorn nmo_portal.wsgi --bind 127.0.0.1:$(PORT) --workers 3 --access-logfile - & \
+	wait
+
+# The Ministry portal mock alone on its own port, as in docker-compose.
+mock: $(STAMP)
+	ROOT_URLCONF=ministry_mock.urls $(VENV)/bin/gunicorn nmo_portal.wsgi --bind 127.0.0.1:8001 --workers 2
+
+check-deploy: $(STAMP)
+	DEBUG=0 SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | base64) ALLOWED_HOSTS=nmo.example.org \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

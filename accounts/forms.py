@@ -1,0 +1,76 @@
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from .models import TIMEZONE_CHOICES, Membership, Organization, User
+from .selectors import active_specialties
+from .snils import normalize_snils, validate_snils
+
+
+class SignupForm(forms.Form):
+    """Extra fields on allauth's sign-up page: the name we print on certificates and reports."""
+
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    middle_name = forms.CharField(label=_("Middle name"), max_length=100, required=False)
+
+    def signup(self, request: HttpRequest, user: User) -> None:
+        user.last_name = self.cleaned_data["last_name"].strip()
+        user.first_name = self.cleaned_data["first_name"].strip()
+        user.middle_name = self.cleaned_data["middle_name"].strip()
+        user.language = (getattr(request, "LANGUAGE_CODE", "") or settings.LANGUAGE_CODE)[:2]
+        user.save()
+
+
+class DoctorProfileForm(forms.Form):
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    middle_name = forms.CharField(label=_("Middle name"), max_length=100, required=False)
+    snils = forms.CharField(
+        label=_("СНИЛС"),
+        max_length=20,
+        required=False,
+        help_text=_("11 digits; spaces and dashes are fine, e.g. 112-233-445 95. Needed to activate codes."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    specialties = forms.ModelMultipleChoiceField(
+        label=_("Specialties"),
+        queryset=active_specialties(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    language = forms.ChoiceField(label=_("Language of e-mails and pages"), choices=settings.LANGUAGES)
+    timezone_name = forms.ChoiceField(label=_("Time zone"), choices=TIMEZONE_CHOICES)
+
+    def clean_snils(self) -> str:
+        value = normalize_snils(self.cleaned_data["snils"])
+        if value:
+            validate_snils(value)
+        return value
+
+
+class OrganizationForm(forms.ModelForm[Organization]):
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Organization
+        fields = ["name", "short_name", "kind", "inn", "email", "website", "address"]
+        help_texts = {"inn": _("10 digits for an organization, 12 for an individual entrepreneur.")}
+
+    def clean_inn(self) -> str:
+        inn: str = self.cleaned_data["inn"].strip()
+        if not inn.isdigit() or len(inn) not in (10, 12):
+            raise forms.ValidationError(_("An ИНН has 10 or 12 digits."))
+        return inn
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"))
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].widget.attrs["autocomplete"] = "off"

@@ -1,0 +1,316 @@
+import hashlib
+import secrets
+import zoneinfo
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone as djtz
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .snils import format_snils, validate_snils
+
+# Not model choices: the tz database changes with the OS, and migrations must not follow it.
+TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name]
+
+
+class Specialty(models.Model):
+    """A medical specialty with its official code from the nomenclature (e.g. 31.08.20 Психиатрия)."""
+
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("name in English"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("specialty")
+        verbose_name_plural = _("specialties")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        if (get_language() or "ru").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        return self.get(email__iexact=username)
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> "User":
+        if not email:
+            raise ValueError("An e-mail is required")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> "User":
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Anyone who signs in: e-mail is the login. Roles come from what the user has (see selectors)."""
+
+    email = models.EmailField(_("e-mail"), unique=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    middle_name = models.CharField(_("middle name"), max_length=100, blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="ru")
+    timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Moscow")
+    is_staff = models.BooleanField(_("staff"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("joined"), default=djtz.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.last_name, self.first_name, self.middle_name) if part)
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email
+
+
+class DoctorProfile(models.Model):
+    """What makes a user a doctor (специалист): СНИЛС and specialties."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="doctor_profile", verbose_name=_("user"))
+    snils = models.CharField(_("СНИЛС"), max_length=11, unique=True, null=True, blank=True, validators=[validate_snils])
+    specialties = models.ManyToManyField(Specialty, blank=True, related_name="doctors", verbose_name=_("specialties"))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("doctor profile")
+        verbose_name_plural = _("doctor profiles")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(snils__isnull=True) | Q(snils__regex=r"^[0-9]{11}$"),
+                name="doctor_snils_eleven_digits",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def snils_display(self) -> str:
+        return format_snils(self.snils) if self.snils else ""
+
+
+class Organization(models.Model):
+    """A provider of education: registered by a user, verified by an administrator before it may act."""
+
+    class Kind(models.TextChoices):
+        NKO = "nko", _("Non-profit organization (НКО)")
+        SOCIETY = "society", _("Professional society")
+        UNIVERSITY = "university", _("University or educational organization")
+        CONGRESS = "congress", _("Congress organizer")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting verification")
+        VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Rejected")
+
+    name = models.CharField(_("full name"), max_length=300)
+    short_name = models.CharField(_("short name"), max_length=120, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    inn = models.CharField(_("ИНН"), max_length=12, unique=True)
+    email = models.EmailField(_("contact e-mail"))
+    website = models.URLField(_("website"), blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    status_reason = models.TextField(_("reason for the decision"), blank=True)
+    status_changed_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("registered by")
+    )
+    created_at = models.DateTimeField(_("registered"), auto_now_add=True)
+    members: "models.ManyToManyField[User, Membership]" = models.ManyToManyField(
+        User, through="Membership", related_name="organizations"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("provider organization")
+        verbose_name_plural = _("provider organizations")
+        constraints = [
+            models.CheckConstraint(condition=Q(inn__regex=r"^([0-9]{10}|[0-9]{12})$"), name="organization_inn_digits")
+        ]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == self.Status.VERIFIED
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Organization administrator")
+        MEMBER = "member", _("Member")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organization")
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(_("joined"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization", "user__email"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization} ({self.get_role_display()})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def open(self) -> "InvitationQuerySet":
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=djtz.now())
+
+
+class Invitation(models.Model):
+    """An invitation by e-mail to join an organization. Only the token's hash is stored."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("organization")
+    )
+    email = models.EmailField(_("e-mail"))
+    role = models.CharField(_("role"), max_length=16, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("invited by")
+    )
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("accepted by")
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.UniqueConstraint(
+                "organization",
+                Lower("email"),
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_pending_per_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organization}"
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(32)
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= djtz.now():
+            return "expired"
+        return "pending"
+
+
+class ReviewerAppointment(models.Model):
+    """An expert appointed by an administrator to review activities of one specialty."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="reviewer_appointments", verbose_name=_("reviewer")
+    )
+    specialty = models.ForeignKey(
+        Specialty, on_delete=models.PROTECT, related_name="reviewer_appointments", verbose_name=_("specialty")
+    )
+    society = models.CharField(_("professional society"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    appointed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("appointed by")
+    )
+    appointed_at = models.DateTimeField(_("appointed"), default=djtz.now)
+
+    class Meta:
+        ordering = ["specialty__code", "user__email"]
+        verbose_name = _("reviewer appointment")
+        verbose_name_plural = _("reviewer appointments")
+        constraints = [models.UniqueConstraint(fields=["user", "specialty"], name="reviewer_appointment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.specialty.code}"
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, when and from where. Written by services, never edited."""
+
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("actor")
+    )
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=300, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), default=djtz.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit log")
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"

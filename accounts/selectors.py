@@ -1,0 +1,69 @@
+"""Reads about users and their roles."""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Prefetch, QuerySet
+
+from .models import DoctorProfile, Invitation, Membership, Organization, ReviewerAppointment, Specialty, User
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What a user may do, worked out from what they have. A person may hold several roles at once."""
+
+    is_authenticated: bool = False
+    is_doctor: bool = False
+    is_provider: bool = False
+    is_reviewer: bool = False
+    is_staff: bool = False
+    organization_ids: frozenset[int] = field(default_factory=frozenset)
+    admin_organization_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+def user_roles(user: User | AnonymousUser) -> Roles:
+    """Two queries at most, whatever the user holds."""
+    if not user.is_authenticated:
+        return Roles()
+    memberships = list(Membership.objects.filter(user=user).values_list("organization_id", "role"))
+    is_doctor = DoctorProfile.objects.filter(user=user, snils__isnull=False).exists()
+    is_reviewer = ReviewerAppointment.objects.filter(user=user, is_active=True).exists()
+    return Roles(
+        is_authenticated=True,
+        is_doctor=is_doctor,
+        is_provider=bool(memberships),
+        is_reviewer=is_reviewer,
+        is_staff=user.is_staff,
+        organization_ids=frozenset(org_id for org_id, _ in memberships),
+        admin_organization_ids=frozenset(org_id for org_id, role in memberships if role == Membership.Role.ADMIN),
+    )
+
+
+def doctor_profile_get(*, user: User) -> DoctorProfile | None:
+    return DoctorProfile.objects.filter(user=user).prefetch_related("specialties").first()
+
+
+def organizations_of_user(*, user: User) -> QuerySet[Organization]:
+    return Organization.objects.filter(memberships__user=user).order_by("name")
+
+
+def organization_membership(*, organization: Organization, user: User | AnonymousUser) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.filter(organization=organization, user=user).first()
+
+
+def organization_detail(*, organization_id: int) -> Organization:
+    members = Membership.objects.select_related("user").order_by("-role", "user__last_name", "user__email")
+    invitations = Invitation.objects.select_related("invited_by").order_by("-created_at")
+    return Organization.objects.prefetch_related(
+        Prefetch("memberships", queryset=members), Prefetch("invitations", queryset=invitations)
+    ).get(pk=organization_id)
+
+
+def reviewer_appointments(*, user: User) -> QuerySet[ReviewerAppointment]:
+    return ReviewerAppointment.objects.filter(user=user, is_active=True).select_related("specialty")
+
+
+def active_specialties() -> QuerySet[Specialty]:
+    return Specialty.objects.filter(is_active=True).order_by("code")

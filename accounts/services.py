@@ -1,0 +1,268 @@
+"""Writes about users, doctors, organizations and reviewers. Each runs in one transaction and audits."""
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from nmo_portal.celery import enqueue_on_commit
+from nmo_portal.errors import PermissionDenied, PortalError
+
+from .audit import audit_log
+from .models import (
+    DoctorProfile,
+    Invitation,
+    Membership,
+    Organization,
+    ReviewerAppointment,
+    Specialty,
+    User,
+    hash_token,
+)
+from .snils import normalize_snils, validate_snils
+from .tasks import send_invitation_email, send_organization_decision_email
+
+
+def doctor_profile_update(
+    *,
+    user: User,
+    last_name: str,
+    first_name: str,
+    middle_name: str,
+    snils: str,
+    specialties: Iterable[Specialty],
+    language: str | None = None,
+    timezone_name: str | None = None,
+) -> DoctorProfile:
+    """Save ФИО, СНИЛС and specialties. A СНИЛС belongs to one account only."""
+    number = normalize_snils(snils) or None
+    if number is not None:
+        try:
+            validate_snils(number)
+        except ValidationError as exc:
+            raise PortalError(exc.messages[0], code="snils_invalid") from exc
+        if DoctorProfile.objects.filter(snils=number).exclude(user=user).exists():
+            raise PortalError(
+                _("This СНИЛС is already registered to another account. If it is yours, write to support."),
+                code="snils_taken",
+            )
+    try:
+        with transaction.atomic():
+            user.last_name, user.first_name, user.middle_name = (
+                last_name.strip(),
+                first_name.strip(),
+                middle_name.strip(),
+            )
+            update_fields = ["last_name", "first_name", "middle_name"]
+            if language:
+                user.language = language
+                update_fields.append("language")
+            if timezone_name:
+                user.timezone = timezone_name
+                update_fields.append("timezone")
+            user.save(update_fields=update_fields)
+            profile, _created = DoctorProfile.objects.get_or_create(user=user)
+            old_snils = profile.snils
+            profile.snils = number
+            profile.save()
+            profile.specialties.set(specialties)
+            audit_log(
+                actor=user,
+                action="doctor_profile.update",
+                obj=profile,
+                snils_changed=old_snils != number,
+                specialties=sorted(s.code for s in profile.specialties.all()),
+            )
+    except IntegrityError as exc:
+        # Two accounts saving the same СНИЛС at the same instant: the unique constraint decides.
+        raise PortalError(
+            _("This СНИЛС is already registered to another account. If it is yours, write to support."),
+            code="snils_taken",
+        ) from exc
+    return profile
+
+
+@transaction.atomic
+def organization_register(
+    *,
+    user: User,
+    name: str,
+    short_name: str,
+    kind: str,
+    inn: str,
+    email: str,
+    website: str = "",
+    address: str = "",
+) -> Organization:
+    """A user registers a provider organization and becomes its first administrator; staff verify it."""
+    if Organization.objects.filter(inn=inn).exists():
+        raise PortalError(_("An organization with this ИНН is already registered."), code="inn_taken")
+    organization = Organization.objects.create(
+        name=name,
+        short_name=short_name,
+        kind=kind,
+        inn=inn,
+        email=email,
+        website=website,
+        address=address,
+        created_by=user,
+    )
+    Membership.objects.create(organization=organization, user=user, role=Membership.Role.ADMIN)
+    audit_log(actor=user, action="organization.register", obj=organization, inn=inn)
+    return organization
+
+
+@transaction.atomic
+def organization_decide(*, organization: Organization, actor: User, verified: bool, reason: str = "") -> Organization:
+    """An administrator verifies or rejects an organization; its administrators are told by e-mail."""
+    if not actor.is_staff:
+        raise PermissionDenied(_("Only portal administrators verify organizations."))
+    if not verified and not reason.strip():
+        raise PortalError(_("Say why the organization is rejected."), code="reason_required")
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    organization.status = Organization.Status.VERIFIED if verified else Organization.Status.REJECTED
+    organization.status_reason = reason.strip()
+    organization.status_changed_at = timezone.now()
+    organization.status_changed_by = actor
+    organization.save(update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"])
+    audit_log(
+        actor=actor,
+        action="organization.verify" if verified else "organization.reject",
+        obj=organization,
+        reason=organization.status_reason,
+    )
+    enqueue_on_commit(send_organization_decision_email, organization_id=organization.pk)
+    return organization
+
+
+def require_organization_admin(*, organization: Organization, user: User) -> Membership:
+    membership = Membership.objects.filter(organization=organization, user=user).first()
+    if membership is None or not membership.is_admin:
+        raise PermissionDenied(_("Only administrators of the organization can do this."))
+    return membership
+
+
+def require_verified(organization: Organization) -> None:
+    """Everything a provider does on the portal waits until an administrator has verified the organization."""
+    if not organization.is_verified:
+        raise PortalError(
+            _("The organization has not been verified by the portal administrators yet, so it cannot act."),
+            code="organization_not_verified",
+            status=403,
+        )
+
+
+@transaction.atomic
+def invitation_create(*, organization: Organization, actor: User, email: str, role: str) -> Invitation:
+    require_organization_admin(organization=organization, user=actor)
+    require_verified(organization)
+    email = email.strip().lower()
+    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise PortalError(_("This person is already a member of the organization."), code="already_member")
+    pending = Invitation.objects.select_for_update().filter(
+        organization=organization, email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
+    )
+    for old in pending:
+        if old.state == "pending":
+            raise PortalError(
+                _("An invitation to this e-mail is already waiting for an answer."), code="already_invited"
+            )
+        old.revoked_at = timezone.now()  # an expired one makes way for the new one
+        old.save(update_fields=["revoked_at"])
+    token = Invitation.new_token()
+    invitation = Invitation.objects.create(
+        organization=organization,
+        email=email,
+        role=role,
+        token_hash=hash_token(token),
+        invited_by=actor,
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
+    )
+    audit_log(actor=actor, action="invitation.create", obj=invitation, email=email, role=role)
+    enqueue_on_commit(send_invitation_email, invitation_id=invitation.pk, token=token)
+    return invitation
+
+
+def invitation_by_token(token: str) -> Invitation:
+    invitation = (
+        Invitation.objects.select_related("organization", "invited_by").filter(token_hash=hash_token(token)).first()
+    )
+    if invitation is None:
+        raise PortalError(_("This invitation link is not valid."), code="invitation_not_found", status=404)
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User) -> Membership:
+    invitation = invitation_by_token(token)
+    invitation = Invitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
+    state = invitation.state
+    if state == "accepted":
+        raise PortalError(_("This invitation has already been accepted."), code="invitation_used")
+    if state == "revoked":
+        raise PortalError(_("This invitation has been withdrawn by the organization."), code="invitation_revoked")
+    if state == "expired":
+        raise PortalError(
+            _("This invitation has expired: ask the organization for a new one."), code="invitation_expired"
+        )
+    if invitation.email.lower() != user.email.lower():
+        raise PermissionDenied(
+            _("This invitation was sent to %(email)s. Sign in with that e-mail to accept it.")
+            % {"email": invitation.email}
+        )
+    membership, created = Membership.objects.get_or_create(
+        organization=invitation.organization, user=user, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit_log(actor=user, action="invitation.accept", obj=invitation, new_member=created)
+    return membership
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
+    require_organization_admin(organization=invitation.organization, user=actor)
+    if invitation.state != "pending":
+        raise PortalError(_("Only a pending invitation can be withdrawn."), code="invitation_not_pending")
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit_log(actor=actor, action="invitation.revoke", obj=invitation)
+    return invitation
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor: User) -> None:
+    organization = membership.organization
+    if membership.user_id != actor.pk:
+        require_organization_admin(organization=organization, user=actor)
+    admins = Membership.objects.select_for_update().filter(organization=organization, role=Membership.Role.ADMIN)
+    if membership.is_admin and admins.count() == 1:
+        raise PortalError(
+            _("An organization keeps at least one administrator: appoint another one first."), code="last_admin"
+        )
+    audit_log(actor=actor, action="membership.remove", obj=organization, user=membership.user.email)
+    membership.delete()
+
+
+@transaction.atomic
+def reviewer_appoint(
+    *, user: User, specialties: Iterable[Specialty], actor: User, society: str = ""
+) -> list[ReviewerAppointment]:
+    """An administrator appoints an expert for one or more specialties (reactivating earlier ones)."""
+    if not actor.is_staff:
+        raise PermissionDenied(_("Only portal administrators appoint reviewers."))
+    appointments = []
+    for specialty in specialties:
+        appointment, _created = ReviewerAppointment.objects.update_or_create(
+            user=user,
+            specialty=specialty,
+            defaults={"is_active": True, "society": society, "appointed_by": actor, "appointed_at": timezone.now()},
+        )
+        appointments.append(appointment)
+        audit_log(actor=actor, action="reviewer.appoint", obj=appointment, specialty=specialty.code)
+    return appointments

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("profile/", views.profile, name="profile"),
+    path("organizations/", views.organization_list, name="organizations"),
+    path("organizations/register/", views.organization_register, name="organization_register"),
+    path("organizations/<int:pk>/", views.organization_detail, name="organization_detail"),
+    path("organizations/<int:pk>/invitations/", views.invitation_create, name="invitation_create"),
+    path(
+        "organizations/<int:pk>/invitations/<int:invitation_pk>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path(
+        "organizations/<int:pk>/members/<int:membership_pk>/remove/",
+        views.membership_remove,
+        name="membership_remove",
+    ),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("reviewer/", views.reviewer_home, name="reviewer"),
+]

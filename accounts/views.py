@@ -1,0 +1,190 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from nmo_portal.errors import PortalError
+
+from . import selectors, services
+from .forms import DoctorProfileForm, InvitationForm, OrganizationForm
+from .models import Invitation, Membership, Organization, User
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in user; every view that calls this is behind login_required."""
+    if not isinstance(request.user, User):
+        raise DjangoPermissionDenied
+    return request.user
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    doctor = selectors.doctor_profile_get(user=user)
+    initial = {
+        "last_name": user.last_name,
+        "first_name": user.first_name,
+        "middle_name": user.middle_name,
+        "snils": doctor.snils_display if doctor else "",
+        "specialties": list(doctor.specialties.all()) if doctor else [],
+        "language": user.language,
+        "timezone_name": user.timezone,
+    }
+    form = DoctorProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.doctor_profile_update(
+                user=user,
+                last_name=data["last_name"],
+                first_name=data["first_name"],
+                middle_name=data["middle_name"],
+                snils=data["snils"],
+                specialties=data["specialties"],
+                language=data["language"],
+                timezone_name=data["timezone_name"],
+            )
+        except PortalError as exc:
+            form.add_error("snils" if exc.code.startswith("snils") else None, str(exc.message))
+        else:
+            messages.success(request, _("Profile saved."))
+            response = redirect("accounts:profile")
+            response.set_cookie("django_language", data["language"], samesite="Lax")
+            return response
+    return render(request, "accounts/profile_edit.html", {"form": form, "doctor": doctor})
+
+
+@login_required
+def organization_list(request: HttpRequest) -> HttpResponse:
+    organizations = selectors.organizations_of_user(user=_user(request))
+    return render(request, "accounts/organization_list.html", {"organizations": organizations})
+
+
+@login_required
+def organization_register(request: HttpRequest) -> HttpResponse:
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization = services.organization_register(user=_user(request), **form.cleaned_data)
+        except PortalError as exc:
+            form.add_error("inn" if exc.code == "inn_taken" else None, str(exc.message))
+        else:
+            messages.success(
+                request,
+                _("The organization is registered. Portal administrators will verify it; you will get an e-mail."),
+            )
+            return redirect("accounts:organization_detail", pk=organization.pk)
+    return render(request, "accounts/organization_register.html", {"form": form})
+
+
+def _organization_for_member(request: HttpRequest, pk: int) -> tuple[Organization, Membership | None]:
+    """Members see their organization; staff see any; everyone else gets a 404, not a hint it exists."""
+    user = _user(request)
+    try:
+        organization = selectors.organization_detail(organization_id=pk)
+    except Organization.DoesNotExist as exc:
+        raise Http404 from exc
+    membership = selectors.organization_membership(organization=organization, user=user)
+    if membership is None and not user.is_staff:
+        raise Http404
+    return organization, membership
+
+
+@login_required
+def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    organization, membership = _organization_for_member(request, pk)
+    context = {
+        "organization": organization,
+        "membership": membership,
+        "is_admin": membership is not None and membership.is_admin,
+        "invitation_form": InvitationForm(),
+    }
+    return render(request, "accounts/organization_detail.html", context)
+
+
+@login_required
+@require_POST
+def invitation_create(request: HttpRequest, pk: int) -> HttpResponse:
+    organization, membership = _organization_for_member(request, pk)
+    if membership is None or not membership.is_admin:
+        raise DjangoPermissionDenied
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invitation_create(
+                organization=organization,
+                actor=_user(request),
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+            )
+        except PortalError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+            return redirect("accounts:organization_detail", pk=organization.pk)
+    context = {"organization": organization, "membership": membership, "is_admin": True, "invitation_form": form}
+    return render(request, "accounts/organization_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, pk: int, invitation_pk: int) -> HttpResponse:
+    organization, _membership = _organization_for_member(request, pk)
+    invitation = get_object_or_404(Invitation, pk=invitation_pk, organization=organization)
+    try:
+        services.invitation_revoke(invitation=invitation, actor=_user(request))
+    except PortalError as exc:
+        if exc.status == 403:
+            raise DjangoPermissionDenied from exc
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Invitation withdrawn."))
+    return redirect("accounts:organization_detail", pk=organization.pk)
+
+
+@login_required
+@require_POST
+def membership_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+    organization, _membership = _organization_for_member(request, pk)
+    target = get_object_or_404(
+        Membership.objects.select_related("user", "organization"), pk=membership_pk, organization=organization
+    )
+    try:
+        services.membership_remove(membership=target, actor=_user(request))
+    except PortalError as exc:
+        if exc.status == 403:
+            raise DjangoPermissionDenied from exc
+        messages.error(request, str(exc.message))
+        return redirect("accounts:organization_detail", pk=organization.pk)
+    messages.success(request, _("%(user)s is no longer a member.") % {"user": target.user})
+    if target.user_id == request.user.pk:
+        return redirect("accounts:organizations")
+    return redirect("accounts:organization_detail", pk=organization.pk)
+
+
+@login_required
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = services.invitation_by_token(token)
+    except PortalError as exc:
+        return render(request, "accounts/invitation_accept.html", {"error": exc.message}, status=404)
+    if request.method == "POST":
+        try:
+            services.invitation_accept(token=token, user=_user(request))
+        except PortalError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Welcome to %(organization)s.") % {"organization": invitation.organization})
+            return redirect("accounts:organization_detail", pk=invitation.organization_id)
+    return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
+
+
+@login_required
+def reviewer_home(request: HttpRequest) -> HttpResponse:
+    appointments = list(selectors.reviewer_appointments(user=_user(request)))
+    if not appointments:
+        raise DjangoPermissionDenied
+    return render(request, "accounts/reviewer_home.html", {"appointments": appointments})

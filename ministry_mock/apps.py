@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MinistryMockConfig(AppConfig):
+    name = "ministry_mock"
+    verbose_name = _("Ministry portal mock")

@@ -1,0 +1,52 @@
+import pytest
+from django.urls import reverse
+
+
+def nav_items(client):
+    html = client.get(reverse("home")).content.decode()
+    return {item for item in ("profile", "provider", "reviewer", "admin") if f'data-nav="{item}"' in html}
+
+
+@pytest.mark.django_db
+def test_anonymous_visitor_sees_sign_in_and_no_role_navigation(client):
+    html = client.get(reverse("home")).content.decode()
+    assert nav_items(client) == set()
+    assert reverse("account_login") in html
+    assert reverse("account_signup") in html
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("doctor", {"profile"}),
+        ("provider", {"profile", "provider"}),
+        ("reviewer", {"profile", "reviewer"}),
+        ("staff", {"profile", "admin"}),
+    ],
+)
+@pytest.mark.django_db
+def test_navigation_shows_what_each_role_does(client, request, who, expected):
+    client.force_login(request.getfixturevalue(who))
+    assert nav_items(client) == expected
+
+
+def test_home_page_is_in_russian_by_default_and_english_on_request(client, db):
+    assert "Непрерывное медицинское образование" in client.get(reverse("home")).content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert "Continuing medical education" in client.get(reverse("home")).content.decode()
+
+
+def test_reviewer_page_lists_appointed_specialties_and_is_refused_to_others(client, reviewer, doctor):
+    client.force_login(reviewer)
+    response = client.get(reverse("accounts:reviewer"))
+    assert response.status_code == 200
+    assert "31.08.20" in response.content.decode()
+    client.force_login(doctor)
+    assert client.get(reverse("accounts:reviewer")).status_code == 403
+
+
+def test_pages_of_the_cabinet_send_anonymous_visitors_to_sign_in(client, db):
+    for name in ("accounts:profile", "accounts:organizations", "accounts:reviewer"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_login"))

@@ -1,0 +1,87 @@
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+from nmo_portal.celery import app as celery_app
+
+from .factories import (
+    DoctorProfileFactory,
+    MembershipFactory,
+    ReviewerAppointmentFactory,
+    StaffFactory,
+    UserFactory,
+    specialty,
+)
+
+
+def pytest_report_header(config):
+    database = settings.DATABASES["default"]
+    cache_backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    chromium = shutil.which("chromium") or "not installed"
+    return [
+        f"database: {connection.vendor} ({database['ENGINE']}, {database.get('HOST') or database['NAME']})",
+        f"cache: {cache_backend}; redis: {settings.REDIS_URL or 'not configured'}",
+        f"chromium for browser tests: {chromium}",
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _isolation(settings):
+    """Each test starts with an empty cache (rate limits live there) and tasks run in-process.
+
+    Tests of delivery through a real broker and worker switch eager mode off themselves.
+    """
+    cache.clear()
+    celery_app.conf.task_always_eager = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # The hashed-manifest storage needs collectstatic; tests serve the files as they are.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def psychiatry():
+    return specialty("31.08.20")
+
+
+@pytest.fixture
+def cardiology():
+    return specialty("31.08.36")
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def doctor(db, psychiatry):
+    return DoctorProfileFactory(specialties=[psychiatry]).user
+
+
+@pytest.fixture
+def provider(db):
+    """An administrator of a verified organization."""
+    return MembershipFactory().user
+
+
+@pytest.fixture
+def reviewer(db, psychiatry):
+    return ReviewerAppointmentFactory(specialty=psychiatry).user
+
+
+@pytest.fixture
+def staff(db):
+    return StaffFactory()
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}

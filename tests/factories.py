@@ -1,0 +1,109 @@
+import importlib
+
+import factory
+from allauth.account.models import EmailAddress
+from django.apps import apps as django_apps
+from django.utils import timezone
+
+from accounts.models import DoctorProfile, Membership, Organization, ReviewerAppointment, Specialty, User
+from accounts.snils import snils_control
+
+PASSWORD = "correct-horse-battery-9"
+
+
+def make_snils(n: int) -> str:
+    """A valid СНИЛС for any n, so factories never collide and never fail the control sum."""
+    head = f"{100_000_000 + n:09d}"
+    return head + snils_control(head)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+    last_name = "Смирнов"
+    first_name = factory.Sequence(lambda n: f"Иван{n}")
+    middle_name = "Петрович"
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def confirmed(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+        if create:
+            self.save()
+
+
+class StaffFactory(UserFactory):
+    is_staff = True
+    is_superuser = True
+
+
+class SpecialtyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Specialty
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"99.99.{n:02d}")
+    name = factory.Sequence(lambda n: f"Специальность {n}")
+
+
+def specialty(code: str) -> Specialty:
+    """One of the reference specialties shipped by the data migration.
+
+    A transactional test (browser, concurrency) ends by flushing every table, the migrated reference data
+    included; the tests after it get the same rows back from the migration's own function.
+    """
+    found = Specialty.objects.filter(code=code).first()
+    if found is None:
+        migration = importlib.import_module("accounts.migrations.0002_specialties")
+        migration.add_specialties(django_apps, None)
+        found = Specialty.objects.get(code=code)
+    return found
+
+
+class DoctorProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DoctorProfile
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    snils = factory.Sequence(make_snils)
+
+    @factory.post_generation
+    def specialties(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.specialties.set(extracted)
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Общество специалистов №{n}")
+    short_name = factory.Sequence(lambda n: f"ОС-{n}")
+    kind = Organization.Kind.SOCIETY
+    inn = factory.Sequence(lambda n: f"{7700000000 + n}")
+    email = factory.Sequence(lambda n: f"org{n}@example.org")
+    status = Organization.Status.VERIFIED
+    status_changed_at = factory.LazyFunction(timezone.now)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    organization = factory.SubFactory(OrganizationFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Membership.Role.ADMIN
+
+
+class ReviewerAppointmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReviewerAppointment
+
+    user = factory.SubFactory(UserFactory)
+    specialty = factory.LazyFunction(lambda: specialty("31.08.20"))
+    society = "Российское общество психиатров"

@@ -1,0 +1,30 @@
+import pytest
+from django.urls import reverse
+
+
+@pytest.mark.django_db
+def test_api_refuses_anonymous_callers_with_a_json_error(client):
+    response = client.get(reverse("api:api-accounts:me"))
+    assert response.status_code in (401, 403)
+    assert response.json()["error"]["code"] in {"not_authenticated", "authentication_failed"}
+    assert response.json()["error"]["message"]
+
+
+def test_me_shows_the_doctor_and_roles(client, doctor):
+    client.force_login(doctor)
+    data = client.get(reverse("api:api-accounts:me")).json()
+    assert data["email"] == doctor.email
+    assert data["roles"] == ["doctor"]
+    assert data["specialties"][0]["code"] == "31.08.20"
+    assert len(data["snils"]) == 11
+
+
+@pytest.mark.django_db
+def test_openapi_schema_and_docs_are_served(client):
+    assert client.get(reverse("api:schema")).status_code == 200
+    assert client.get(reverse("api:docs")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_ministry_mock_answers_inside_the_dev_server(client):
+    assert client.get("/ministry-mock/status/").json() == {"service": "ministry-mock", "status": "ok"}

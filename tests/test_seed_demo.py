@@ -1,0 +1,36 @@
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from accounts.models import DoctorProfile, Organization, ReviewerAppointment, User
+from accounts.selectors import user_roles
+
+DEMO = ["admin@example.org", "doctor@example.org", "provider@example.org", "reviewer@example.org"]
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent_and_every_demo_user_signs_in(client, settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+    assert User.objects.filter(email__in=DEMO).count() == 4
+    assert Organization.objects.filter(status=Organization.Status.VERIFIED).count() == 1
+    doctor = User.objects.get(email="doctor@example.org")
+    assert DoctorProfile.objects.get(user=doctor).specialties.filter(code="31.08.20").exists()
+    assert ReviewerAppointment.objects.filter(user__email="reviewer@example.org", specialty__code="31.08.20").exists()
+    for email in DEMO:
+        client.logout()
+        response = client.post(reverse("account_login"), {"login": email, "password": "demo-password-1"})
+        assert response.status_code == 302, email
+        assert client.session["_auth_user_id"] == str(User.objects.get(email=email).pk)
+    roles = user_roles(User.objects.get(email="provider@example.org"))
+    assert roles.is_provider
+    assert not roles.is_reviewer
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_refused_when_debug_is_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("seed_demo")
+    assert not User.objects.filter(email__in=DEMO).exists()
