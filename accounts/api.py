@@ -1,6 +1,8 @@
 from typing import Any
 
 from django.urls import path
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated
@@ -10,6 +12,21 @@ from rest_framework.views import APIView
 
 from .models import Specialty, User
 from .selectors import doctor_profile_get, user_roles
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]  # registers itself
+    """`Authorization: Api-Key <key>` in the OpenAPI schema (accounts.authentication.ApiKeyAuthentication)."""
+
+    target_class = "accounts.authentication.ApiKeyAuthentication"
+    name = "apiKeyAuth"
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "An organization's key, sent as `Api-Key <key>`.",
+        }
 
 
 class SpecialtySerializer(serializers.ModelSerializer[Specialty]):

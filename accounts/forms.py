@@ -5,7 +5,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import TIMEZONE_CHOICES, Membership, Organization, User
+from .models import TIMEZONE_CHOICES, Membership, Organization, OrganizationApiKey, User
 from .selectors import active_specialties
 from .snils import normalize_snils, validate_snils
 
@@ -74,3 +74,10 @@ class InvitationForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["email"].widget.attrs["autocomplete"] = "off"
+
+
+class ApiKeyForm(forms.ModelForm[OrganizationApiKey]):
+    class Meta:
+        model = OrganizationApiKey
+        fields = ["name"]
+        widgets = {"name": forms.TextInput(attrs={"autocomplete": "off"})}

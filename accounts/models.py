@@ -314,3 +314,50 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+
+class ApiKeyQuerySet(models.QuerySet["OrganizationApiKey"]):
+    def active(self) -> "ApiKeyQuerySet":
+        return self.filter(revoked_at__isnull=True)
+
+
+class OrganizationApiKey(models.Model):
+    """A key for a provider's own systems. Shown once at creation; only its SHA-256 is kept."""
+
+    PREFIX_LENGTH = 8
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("organization")
+    )
+    name = models.CharField(_("name"), max_length=100, help_text=_("What uses the key, e.g. «LMS of the society»"))
+    prefix = models.CharField(_("prefix"), max_length=PREFIX_LENGTH, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("organization API key")
+        verbose_name_plural = _("organization API keys")
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.name} ({self.prefix}…)"
+
+    @classmethod
+    def new_secret(cls) -> tuple[str, str]:
+        """A fresh key as (prefix, full key). The prefix finds the row; the hash proves the rest."""
+        prefix = secrets.token_hex(cls.PREFIX_LENGTH // 2)
+        return prefix, f"nmo_{prefix}_{secrets.token_urlsafe(32)}"
+
+    @staticmethod
+    def prefix_of(key: str) -> str | None:
+        parts = key.split("_")
+        if len(parts) < 3 or parts[0] != "nmo":
+            return None
+        return parts[1]

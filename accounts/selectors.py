@@ -3,9 +3,18 @@
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 
-from .models import DoctorProfile, Invitation, Membership, Organization, ReviewerAppointment, Specialty, User
+from .models import (
+    DoctorProfile,
+    Invitation,
+    Membership,
+    Organization,
+    OrganizationApiKey,
+    ReviewerAppointment,
+    Specialty,
+    User,
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,15 @@ def organization_detail(*, organization_id: int) -> Organization:
     return Organization.objects.prefetch_related(
         Prefetch("memberships", queryset=members), Prefetch("invitations", queryset=invitations)
     ).get(pk=organization_id)
+
+
+def organization_api_keys(*, organization: Organization) -> QuerySet[OrganizationApiKey]:
+    """Working keys first, newest first; revoked ones stay listed so that an old integration can be traced."""
+    return (
+        OrganizationApiKey.objects.filter(organization=organization)
+        .select_related("created_by")
+        .order_by(F("revoked_at").desc(nulls_first=True), "-created_at", "-id")
+    )
 
 
 def reviewer_appointments(*, user: User) -> QuerySet[ReviewerAppointment]:

@@ -18,6 +18,7 @@ from .models import (
     Invitation,
     Membership,
     Organization,
+    OrganizationApiKey,
     ReviewerAppointment,
     Specialty,
     User,
@@ -266,3 +267,26 @@ def reviewer_appoint(
         appointments.append(appointment)
         audit_log(actor=actor, action="reviewer.appoint", obj=appointment, specialty=specialty.code)
     return appointments
+
+
+@transaction.atomic
+def api_key_create(*, organization: Organization, actor: User, name: str) -> tuple[OrganizationApiKey, str]:
+    """Create a key for the organization's systems; the full key is returned once and never stored."""
+    require_organization_admin(organization=organization, user=actor)
+    require_verified(organization)
+    prefix, key = OrganizationApiKey.new_secret()
+    api_key = OrganizationApiKey.objects.create(
+        organization=organization, name=name.strip(), prefix=prefix, key_hash=hash_token(key), created_by=actor
+    )
+    audit_log(actor=actor, action="api_key.create", obj=api_key, prefix=prefix)
+    return api_key, key
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: OrganizationApiKey, actor: User) -> OrganizationApiKey:
+    require_organization_admin(organization=api_key.organization, user=actor)
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+        audit_log(actor=actor, action="api_key.revoke", obj=api_key, prefix=api_key.prefix)
+    return api_key

@@ -20,6 +20,7 @@ urlpatterns = [
         views.membership_remove,
         name="membership_remove",
     ),
+    path("organizations/<int:pk>/api-keys/", views.api_key_create, name="api_key_create"),
+    path("organizations/<int:pk>/api-keys/<int:key_pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
-    path("reviewer/", views.reviewer_home, name="reviewer"),
 ]

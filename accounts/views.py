@@ -1,16 +1,20 @@
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from nmo_portal.errors import PortalError
 
 from . import selectors, services
-from .forms import DoctorProfileForm, InvitationForm, OrganizationForm
-from .models import Invitation, Membership, Organization, User
+from .forms import ApiKeyForm, DoctorProfileForm, InvitationForm, OrganizationForm
+from .models import Invitation, Membership, Organization, OrganizationApiKey, User
 
 
 def _user(request: HttpRequest) -> User:
@@ -93,16 +97,25 @@ def _organization_for_member(request: HttpRequest, pk: int) -> tuple[Organizatio
     return organization, membership
 
 
+def _organization_context(organization: Organization, membership: Membership | None, **extra: Any) -> dict[str, Any]:
+    is_admin = membership is not None and membership.is_admin
+    context: dict[str, Any] = {
+        "organization": organization,
+        "membership": membership,
+        "is_admin": is_admin,
+        "invitation_form": InvitationForm(),
+        "api_key_form": ApiKeyForm(),
+        # API keys are the administrators' business: only they create, see and revoke them.
+        "api_keys": selectors.organization_api_keys(organization=organization) if is_admin else None,
+    }
+    context.update(extra)
+    return context
+
+
 @login_required
 def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     organization, membership = _organization_for_member(request, pk)
-    context = {
-        "organization": organization,
-        "membership": membership,
-        "is_admin": membership is not None and membership.is_admin,
-        "invitation_form": InvitationForm(),
-    }
-    return render(request, "accounts/organization_detail.html", context)
+    return render(request, "accounts/organization_detail.html", _organization_context(organization, membership))
 
 
 @login_required
@@ -125,7 +138,7 @@ def invitation_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
             return redirect("accounts:organization_detail", pk=organization.pk)
-    context = {"organization": organization, "membership": membership, "is_admin": True, "invitation_form": form}
+    context = _organization_context(organization, membership, invitation_form=form)
     return render(request, "accounts/organization_detail.html", context, status=400)
 
 
@@ -165,6 +178,47 @@ def membership_remove(request: HttpRequest, pk: int, membership_pk: int) -> Http
     return redirect("accounts:organization_detail", pk=organization.pk)
 
 
+@never_cache
+@login_required
+@require_POST
+def api_key_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Create a key and show it in this response only: it is never stored, in the session or anywhere else."""
+    organization, membership = _organization_for_member(request, pk)
+    if membership is None or not membership.is_admin:
+        raise DjangoPermissionDenied
+    form = ApiKeyForm(request.POST)
+    if form.is_valid():
+        try:
+            api_key, key = services.api_key_create(
+                organization=organization, actor=_user(request), name=form.cleaned_data["name"]
+            )
+        except PortalError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            context = _organization_context(organization, membership, new_api_key=api_key, new_api_key_secret=key)
+            return render(request, "accounts/organization_detail.html", context)
+    context = _organization_context(organization, membership, api_key_form=form)
+    return render(request, "accounts/organization_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def api_key_revoke(request: HttpRequest, pk: int, key_pk: int) -> HttpResponse:
+    organization, _membership = _organization_for_member(request, pk)
+    api_key = get_object_or_404(
+        OrganizationApiKey.objects.select_related("organization"), pk=key_pk, organization=organization
+    )
+    try:
+        services.api_key_revoke(api_key=api_key, actor=_user(request))
+    except PortalError as exc:
+        if exc.status == 403:
+            raise DjangoPermissionDenied from exc
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("The API key «%(name)s» no longer works.") % {"name": api_key.name})
+    return redirect(f"{reverse('accounts:organization_detail', args=[organization.pk])}#api-keys")
+
+
 @login_required
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
@@ -180,11 +234,3 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(request, _("Welcome to %(organization)s.") % {"organization": invitation.organization})
             return redirect("accounts:organization_detail", pk=invitation.organization_id)
     return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
-
-
-@login_required
-def reviewer_home(request: HttpRequest) -> HttpResponse:
-    appointments = list(selectors.reviewer_appointments(user=_user(request)))
-    if not appointments:
-        raise DjangoPermissionDenied
-    return render(request, "accounts/reviewer_home.html", {"appointments": appointments})

@@ -2,14 +2,21 @@
 
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts import api as accounts_api
+from credits import api as credits_api
+from events import api as events_api
+from modules import api as modules_api
+from review import api as review_api
 
 from .errors import PortalError
 
@@ -31,6 +38,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response({"error": {"code": exc.code, "message": str(exc.message)}}, status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    if isinstance(exc, DjangoValidationError):  # model.full_clean() inside a service
+        exc = exceptions.ValidationError(_django_validation_detail(exc))
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
@@ -51,8 +60,22 @@ def _first_message(detail: Any) -> Any:
     return detail
 
 
+def _django_validation_detail(exc: DjangoValidationError) -> dict[str, list[str]]:
+    """The same `fields` shape as a serializer's errors; errors of the whole object go under non_field_errors."""
+    if not hasattr(exc, "error_dict"):
+        return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+    return {
+        api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
+        for field, messages in exc.message_dict.items()
+    }
+
+
 urlpatterns = [
     path("v1/", include((accounts_api.urlpatterns, "accounts"), namespace="api-accounts")),
+    path("v1/", include((events_api.urlpatterns, "events"), namespace="api-events")),
+    path("v1/", include((modules_api.urlpatterns, "modules"), namespace="api-modules")),
+    path("v1/", include((review_api.urlpatterns, "review"), namespace="api-review")),
+    path("v1/", include((credits_api.urlpatterns, "credits"), namespace="api-credits")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

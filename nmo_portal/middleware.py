@@ -4,7 +4,8 @@ from contextvars import ContextVar
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 
 # The client address of the request being served, read by the audit helper so that services need not
 # carry the request around. Empty outside a request (management commands, Celery tasks).
@@ -50,3 +51,30 @@ class UserTimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class LanguageMiddleware:
+    """Russian unless the person chose otherwise: the language cookie (the switcher), else the language in
+    their profile. The browser's Accept-Language is deliberately not consulted: this is a Russian registry
+    whose English version is an option, not a guess."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        supported = {code for code, _name in settings.LANGUAGES}
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if language not in supported and request.path.startswith("/api/") and "HTTP_ACCEPT_LANGUAGE" in request.META:
+            # API clients ask for a language on purpose; a browser page does not get guessed at.
+            language = translation.get_language_from_request(request)
+        if language not in supported:
+            user = getattr(request, "user", None)
+            language = getattr(user, "language", "") if user is not None and user.is_authenticated else ""
+        if language not in supported:
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ["Cookie"])
+        return response

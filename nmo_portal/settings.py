@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
     "django_celery_beat",
@@ -76,10 +77,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "nmo_portal.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -198,7 +199,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -210,6 +214,15 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Continuing medical education register: activities, reviews, ИКП codes, learning plans.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name for the review status wherever it appears (an activity's status, a transition's from and to).
+    "ENUM_NAME_OVERRIDES": {
+        "ActivityStatusEnum": "review.models.Status",
+        "LedgerKindEnum": "credits.models.CreditEntry.Kind",
+        "IssuanceKindEnum": "credits.models.IssuanceBatch.Kind",
+        "IssuanceStateEnum": "credits.models.IssuanceBatch.State",
+        "CodeStatusEnum": "credits.models.IcpCode.Status",
+        "ActivityKindEnum": [("event", "event"), ("module", "module")],
+    },
 }
 
 # Domain settings.
@@ -237,3 +250,16 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Review rules (SPEC.md "Activities and their review").
+EVENT_SUBMISSION_LEAD_DAYS = env_int("EVENT_SUBMISSION_LEAD_DAYS", 30)
+MAX_CREDITS_PER_EVENT_DAY = env_int("MAX_CREDITS_PER_EVENT_DAY", 6)
+REVIEW_SLA_DAYS = env_int("REVIEW_SLA_DAYS", 14)
+
+# ИКП codes (SPEC.md "ИКП"): failed activation attempts allowed per window, and issuance.
+ICP_FAILED_ATTEMPTS_PER_ACCOUNT = env_int("ICP_FAILED_ATTEMPTS_PER_ACCOUNT", 10)
+ICP_FAILED_ATTEMPTS_PER_IP = env_int("ICP_FAILED_ATTEMPTS_PER_IP", 30)
+ICP_ATTEMPT_WINDOW_SECONDS = env_int("ICP_ATTEMPT_WINDOW_SECONDS", 3600)
+# Issuances up to this many codes are written during the request; larger ones go to Celery with progress.
+ICP_SYNC_ISSUE_LIMIT = env_int("ICP_SYNC_ISSUE_LIMIT", 1000)
+ICP_MAX_CODES_PER_ISSUE = env_int("ICP_MAX_CODES_PER_ISSUE", 100_000)

@@ -38,6 +38,8 @@ def _isolation(settings):
     cache.clear()
     celery_app.conf.task_always_eager = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Hashing is slow by design; tests create hundreds of users and test nothing about the hash itself.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # The hashed-manifest storage needs collectstatic; tests serve the files as they are.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -1,4 +1,6 @@
 import importlib
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import factory
 from allauth.account.models import EmailAddress
@@ -7,6 +9,9 @@ from django.utils import timezone
 
 from accounts.models import DoctorProfile, Membership, Organization, ReviewerAppointment, Specialty, User
 from accounts.snils import snils_control
+from events.models import Event
+from modules.models import Module
+from review.models import Status
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -107,3 +112,52 @@ class ReviewerAppointmentFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     specialty = factory.LazyFunction(lambda: specialty("31.08.20"))
     society = "Российское общество психиатров"
+
+
+def moscow(days_ahead: int, hour: int = 10) -> "datetime":
+    """A Moscow-time moment `days_ahead` days from today at `hour` o'clock."""
+    day = timezone.localdate() + timedelta(days=days_ahead)
+    return datetime.combine(day, time(hour), tzinfo=ZoneInfo("Europe/Moscow"))
+
+
+class ActivityFactoryMixin(factory.django.DjangoModelFactory):
+    class Meta:
+        abstract = True
+        skip_postgeneration_save = True
+
+    organization = factory.SubFactory(OrganizationFactory)
+    hours = 6
+    credits_requested = 6
+
+    @factory.post_generation
+    def specialties(self, create, extracted, **kwargs):
+        if create:
+            self.specialties.set(extracted if extracted is not None else [specialty("31.08.20")])
+
+    class Params:
+        approved = factory.Trait(status=Status.APPROVED, credits_granted=factory.SelfAttribute("credits_requested"))
+
+
+class EventFactory(ActivityFactoryMixin):
+    class Meta:
+        model = Event
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Конференция по психиатрии №{n}")
+    programme = "Лекции и клинические разборы."
+    format = Event.Format.IN_PERSON
+    venue = "Москва, ул. Примерная, 1"
+    starts_at = factory.LazyFunction(lambda: moscow(45, 10))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=7))
+
+
+class ModuleFactory(ActivityFactoryMixin):
+    class Meta:
+        model = Module
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Модуль по психофармакологии №{n}")
+    annotation = "Интерактивный модуль с задачами."
+    link = "https://learn.example.org/module"
+    available_from = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=1))
+    available_until = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=365))

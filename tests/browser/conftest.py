@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from ..conftest import in_ci
+from ..factories import PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "screenshots"))
@@ -58,3 +59,18 @@ def screenshot(page):
         return path
 
     return take
+
+
+@pytest.fixture
+def sign_in(page):
+    """Signs in through the real form, as a person would."""
+
+    def sign_in(email: str, password: str = PASSWORD) -> None:
+        page.context.clear_cookies()
+        page.goto("/accounts/login/")
+        page.fill("input[name=login]", email)
+        page.fill("input[name=password]", password)
+        page.locator("main form button[type=submit]").last.click()
+        page.wait_for_load_state()
+
+    return sign_in

@@ -1,11 +1,19 @@
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import DoctorProfile, Membership, Organization, ReviewerAppointment, Specialty, User
+from credits.models import IcpCode
+from credits.services import codes_issue
+from events.models import Event
+from modules.models import Module
+from review.models import Activity, Status, Transition
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - published demo password; seed_demo refuses to run without DEBUG
 DEMO_SNILS = "11223344595"
@@ -27,6 +35,7 @@ class Command(BaseCommand):
             ("reviewer@example.org", "reviewer for 31.08.20 Психиатрия"),
         ]:
             self.stdout.write(f"  {email:<24} {DEMO_PASSWORD}   {role}")
+        self.print_codes()
 
     def user(self, email: str, last: str, first: str, middle: str, **extra: Any) -> User:
         user, created = User.objects.get_or_create(
@@ -67,3 +76,128 @@ class Command(BaseCommand):
         ReviewerAppointment.objects.get_or_create(
             user=reviewer, specialty=psychiatry, defaults={"society": "Российское общество психиатров (эксперты)"}
         )
+        self.activities(organization=organization, provider=provider, reviewer=reviewer)
+        self.codes(organization=organization, provider=provider)
+
+    ENDED_EVENT = "Конференция «Тревожные расстройства в общей практике»"
+
+    def codes(self, *, organization: Organization, provider: User) -> None:
+        """20 codes of the psychiatry event that has already ended, so that a newcomer can activate one."""
+        event = Event.objects.get(title=self.ENDED_EVENT, organization=organization)
+        if not IcpCode.objects.filter(event=event).exists():
+            codes_issue(event=event, actor=provider, count=20)
+
+    def print_codes(self) -> None:
+        codes = IcpCode.objects.filter(event__title=self.ENDED_EVENT, status=IcpCode.Status.ISSUED).order_by("id")[:3]
+        if codes:
+            self.stdout.write(f"Codes of «{self.ENDED_EVENT}» (ended; activate as doctor@example.org at /me/credits/):")
+            for code in codes:
+                self.stdout.write(f"  {code.display}")
+
+    def activities(self, *, organization: Organization, provider: User, reviewer: User) -> None:
+        """Approved events and modules for the catalogue, a draft, and a case waiting for the reviewer."""
+        specialties = {
+            s.code: s for s in Specialty.objects.filter(code__in=["31.08.20", "31.08.21", "31.08.22", "31.08.36"])
+        }
+        today = timezone.localdate()
+
+        def at(days: int, hour: int) -> datetime:
+            return datetime.combine(today + timedelta(days=days), time(hour), tzinfo=ZoneInfo("Europe/Moscow"))
+
+        events = [
+            ("Национальный конгресс психиатров", 90, 4, 24, Status.APPROVED, ["31.08.20", "31.08.21", "31.08.22"]),
+            ("Школа клинической психофармакологии", 40, 1, 6, Status.APPROVED, ["31.08.20"]),
+            (
+                "Конференция «Тревожные расстройства в общей практике»",
+                -3,
+                2,
+                12,
+                Status.APPROVED,
+                ["31.08.20", "31.08.22"],
+            ),
+            (
+                "Семинар «Депрессия у пациентов с сердечно-сосудистыми заболеваниями»",
+                70,
+                1,
+                5,
+                Status.IN_REVIEW,
+                ["31.08.20", "31.08.36"],
+            ),
+            ("Научно-практическая конференция молодых психиатров", 120, 2, 12, Status.DRAFT, ["31.08.20"]),
+        ]
+        for title, starts_in, days, credits, status, codes in events:
+            event, created = Event.objects.get_or_create(
+                title=title,
+                organization=organization,
+                defaults={
+                    "programme": "Пленарные доклады ведущих специалистов, симпозиумы, клинические разборы, дискуссия.",
+                    "format": Event.Format.MIXED,
+                    "venue": "Москва, Краснопресненская наб., 12",
+                    "link": "https://congress.example.org/live",
+                    "starts_at": at(starts_in, 9),
+                    "ends_at": at(starts_in + days - 1, 18),
+                    "hours": 8 * days,
+                    "credits_requested": credits,
+                    "status": status,
+                    "credits_granted": credits if status == Status.APPROVED else None,
+                    "reviewer": reviewer if status != Status.DRAFT else None,
+                    "due_at": timezone.now() + timedelta(days=10) if status == Status.IN_REVIEW else None,
+                    "created_by": provider,
+                },
+            )
+            if created:
+                event.specialties.set([specialties[code] for code in codes])
+                self.history(event, provider=provider, reviewer=reviewer)
+        modules = [
+            ("Антипсихотики: выбор и мониторинг побочных эффектов", 10, ["31.08.20", "31.08.21"]),
+            ("Когнитивно-поведенческая терапия бессонницы", 6, ["31.08.22", "31.08.20"]),
+        ]
+        for title, credits, codes in modules:
+            module, created = Module.objects.get_or_create(
+                title=title,
+                organization=organization,
+                defaults={
+                    "annotation": "Интерактивный модуль: клинические задачи, видеолекции и итоговое тестирование.",
+                    "link": "https://learn.example.org/modules/demo",
+                    "available_from": today - timedelta(days=30),
+                    "available_until": today + timedelta(days=335),
+                    "hours": credits,
+                    "credits_requested": credits,
+                    "status": Status.APPROVED,
+                    "credits_granted": credits,
+                    "reviewer": reviewer,
+                    "created_by": provider,
+                },
+            )
+            if created:
+                module.specialties.set([specialties[code] for code in codes])
+                self.history(module, provider=provider, reviewer=reviewer)
+
+    def history(self, activity: Activity, *, provider: User, reviewer: User) -> None:
+        """The review steps the seeded state implies, so that timelines read as they would in real use."""
+        if activity.status == Status.DRAFT:
+            return
+        steps: list[tuple[User | None, str, str, str, int | None]] = [
+            (provider, Status.DRAFT, Status.SUBMITTED, "", None),
+            (None, Status.SUBMITTED, Status.IN_REVIEW, "Назначено автоматически.", None),
+        ]
+        if activity.status == Status.APPROVED:
+            steps.append(
+                (
+                    reviewer,
+                    Status.IN_REVIEW,
+                    Status.APPROVED,
+                    "Программа соответствует требованиям.",
+                    activity.credits_granted,
+                )
+            )
+        for actor, source, target, comment, credits in steps:
+            Transition.objects.create(
+                **{activity.kind: activity},
+                actor=actor,
+                from_status=source,
+                to_status=target,
+                comment=comment,
+                credits=credits,
+                reviewer=reviewer,
+            )

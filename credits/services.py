@@ -1,0 +1,459 @@
+"""Writes of codes and credits: issuance, activation, revocation, disputes and the ledger.
+
+Activation is the hot path of the evening after a congress. It reads the code once, decides every refusal
+without a lock, and claims the code with one conditional UPDATE on the code's own row: PostgreSQL
+re-checks `status = 'issued'` after waiting for a concurrent claimant, so exactly one account wins.
+A partial unique index (one activated code per doctor and event) refuses a doctor's second code of the
+same event at the same instant.
+"""
+
+import contextlib
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from accounts.audit import audit_log
+from accounts.models import DoctorProfile, Membership, User
+from accounts.services import require_verified
+from events.models import Event
+from modules.models import Module
+from nmo_portal.celery import enqueue_on_commit
+from nmo_portal.errors import PermissionDenied, PortalError
+from review.models import Status
+
+from . import ratelimit
+from .attendees import Attendee
+from .certificates import mail_certificates
+from .codes import CodeFormatError, format_code, generate_codes, parse_code
+from .models import CreditEntry, Dispute, IcpCode, IssuanceBatch, new_verify_token
+from .tasks import issue_batch, send_activation_email, send_reversal_email
+
+
+class ActivationError(PortalError):
+    """A refused activation. `details` carries what the page shows beside the message."""
+
+    def __init__(self, message: str, *, code: str, status: int = 400, details: dict[str, object] | None = None) -> None:
+        super().__init__(message, code=code, status=status)
+        self.details = details or {}
+
+
+def ledger_append(
+    *,
+    doctor: User,
+    kind: str,
+    source: str,
+    credits: int,
+    earned_on: date,
+    actor: User | None,
+    code: IcpCode | None = None,
+    event: Event | None = None,
+    module: Module | None = None,
+    reverses: CreditEntry | None = None,
+    comment: str = "",
+) -> CreditEntry:
+    """The one way a ledger row is written (the Ministry outbox hooks in here)."""
+    return CreditEntry.objects.create(
+        doctor=doctor,
+        kind=kind,
+        source=source,
+        credits=credits,
+        earned_on=earned_on,
+        actor=actor,
+        code=code,
+        event=event,
+        module=module,
+        reverses=reverses,
+        comment=comment,
+    )
+
+
+def _when(moment: datetime) -> str:
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def profile_problems(user: User) -> list[str]:
+    problems = []
+    if not EmailAddress.objects.filter(user=user, verified=True).exists():
+        problems.append(_("confirm your e-mail address"))
+    if not DoctorProfile.objects.filter(user=user, snils__isnull=False).exists():
+        problems.append(_("enter your СНИЛС in the profile"))
+    return problems
+
+
+def code_activate(*, user: User, raw: str, ip: str | None) -> CreditEntry:
+    """Activate the code typed by a signed-in doctor and credit the event once. Every refusal is an
+    ActivationError with a stable code; failures that look like guessing count toward the limits."""
+    problems = profile_problems(user)
+    if problems:
+        raise ActivationError(
+            _("Before activating codes, %(steps)s.") % {"steps": _(" and ").join(problems)},
+            code="profile_incomplete",
+            status=403,
+        )
+    counters = ratelimit.counters(user_id=user.pk, ip=ip)
+    retry_at = ratelimit.blocked_until(counters)
+    if retry_at is not None:
+        raise ActivationError(
+            _("Too many unsuccessful attempts. Try again after %(time)s.") % {"time": _when(retry_at)},
+            code="too_many_attempts",
+            status=429,
+            details={"retry_at": retry_at.isoformat()},
+        )
+
+    def fail(message: str, code: str, details: dict[str, object] | None = None) -> ActivationError:
+        ratelimit.record_failure(counters)
+        return ActivationError(message, code=code, details=details)
+
+    try:
+        value = parse_code(raw)
+    except CodeFormatError as exc:
+        shown = exc.normalized or "—"
+        if exc.reason == "check":
+            message = _("There is a typo in the code %(code)s: please check it against the certificate.")
+        elif exc.reason == "symbol":
+            message = _("The code %(code)s has a symbol that never appears in codes: please check it.")
+        else:
+            message = _("A code has 12 symbols, as XXXX-XXXXXXXX; we read %(code)s.")
+        raise fail(message % {"code": shown}, "code_malformed", {"normalized": shown}) from exc
+
+    code = IcpCode.objects.select_related("event").filter(code=value).first()
+    if code is None or code.event.status != Status.APPROVED:
+        raise fail(_("Код не был активирован. Возможно код неверен или уже был активирован ранее."), "code_not_found")
+    refusal = _refusal(code, user)
+    if refusal is not None:
+        if refusal.code in ("code_taken", "code_revoked"):
+            ratelimit.record_failure(counters)
+        raise refusal
+    event = code.event
+    now = timezone.now()
+    if event.ends_at > now:
+        raise ActivationError(
+            _("Codes of «%(event)s» can be activated once the event has ended, from %(time)s.")
+            % {"event": event.title, "time": _when(event.ends_at)},
+            code="event_not_finished",
+            details={"opens_at": event.ends_at.isoformat()},
+        )
+    try:
+        with transaction.atomic():
+            claimed = IcpCode.objects.filter(pk=code.pk, status=IcpCode.Status.ISSUED).update(
+                status=IcpCode.Status.ACTIVATED, activated_by=user, activated_at=now
+            )
+            if claimed == 0:
+                code.refresh_from_db()
+                raise _refusal(code, user) or ActivationError(
+                    _("Код не был активирован. Возможно код неверен или уже был активирован ранее."),
+                    code="code_not_found",
+                )
+            code.status, code.activated_by, code.activated_at = IcpCode.Status.ACTIVATED, user, now
+            entry = ledger_append(
+                doctor=user,
+                kind=CreditEntry.Kind.CREDIT,
+                source=CreditEntry.Source.CODE,
+                credits=event.credits_granted or 0,
+                earned_on=event.end_date,
+                actor=user,
+                code=code,
+                event=event,
+            )
+            audit_log(actor=user, action="code.activate", obj=code, ip=ip, event=event.pk, credits=entry.credits)
+            enqueue_on_commit(send_activation_email, entry_id=entry.pk)
+    except IntegrityError as exc:
+        # the partial unique index: this doctor already holds an activated code of this event
+        raise _already_credited(user, event) from exc
+    return entry
+
+
+def _already_credited(user: User, event: Event) -> ActivationError:
+    held = IcpCode.objects.filter(activated_by=user, event=event, status=IcpCode.Status.ACTIVATED).first()
+    return ActivationError(
+        _("You have already received the credits for «%(event)s» with the code %(code)s.")
+        % {"event": event.title, "code": held.display if held else "—"},
+        code="event_already_credited",
+    )
+
+
+def _refusal(code: IcpCode, user: User) -> ActivationError | None:
+    if code.status == IcpCode.Status.REVOKED:
+        return ActivationError(
+            _("This code was revoked by the event's provider or the portal administrators."), code="code_revoked"
+        )
+    if code.status == IcpCode.Status.ACTIVATED:
+        if code.activated_by_id == user.pk:
+            assert code.activated_at is not None  # noqa: S101 - the constraint icp_activated_has_holder
+            return ActivationError(
+                _("You activated this code on %(time)s; the credits are already in your plan.")
+                % {"time": _when(code.activated_at)},
+                code="code_already_yours",
+                details={"activated_at": code.activated_at.isoformat()},
+            )
+        return ActivationError(
+            _("This code has already been activated by another account. If the certificate is yours, open a dispute."),
+            code="code_taken",
+            details={"dispute": True},
+        )
+    if code.status == IcpCode.Status.ISSUED:
+        held = IcpCode.objects.filter(
+            activated_by=user, event_id=code.event_id, status=IcpCode.Status.ACTIVATED
+        ).first()
+        if held is not None and held.pk == code.pk:
+            # our read was older than a concurrent click of this same doctor on this same code
+            return _refusal(held, user)
+        if held is not None:
+            return _already_credited(user, code.event)
+    return None
+
+
+# Issuance ---------------------------------------------------------------------------------------------
+
+
+def require_event_provider(*, event: Event, user: User) -> None:
+    if not Membership.objects.filter(organization_id=event.organization_id, user=user).exists():
+        raise PermissionDenied(_("You are not a member of the event's provider."))
+    require_verified(event.organization)
+
+
+@transaction.atomic
+def codes_issue(
+    *,
+    event: Event,
+    actor: User,
+    count: int | None = None,
+    attendees: Sequence[Attendee] | None = None,
+    source_name: str = "",
+) -> IssuanceBatch:
+    """Issue codes for an approved event: one per attendee, or `count` blank ones. Large issuances are
+    written by a Celery task after commit and report progress on the batch."""
+    require_event_provider(event=event, user=actor)
+    if event.status != Status.APPROVED:
+        raise PortalError(_("Codes are issued only for approved events."), code="event_not_approved")
+    if (count is None) == (attendees is None):
+        raise PortalError(_("Give either a number of codes or an attendee list."), code="invalid_request")
+    number = len(attendees) if attendees is not None else int(count or 0)
+    if number < 1 or number > settings.ICP_MAX_CODES_PER_ISSUE:
+        raise PortalError(
+            _("Issue between 1 and %(max)d codes at a time.") % {"max": settings.ICP_MAX_CODES_PER_ISSUE},
+            code="invalid_count",
+        )
+    batch = IssuanceBatch.objects.create(
+        event=event,
+        kind=IssuanceBatch.Kind.ATTENDEES if attendees is not None else IssuanceBatch.Kind.BLANK,
+        requested=number,
+        source_name=source_name[:255],
+        attendees=[[a.full_name, a.email, a.snils or ""] for a in attendees] if attendees is not None else [],
+        created_by=actor,
+    )
+    audit_log(actor=actor, action="codes.issue", obj=event, batch=batch.pk, count=number, kind=batch.kind)
+    if number <= settings.ICP_SYNC_ISSUE_LIMIT:
+        batch_fill(batch)
+    else:
+        enqueue_on_commit(issue_batch, batch_id=batch.pk)
+    return batch
+
+
+CHUNK = 10_000
+
+
+def batch_fill(batch: IssuanceBatch) -> IssuanceBatch:
+    """Write the batch's codes in bulk chunks (COPY on PostgreSQL), updating its progress as it goes."""
+    IssuanceBatch.objects.filter(pk=batch.pk).update(state=IssuanceBatch.State.RUNNING)
+    people: list[list[str]] = batch.attendees or []
+    remaining = batch.requested - batch.issued
+    while remaining > 0:
+        size = min(CHUNK, remaining)
+        offset = batch.issued
+        holders = people[offset : offset + size] if people else [["", "", ""]] * size
+        try:
+            with transaction.atomic():
+                _insert_codes(batch, holders)
+        except IntegrityError:
+            continue  # a code collided with one already stored (about 1 in 10^11): draw the chunk again
+        batch.issued += size
+        remaining -= size
+        IssuanceBatch.objects.filter(pk=batch.pk).update(issued=batch.issued)
+    batch.state = IssuanceBatch.State.DONE
+    batch.finished_at = timezone.now()
+    mail = bool(batch.attendees)
+    batch.attendees = []  # the codes carry the holders now; personal data is not kept twice
+    batch.save(update_fields=["state", "finished_at", "attendees", "issued"])
+    if mail:
+        enqueue_on_commit(mail_certificates, batch_id=batch.pk)
+    return batch
+
+
+def _insert_codes(batch: IssuanceBatch, holders: Sequence[Sequence[str]]) -> None:
+    codes = generate_codes(len(holders))
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        columns = (
+            "code, event_id, batch_id, holder_name, holder_email, holder_snils, verify_token, status, "
+            "show_holder_name, revoke_reason, created_at"
+        )
+        # psycopg 3's COPY, through Django's cursor wrapper, inside the surrounding transaction
+        sql = f"COPY {IcpCode._meta.db_table} ({columns}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for code, (name, email, snils) in zip(codes, holders, strict=True):
+                copy.write_row(
+                    (
+                        code,
+                        batch.event_id,
+                        batch.pk,
+                        name,
+                        email,
+                        snils,
+                        new_verify_token(),
+                        "issued",
+                        False,
+                        "",
+                        now,
+                    )
+                )
+        return
+    IcpCode.objects.bulk_create(
+        [
+            IcpCode(
+                code=code,
+                event_id=batch.event_id,
+                batch=batch,
+                holder_name=name,
+                holder_email=email,
+                holder_snils=snils,
+                created_at=now,
+            )
+            for code, (name, email, snils) in zip(codes, holders, strict=True)
+        ],
+        batch_size=2000,
+    )
+
+
+# Revocation and disputes ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def code_revoke(*, code: IcpCode, actor: User, reason: str) -> IcpCode:
+    """The provider revokes an unused code; an administrator any code. Revoking an activated code
+    reverses its credit in the ledger and tells the doctor."""
+    reason = reason.strip()
+    if not reason:
+        raise PortalError(_("Give the reason for revoking the code."), code="reason_required")
+    code = IcpCode.objects.select_for_update().select_related("event").get(pk=code.pk)
+    if not actor.is_staff:
+        require_event_provider(event=code.event, user=actor)
+        if code.status != IcpCode.Status.ISSUED:
+            raise PermissionDenied(
+                _("A provider can revoke only a code that has not been activated; ask the portal administrators.")
+            )
+    if code.status == IcpCode.Status.REVOKED:
+        raise PortalError(_("This code is already revoked."), code="code_revoked")
+    was_activated = code.status == IcpCode.Status.ACTIVATED
+    code.status = IcpCode.Status.REVOKED
+    code.revoked_at = timezone.now()
+    code.revoked_by = actor
+    code.revoke_reason = reason
+    code.save(update_fields=["status", "revoked_at", "revoked_by", "revoke_reason"])
+    audit_log(actor=actor, action="code.revoke", obj=code, reason=reason, was_activated=was_activated)
+    if was_activated:
+        credit = CreditEntry.objects.get(code=code, kind=CreditEntry.Kind.CREDIT)
+        reversal = ledger_append(
+            doctor=credit.doctor,
+            kind=CreditEntry.Kind.REVERSAL,
+            source=CreditEntry.Source.CODE,
+            credits=-credit.credits,
+            earned_on=credit.earned_on,
+            actor=actor,
+            code=code,
+            event=code.event,
+            reverses=credit,
+            comment=reason,
+        )
+        enqueue_on_commit(send_reversal_email, entry_id=reversal.pk)
+    return code
+
+
+@dataclass
+class DisputeInput:
+    code_text: str
+    event_name: str
+    event_date: date
+    event_place: str
+    message: str = ""
+    failure: str = ""
+
+
+@transaction.atomic
+def dispute_open(*, doctor: User, data: DisputeInput) -> Dispute:
+    code = None
+    with contextlib.suppress(CodeFormatError):
+        code = IcpCode.objects.select_related("event").filter(code=parse_code(data.code_text)).first()
+    dispute = Dispute.objects.create(
+        doctor=doctor,
+        code_text=data.code_text.strip()[:40],
+        code=code,
+        event=code.event if code else None,
+        event_name=data.event_name.strip(),
+        event_date=data.event_date,
+        event_place=data.event_place.strip(),
+        failure=data.failure[:40],
+        message=data.message.strip(),
+    )
+    audit_log(actor=doctor, action="dispute.open", obj=dispute, code=data.code_text)
+    return dispute
+
+
+@transaction.atomic
+def dispute_resolve(*, dispute: Dispute, actor: User, accepted: bool, resolution: str) -> Dispute:
+    """The event's provider or an administrator answers a dispute (a code is moved by revocation and
+    reissue, which stay explicit actions of their own)."""
+    dispute = Dispute.objects.select_for_update().select_related("event").get(pk=dispute.pk)
+    if not actor.is_staff:
+        if dispute.event is None:
+            raise PermissionDenied(_("Only the portal administrators can resolve this dispute."))
+        require_event_provider(event=dispute.event, user=actor)
+    if dispute.state != Dispute.State.OPEN:
+        raise PortalError(_("This dispute has already been answered."), code="dispute_closed")
+    if not resolution.strip():
+        raise PortalError(_("Write the answer the doctor will read."), code="resolution_required")
+    dispute.state = Dispute.State.RESOLVED if accepted else Dispute.State.REJECTED
+    dispute.resolution = resolution.strip()
+    dispute.resolved_by = actor
+    dispute.resolved_at = timezone.now()
+    dispute.save()
+    audit_log(actor=actor, action="dispute.resolve", obj=dispute, accepted=accepted)
+    return dispute
+
+
+def codes_csv(codes: Iterable[IcpCode]) -> str:
+    import csv
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["code", "status", "holder_name", "holder_email", "activated_at", "verify_url"])
+    for code in codes:
+        writer.writerow(
+            [
+                format_code(code.code),
+                code.status,
+                code.holder_name,
+                code.holder_email,
+                code.activated_at.isoformat() if code.activated_at else "",
+                f"{settings.SITE_URL}/verify/{code.verify_token}/",
+            ]
+        )
+    return out.getvalue()
+
+
+@transaction.atomic
+def code_set_name_visibility(*, code: IcpCode, user: User, show: bool) -> IcpCode:
+    """The doctor who activated a code decides whether the public check page shows their name."""
+    if code.activated_by_id != user.pk:
+        raise PermissionDenied(_("Only the doctor who activated the code decides this."))
+    IcpCode.objects.filter(pk=code.pk).update(show_holder_name=show)
+    code.show_holder_name = show
+    audit_log(actor=user, action="code.name_visibility", obj=code, show=show)
+    return code

@@ -1,0 +1,21 @@
+from django.contrib import admin
+
+from review.admin import ActivityAdmin
+
+from .models import Module
+
+
+@admin.register(Module)
+class ModuleAdmin(ActivityAdmin):
+    list_display = [
+        "title",
+        "organization",
+        "available_from",
+        "available_until",
+        "credits_requested",
+        "credits_granted",
+        "status",
+        "reviewer",
+        "due_at",
+        "overdue",
+    ]

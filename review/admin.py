@@ -1,0 +1,124 @@
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from nmo_portal.errors import PortalError
+
+from . import services
+from .models import Activity, Status, Transition
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("review deadline")
+    parameter_name = "overdue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", str(_("Overdue"))), ("no", str(_("On time")))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(status=Status.IN_REVIEW, due_at__lt=timezone.now())
+        if self.value() == "no":
+            return queryset.exclude(status=Status.IN_REVIEW, due_at__lt=timezone.now())
+        return queryset
+
+
+class ReassignForm(forms.Form):
+    reviewer = forms.ModelChoiceField(
+        label=_("New reviewer"),
+        queryset=User.objects.filter(reviewer_appointments__is_active=True).distinct().order_by("last_name", "email"),
+    )
+
+
+class TransitionInline(admin.TabularInline[Transition, Any]):
+    model = Transition
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "actor", "from_status", "to_status", "credits", "reviewer", "comment")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ActivityAdmin(admin.ModelAdmin[Any]):
+    """Shared by events and modules: review state is changed only through the workflow's actions."""
+
+    list_filter = ["status", OverdueFilter, "specialties", "organization"]
+    search_fields = ["title", "organization__name", "organization__inn", "reviewer__email"]
+    list_select_related = ["organization", "reviewer"]
+    filter_horizontal = ["specialties"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "status",
+        "reviewer",
+        "credits_granted",
+        "submitted_at",
+        "assigned_at",
+        "due_at",
+        "decided_at",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [TransitionInline]
+    actions = ["reassign"]
+
+    @admin.display(description=_("overdue"), boolean=True)
+    def overdue(self, obj: Activity) -> bool:
+        return obj.is_overdue
+
+    @admin.action(description=_("Reassign to another reviewer"))
+    def reassign(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        if "apply" in request.POST:
+            form = ReassignForm(request.POST)
+            if form.is_valid():
+                done = 0
+                for activity in queryset:
+                    try:
+                        services.activity_reassign(
+                            activity=activity,
+                            reviewer=form.cleaned_data["reviewer"],
+                            actor=request.user,  # type: ignore[arg-type]
+                        )
+                        done += 1
+                    except PortalError as exc:
+                        self.message_user(request, f"{activity}: {exc.message}", messages.ERROR)
+                if done:
+                    self.message_user(request, _("Reassigned: %(count)d.") % {"count": done}, messages.SUCCESS)
+                return None
+        else:
+            form = ReassignForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reassign to another reviewer"),
+            "form": form,
+            "activities": queryset,
+            "action": "reassign",
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/review/reassign.html", context)
+
+
+@admin.register(Transition)
+class TransitionAdmin(admin.ModelAdmin[Transition]):
+    list_display = ["created_at", "event", "module", "from_status", "to_status", "actor", "credits"]
+    list_filter = ["to_status", "from_status"]
+    search_fields = ["event__title", "module__title", "actor__email", "comment"]
+    list_select_related = ["event", "module", "actor"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Transition | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Transition | None = None) -> bool:
+        return False

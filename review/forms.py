@@ -1,0 +1,66 @@
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organization, Specialty
+from accounts.selectors import active_specialties
+
+from .services import Decision
+
+
+class SpecialtiesField(forms.ModelMultipleChoiceField[Specialty]):
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", {"required": _("Choose at least one specialty.")})
+        super().__init__(queryset=active_specialties(), label=_("Specialties"), **kwargs)
+
+    def label_from_instance(self, obj: Specialty) -> str:
+        return f"{obj.code} {obj.display_name}"
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        widget=forms.RadioSelect,
+        choices=[
+            (Decision.APPROVE, _("Approve and grant credits")),
+            (Decision.CHANGES, _("Ask the provider for changes")),
+            (Decision.REJECT, _("Reject")),
+        ],
+    )
+    credits = forms.IntegerField(label=_("Credits granted"), min_value=1, required=False)
+    comment = forms.CharField(
+        label=_("Comment for the provider"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text=_("Required when you reject or ask for changes."),
+    )
+
+
+class CatalogFilterForm(forms.Form):
+    """GET filters of the public catalogue; every field is optional and bad values are simply ignored."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    specialty = forms.ModelChoiceField(
+        label=_("Specialty"),
+        queryset=active_specialties(),
+        required=False,
+        to_field_name="code",
+        empty_label=_("All specialties"),
+    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    provider = forms.ModelChoiceField(
+        label=_("Provider"),
+        queryset=Organization.objects.filter(status=Organization.Status.VERIFIED).order_by("name"),
+        required=False,
+        empty_label=_("All providers"),
+    )
+
+    def filters(self) -> dict[str, Any]:
+        if not self.is_bound:
+            return {}
+        self.is_valid()  # fills cleaned_data with the fields that are valid; the rest are left out
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}

@@ -1,0 +1,306 @@
+"""Writes of the review workflow, shared by events and modules.
+
+Every transition locks the activity row, checks that the step is legal from the current status, writes a
+Transition and an audit row, and queues its e-mails for after the commit. A double click or two tabs
+therefore meet a status that has already moved on and get a message, never a second transition.
+"""
+
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.audit import audit_log
+from accounts.models import Membership, Organization, ReviewerAppointment, Specialty, User
+from accounts.services import require_verified
+from nmo_portal.celery import enqueue_on_commit
+from nmo_portal.errors import PermissionDenied, PortalError
+
+from .models import OPEN, SUBMITTABLE, WITHDRAWABLE, Activity, Status, Transition
+from .tasks import send_assignment_email, send_decision_email
+
+A = TypeVar("A", bound=Activity)
+
+
+class IllegalTransition(PortalError):
+    code = "illegal_transition"
+    status = 409
+
+
+class SubmissionRefused(PortalError):
+    code = "submission_refused"
+
+
+def require_member(*, organization: Organization, user: User) -> None:
+    """Provider staff act only for organizations they belong to, and only once the organization is verified."""
+    if not Membership.objects.filter(organization=organization, user=user).exists():
+        raise PermissionDenied(_("You are not a member of this organization."))
+    require_verified(organization)
+
+
+def _lock(activity: A) -> A:
+    return type(activity).objects.select_for_update().get(pk=activity.pk)  # type: ignore[return-value]
+
+
+def _transition(
+    activity: Activity,
+    *,
+    actor: User | None,
+    to: str,
+    comment: str = "",
+    credits: int | None = None,
+) -> Transition:
+    from_status = activity.status
+    activity.status = to
+    transition = Transition.objects.create(
+        **{activity.kind: activity},
+        actor=actor,
+        from_status=from_status,
+        to_status=to,
+        comment=comment,
+        credits=credits,
+        reviewer=activity.reviewer,
+    )
+    audit_log(
+        actor=actor,
+        action=f"{activity.kind}.{to}",
+        obj=activity,
+        from_status=from_status,
+        comment=comment,
+        credits=credits,
+    )
+    return transition
+
+
+def submission_problems(activity: Activity) -> list[str]:
+    """Every rule a submission breaks, so the provider can fix them all at once."""
+    problems = []
+    if not activity.specialties.exists():
+        problems.append(_("Choose at least one specialty."))
+    if activity.credits_requested > activity.hours:
+        problems.append(
+            _("Credits requested (%(credits)d) cannot exceed the academic hours (%(hours)d).")
+            % {"credits": activity.credits_requested, "hours": activity.hours}
+        )
+    if activity.kind == "event":
+        from events.models import Event
+
+        assert isinstance(activity, Event)  # noqa: S101 - kind says so
+        lead = settings.EVENT_SUBMISSION_LEAD_DAYS
+        if activity.start_date < timezone.localdate() + timedelta(days=lead):
+            problems.append(
+                _("An event is submitted at least %(days)d days before it starts; this one starts on %(date)s.")
+                % {"days": lead, "date": activity.start_date.strftime("%d.%m.%Y")}
+            )
+        limit = settings.MAX_CREDITS_PER_EVENT_DAY * activity.days
+        if activity.credits_requested > limit:
+            problems.append(
+                _(
+                    "An event of %(days)d calendar days may request at most %(limit)d credits "
+                    "(%(per_day)d per day); this one requests %(credits)d."
+                )
+                % {
+                    "days": activity.days,
+                    "limit": limit,
+                    "per_day": settings.MAX_CREDITS_PER_EVENT_DAY,
+                    "credits": activity.credits_requested,
+                }
+            )
+    return problems
+
+
+def reviewer_candidates(activity: Activity) -> list[User]:
+    """Active experts appointed for one of the activity's specialties who are not members of its provider,
+    least loaded first (open cases across events and modules), then by who was appointed first."""
+    specialty_ids = list(activity.specialties.values_list("pk", flat=True))
+    member_ids = Membership.objects.filter(organization_id=activity.organization_id).values("user_id")
+    candidates = (
+        User.objects.filter(
+            is_active=True,
+            reviewer_appointments__is_active=True,
+            reviewer_appointments__specialty_id__in=specialty_ids,
+        )
+        .exclude(pk__in=member_ids)
+        .distinct()
+    )
+    from events.models import Event
+    from modules.models import Module
+
+    load: dict[int, int] = {}
+    for model in (Event, Module):
+        counts = (
+            model.objects.filter(status=Status.IN_REVIEW, reviewer__in=candidates)
+            .values("reviewer_id")
+            .annotate(n=Count("id"))
+        )
+        for row in counts:
+            load[row["reviewer_id"]] = load.get(row["reviewer_id"], 0) + row["n"]
+    return sorted(candidates, key=lambda user: (load.get(user.pk, 0), user.pk))
+
+
+def _assign(activity: Activity, *, reviewer: User, actor: User | None, comment: str = "") -> None:
+    now = timezone.now()
+    activity.reviewer = reviewer
+    activity.assigned_at = now
+    activity.due_at = now + timedelta(days=settings.REVIEW_SLA_DAYS)
+    _transition(activity, actor=actor, to=Status.IN_REVIEW, comment=comment)
+    activity.save()
+    enqueue_on_commit(send_assignment_email, kind=activity.kind, activity_id=activity.pk)
+
+
+@transaction.atomic
+def activity_submit(*, activity: A, actor: User) -> A:
+    """Provider staff submit a draft (or a reworked or withdrawn activity) and it goes to an expert."""
+    require_member(organization=activity.organization, user=actor)
+    activity = _lock(activity)
+    if activity.status not in SUBMITTABLE:
+        raise IllegalTransition(
+            _("This activity cannot be submitted now: it is «%(status)s».") % {"status": activity.get_status_display()}
+        )
+    problems = submission_problems(activity)
+    if problems:
+        raise SubmissionRefused(" ".join(problems))
+    previous_reviewer_id = activity.reviewer_id if activity.status == Status.CHANGES_REQUESTED else None
+    activity.submitted_at = timezone.now()
+    activity.reviewer = None
+    activity.due_at = None
+    activity.decided_at = None
+    _transition(activity, actor=actor, to=Status.SUBMITTED)
+    activity.save()
+    candidates = reviewer_candidates(activity)
+    # A reworked activity goes back to the expert who asked for the changes, while they are still eligible.
+    same = [c for c in candidates if c.pk == previous_reviewer_id]
+    if same:
+        _assign(activity, reviewer=same[0], actor=None, comment=_("Returned to the expert who asked for changes."))
+    elif candidates:
+        _assign(activity, reviewer=candidates[0], actor=None, comment=_("Assigned automatically."))
+    return activity
+
+
+@transaction.atomic
+def activity_save(*, activity: A, actor: User, specialties: Iterable[Specialty], creating: bool) -> A:
+    """Create or update a draft for provider staff; content is frozen while the experts look at it."""
+    require_member(organization=activity.organization, user=actor)
+    if not creating:
+        current = _lock(activity)
+        if not current.is_editable:
+            raise IllegalTransition(
+                _("This activity cannot be edited while it is «%(status)s».") % {"status": current.get_status_display()}
+            )
+        # Review fields are never taken from the caller.
+        for field in (
+            "status",
+            "reviewer_id",
+            "credits_granted",
+            "submitted_at",
+            "assigned_at",
+            "due_at",
+            "decided_at",
+            "created_by_id",
+            "organization_id",
+        ):
+            setattr(activity, field, getattr(current, field))
+    else:
+        activity.status = Status.DRAFT
+        activity.created_by = actor
+    specialties = list(specialties)
+    if not specialties:
+        raise ValidationError({"specialties": _("Choose at least one specialty.")})
+    activity.full_clean(exclude=["specialties", "created_by"])
+    activity.save()
+    activity.specialties.set(specialties)
+    audit_log(actor=actor, action=f"{activity.kind}.{'create' if creating else 'update'}", obj=activity)
+    return activity
+
+
+@transaction.atomic
+def activity_withdraw(*, activity: A, actor: User) -> A:
+    require_member(organization=activity.organization, user=actor)
+    activity = _lock(activity)
+    if activity.status not in WITHDRAWABLE:
+        raise IllegalTransition(
+            _("Only an activity awaiting a decision can be withdrawn; this one is «%(status)s».")
+            % {"status": activity.get_status_display()}
+        )
+    _transition(activity, actor=actor, to=Status.WITHDRAWN)
+    activity.reviewer = None
+    activity.due_at = None
+    activity.save()
+    return activity
+
+
+@transaction.atomic
+def activity_reassign(*, activity: A, reviewer: User, actor: User) -> A:
+    """An administrator hands an open case to another eligible expert."""
+    if not actor.is_staff:
+        raise PermissionDenied(_("Only portal administrators reassign reviews."))
+    activity = _lock(activity)
+    if activity.status not in OPEN:
+        raise IllegalTransition(_("Only an activity awaiting a decision can be reassigned."))
+    if reviewer.pk not in {candidate.pk for candidate in reviewer_candidates(activity)}:
+        raise PortalError(
+            _(
+                "%(reviewer)s cannot review this activity: an expert must be appointed for one of its "
+                "specialties and must not be a member of the provider."
+            )
+            % {"reviewer": reviewer},
+            code="reviewer_not_eligible",
+        )
+    _assign(activity, reviewer=reviewer, actor=actor, comment=_("Reassigned by an administrator."))
+    return activity
+
+
+class Decision:
+    APPROVE = "approve"
+    REJECT = "reject"
+    CHANGES = "changes"
+    CHOICES = (APPROVE, REJECT, CHANGES)
+
+
+@transaction.atomic
+def review_decide(*, activity: A, actor: User, decision: str, credits: int | None = None, comment: str = "") -> A:
+    """The assigned expert approves (granting credits up to those requested), rejects, or asks for changes."""
+    activity = _lock(activity)
+    if activity.reviewer_id != actor.pk:
+        raise PermissionDenied(_("This activity is not in your review queue."))
+    if activity.status != Status.IN_REVIEW:
+        raise IllegalTransition(
+            _("A decision has already been made on this activity: it is «%(status)s».")
+            % {"status": activity.get_status_display()}
+        )
+    if Membership.objects.filter(organization_id=activity.organization_id, user=actor).exists():
+        raise PermissionDenied(_("You are a member of the provider and cannot review its activities."))
+    if not ReviewerAppointment.objects.filter(
+        Q(specialty__in=activity.specialties.all()), user=actor, is_active=True
+    ).exists():
+        raise PermissionDenied(_("You are not appointed for any of this activity's specialties."))
+    comment = comment.strip()
+    if decision == Decision.APPROVE:
+        if credits is None or credits < 1:
+            raise PortalError(_("Grant at least one credit to approve."), code="credits_required")
+        if credits > activity.credits_requested:
+            raise PortalError(
+                _("You can grant at most the %(requested)d credits requested.")
+                % {"requested": activity.credits_requested},
+                code="credits_above_requested",
+            )
+        activity.credits_granted = credits
+        to = Status.APPROVED
+    elif decision in (Decision.REJECT, Decision.CHANGES):
+        if not comment:
+            raise PortalError(_("Say why, so that the provider knows what to do."), code="comment_required")
+        credits = None
+        to = Status.REJECTED if decision == Decision.REJECT else Status.CHANGES_REQUESTED
+    else:
+        raise PortalError(_("Unknown decision."), code="invalid_decision")
+    activity.decided_at = timezone.now()
+    transition = _transition(activity, actor=actor, to=to, comment=comment, credits=credits)
+    activity.save()
+    enqueue_on_commit(send_decision_email, kind=activity.kind, activity_id=activity.pk, transition_id=transition.pk)
+    return activity

@@ -1,0 +1,254 @@
+"""Pages of the review workflow: the provider's activity pages (shared by events and modules through the
+base views below, which each app subclasses with its model and form), the expert's queue and case page,
+and the public catalogue."""
+
+from typing import Any, ClassVar
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views import View
+
+from accounts.models import Membership, Organization, User
+from nmo_portal.errors import PortalError
+
+from . import selectors, services
+from .forms import CatalogFilterForm, DecisionForm
+from .models import SUBMITTABLE, Activity, Status
+from .tasks import KIND_MODELS
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    if not isinstance(request.user, User):
+        raise DjangoPermissionDenied
+    return request.user
+
+
+def _member_organization(request: HttpRequest, organization_id: int) -> tuple[Organization, Membership | None]:
+    organization = get_object_or_404(Organization, pk=organization_id)
+    user = signed_in_user(request)
+    membership = Membership.objects.filter(organization=organization, user=user).first()
+    if membership is None and not user.is_staff:
+        raise Http404
+    return organization, membership
+
+
+@method_decorator(login_required, name="dispatch")
+class ProviderActivityView(View):
+    """Base of the provider's pages for one kind of activity; subclasses set model, form_class, kind."""
+
+    model: ClassVar[type[Activity]]
+    form_class: ClassVar[type[ModelForm[Any]]]
+    kind: ClassVar[str]
+
+    def get_activity(self, request: HttpRequest, pk: int) -> tuple[Activity, Membership | None]:
+        """Members of the owning organization see it, staff see any; everyone else gets a 404."""
+        activity = get_object_or_404(self.model.objects.select_related("organization", "reviewer"), pk=pk)
+        _organization, membership = _member_organization(request, activity.organization_id)
+        return activity, membership
+
+    def template(self, name: str) -> str:
+        return f"{self.kind}s/{self.kind}_{name}.html"
+
+
+class ActivityDetailView(ProviderActivityView):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        activity, membership = self.get_activity(request, pk)
+        context = {
+            "activity": activity,
+            "membership": membership,
+            "timeline": selectors.activity_timeline(activity),
+            "problems": services.submission_problems(activity) if activity.status in SUBMITTABLE else [],
+            "can_act": membership is not None and activity.organization.is_verified,
+        }
+        return render(request, self.template("detail"), context)
+
+
+class ActivityFormView(ProviderActivityView):
+    """Create (organization_id given) or edit (pk given) a draft."""
+
+    def _setup(
+        self, request: HttpRequest, organization_id: int | None, pk: int | None
+    ) -> tuple[Activity, Organization]:
+        if pk is not None:
+            activity, membership = self.get_activity(request, pk)
+            organization = activity.organization
+        else:
+            assert organization_id is not None  # noqa: S101 - the URL gives one or the other
+            organization, membership = _member_organization(request, organization_id)
+            activity = self.model(organization=organization)
+        if membership is None:
+            raise DjangoPermissionDenied  # staff may look, but only members write
+        return activity, organization
+
+    def _render(
+        self,
+        request: HttpRequest,
+        form: ModelForm[Any],
+        activity: Activity,
+        organization: Organization,
+        status: int = 200,
+    ) -> HttpResponse:
+        context = {"form": form, "activity": activity, "organization": organization, "creating": activity.pk is None}
+        return render(request, self.template("form"), context, status=status)
+
+    def get(self, request: HttpRequest, organization_id: int | None = None, pk: int | None = None) -> HttpResponse:
+        activity, organization = self._setup(request, organization_id, pk)
+        if not organization.is_verified:
+            messages.error(request, _("The organization has not been verified yet, so it cannot register activities."))
+        elif activity.pk and not activity.is_editable:
+            messages.error(
+                request,
+                _("This activity cannot be edited while it is «%(status)s».")
+                % {"status": activity.get_status_display()},
+            )
+            return redirect(f"{self.kind}s:detail", pk=activity.pk)
+        return self._render(request, self.form_class(instance=activity), activity, organization)
+
+    def post(self, request: HttpRequest, organization_id: int | None = None, pk: int | None = None) -> HttpResponse:
+        activity, organization = self._setup(request, organization_id, pk)
+        creating = activity.pk is None
+        form = self.form_class(request.POST, instance=activity)
+        if form.is_valid():
+            try:
+                saved = services.activity_save(
+                    activity=form.save(commit=False),
+                    actor=signed_in_user(request),
+                    specialties=form.cleaned_data["specialties"],
+                    creating=creating,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            except PortalError as exc:
+                form.add_error(None, str(exc.message))
+            else:
+                messages.success(request, _("Saved as a draft. Submit it for review when it is ready."))
+                return redirect(f"{self.kind}s:detail", pk=saved.pk)
+        return self._render(request, form, activity, organization, status=400)
+
+
+class ActivityActionView(ProviderActivityView):
+    """POST-only submit and withdraw."""
+
+    action: ClassVar[str]
+    success_message: ClassVar[str]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        activity, membership = self.get_activity(request, pk)
+        if membership is None:
+            raise DjangoPermissionDenied
+        action = services.activity_submit if self.action == "submit" else services.activity_withdraw
+        try:
+            activity = action(activity=activity, actor=signed_in_user(request))
+        except PortalError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            if activity.status == Status.SUBMITTED:
+                messages.warning(
+                    request,
+                    _("Submitted. No expert is appointed for these specialties yet; an administrator will assign one."),
+                )
+            else:
+                messages.success(request, _(self.success_message))
+        return redirect(f"{self.kind}s:detail", pk=pk)
+
+
+def _paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int = 20) -> Any:
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def catalog(
+    request: HttpRequest,
+    *,
+    kind: str,
+    form: CatalogFilterForm,
+    queryset: QuerySet[Any],
+) -> HttpResponse:
+    """The public catalogue of approved activities of one kind."""
+    page = _paginate(request, queryset)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "kind": kind, "query": query.urlencode()}
+    return render(request, f"{kind}s/{kind}_catalog.html", context)
+
+
+def catalog_detail(request: HttpRequest, *, kind: str, pk: int) -> HttpResponse:
+    from django.apps import apps
+
+    model = apps.get_model(KIND_MODELS[kind])
+    activity = get_object_or_404(
+        model.objects.approved().select_related("organization").prefetch_related("specialties"), pk=pk
+    )
+    return render(request, f"{kind}s/{kind}_catalog_detail.html", {"activity": activity})
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    if not user.reviewer_appointments.filter(is_active=True).exists():
+        raise DjangoPermissionDenied
+    context = {
+        "cases": selectors.reviewer_queue(reviewer=user),
+        "decided": selectors.reviewer_decided(reviewer=user),
+        "appointments": user.reviewer_appointments.filter(is_active=True).select_related("specialty"),
+    }
+    return render(request, "review/queue.html", context)
+
+
+@login_required
+def case(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """The expert's page of one case: the content, the timeline and the decision form."""
+    from django.apps import apps
+
+    if kind not in KIND_MODELS:
+        raise Http404
+    user = signed_in_user(request)
+    model = apps.get_model(KIND_MODELS[kind])
+    activity = get_object_or_404(model.objects.select_related("organization", "reviewer"), pk=pk)
+    if activity.reviewer_id != user.pk and not user.is_staff:
+        raise Http404
+    form = DecisionForm(request.POST or None, initial={"credits": activity.credits_requested})
+    if request.method == "POST":
+        if activity.reviewer_id != user.pk:
+            raise DjangoPermissionDenied
+        if form.is_valid():
+            try:
+                services.review_decide(
+                    activity=activity,
+                    actor=user,
+                    decision=form.cleaned_data["decision"],
+                    credits=form.cleaned_data["credits"],
+                    comment=form.cleaned_data["comment"],
+                )
+            except PortalError as exc:
+                form.add_error(None, str(exc.message))
+            else:
+                messages.success(request, _("Decision saved; the provider has been notified."))
+                return redirect("review:queue")
+    context = {
+        "activity": activity,
+        "kind": kind,
+        "form": form,
+        "timeline": selectors.activity_timeline(activity),
+        "can_decide": activity.reviewer_id == user.pk and activity.status == Status.IN_REVIEW,
+    }
+    return render(request, "review/case.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def organization_activities(request: HttpRequest, organization_id: int) -> HttpResponse:
+    organization, membership = _member_organization(request, organization_id)
+    context = {
+        "organization": organization,
+        "membership": membership,
+        "activities": selectors.organization_activities(organization=organization),
+    }
+    return render(request, "review/organization_activities.html", context)

@@ -1,0 +1,81 @@
+"""The evening after a congress: many requests at the same instant, on the real PostgreSQL."""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection, connections
+
+from credits import services
+from credits.models import CreditEntry, IcpCode
+
+from ..factories import DoctorProfileFactory
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="row locking is PostgreSQL's; CI runs this on PostgreSQL (make test picks it when it answers)",
+    ),
+]
+
+
+def run_at_once(jobs):
+    """Start every job at the same instant, each on its own database connection; collect outcomes."""
+    barrier = threading.Barrier(len(jobs))
+    outcomes = []
+    lock = threading.Lock()
+
+    def worker(job):
+        try:
+            barrier.wait()
+            result = job()
+            outcome = ("ok", result)
+        except services.ActivationError as exc:
+            outcome = (exc.code, None)
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
+
+
+def test_fifty_doctors_activating_one_code_at_the_same_instant_get_exactly_one_credit(
+    ended_event, make_codes, psychiatry
+):
+    (code,) = make_codes(ended_event)
+    doctors = [DoctorProfileFactory(specialties=[psychiatry]).user for _ in range(50)]
+    outcomes = run_at_once([lambda d=d: services.code_activate(user=d, raw=code.code, ip=None) for d in doctors])
+    kinds = Counter(kind for kind, _ in outcomes)
+    assert kinds["ok"] == 1, kinds
+    assert set(kinds) <= {"ok", "code_taken", "code_already_yours"}
+    assert sum(kinds.values()) == 50
+    assert CreditEntry.objects.count() == 1
+    code.refresh_from_db()
+    winner = next(result for kind, result in outcomes if kind == "ok")
+    assert code.activated_by_id == winner.doctor_id
+
+
+def test_the_same_doctor_double_clicking_gets_one_credit(ended_event, make_codes, doctor):
+    (code,) = make_codes(ended_event)
+    outcomes = run_at_once([lambda: services.code_activate(user=doctor, raw=code.code, ip=None)] * 10)
+    kinds = Counter(kind for kind, _ in outcomes)
+    assert kinds["ok"] == 1, kinds
+    assert set(kinds) <= {"ok", "code_already_yours"}
+    assert CreditEntry.objects.filter(doctor=doctor).count() == 1
+
+
+def test_one_doctor_with_two_codes_of_one_event_at_once_gets_one_credit(ended_event, make_codes, doctor):
+    codes = make_codes(ended_event, 8)
+    outcomes = run_at_once([lambda c=c: services.code_activate(user=doctor, raw=c.code, ip=None) for c in codes])
+    kinds = Counter(kind for kind, _ in outcomes)
+    assert kinds["ok"] == 1, kinds
+    assert set(kinds) <= {"ok", "event_already_credited"}
+    assert IcpCode.objects.filter(status=IcpCode.Status.ACTIVATED).count() == 1
+    assert CreditEntry.objects.filter(doctor=doctor).count() == 1
