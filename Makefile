@@ -20,8 +20,8 @@ install: $(STAMP)
 run: $(STAMP)
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v0
 	DEBUG=1 $(PY) manage.py migrate --no-input
-	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	DEBUG=1 SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py seed_demo
+	DEBUG=1 SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite. Uses DATABASE_URL / REDIS_URL when set, else PostgreSQL and Redis on 127.0.0.1 when they
 # answer, else SQLite; the header of the run says which.
@@ -56,8 +56,10 @@ serve: $(STAMP)
 	wait
 
 # The Ministry portal mock alone on its own port, as in docker-compose.
+# Uses the same DATABASE_URL as the portal (SQLite by default); point the portal at it with
+# MINISTRY_API_URL=http://127.0.0.1:8001.
 mock: $(STAMP)
-	ROOT_URLCONF=ministry_mock.urls $(VENV)/bin/gunicorn nmo_portal.wsgi --bind 127.0.0.1:8001 --workers 2
+	DEBUG=$${DEBUG:-1} ROOT_URLCONF=ministry_mock.urls $(VENV)/bin/gunicorn nmo_portal.wsgi --bind 127.0.0.1:8001 --workers 2
 
 check-deploy: $(STAMP)
 	DEBUG=0 SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | base64) ALLOWED_HOSTS=nmo.example.org \

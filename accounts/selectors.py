@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 
 from .models import (
     DoctorProfile,
@@ -35,8 +35,16 @@ def user_roles(user: User | AnonymousUser) -> Roles:
     if not user.is_authenticated:
         return Roles()
     memberships = list(Membership.objects.filter(user=user).values_list("organization_id", "role"))
-    is_doctor = DoctorProfile.objects.filter(user=user, snils__isnull=False).exists()
-    is_reviewer = ReviewerAppointment.objects.filter(user=user, is_active=True).exists()
+    flags = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            doctor=Exists(DoctorProfile.objects.filter(user=OuterRef("pk"), snils__isnull=False)),
+            reviewer=Exists(ReviewerAppointment.objects.filter(user=OuterRef("pk"), is_active=True)),
+        )
+        .values_list("doctor", "reviewer")
+        .first()
+    )
+    is_doctor, is_reviewer = (bool(flags[0]), bool(flags[1])) if flags else (False, False)
     return Roles(
         is_authenticated=True,
         is_doctor=is_doctor,

@@ -24,6 +24,7 @@ from .models import (
     User,
     hash_token,
 )
+from .signals import doctor_identified
 from .snils import normalize_snils, validate_snils
 from .tasks import send_invitation_email, send_organization_decision_email
 
@@ -71,6 +72,7 @@ def doctor_profile_update(
             profile.snils = number
             profile.save()
             profile.specialties.set(specialties)
+            transaction.on_commit(lambda: doctor_identified.send(sender=DoctorProfile, user=user))
             audit_log(
                 actor=user,
                 action="doctor_profile.update",

@@ -1,8 +1,12 @@
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .models import IcpCode
+from accounts.models import Specialty
+
+from .models import CycleRule, IcpCode, ProgrammeEntry
 
 
 class ActivateForm(forms.Form):
@@ -34,8 +38,8 @@ class DisputeForm(forms.Form):
 class IssueBlankForm(forms.Form):
     count = forms.IntegerField(label=_("Number of blank codes"), min_value=1)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.fields["count"].max_value = settings.ICP_MAX_CODES_PER_ISSUE  # type: ignore[attr-defined]
         self.fields["count"].widget.attrs["max"] = settings.ICP_MAX_CODES_PER_ISSUE
 
@@ -72,3 +76,27 @@ class ResolveDisputeForm(forms.Form):
         widget=forms.RadioSelect,
     )
     resolution = forms.CharField(label=_("Answer to the doctor"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CycleForm(forms.Form):
+    specialty = forms.ModelChoiceField(label=_("Specialty"), queryset=Specialty.objects.filter(is_active=True))
+    starts_on = forms.DateField(label=_("Cycle starts"), widget=forms.DateInput(attrs={"type": "date"}))
+    rule = forms.ModelChoiceField(label=_("Rule"), queryset=CycleRule.objects.all(), empty_label=None)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # no initial value: rules are ordered default first, so the default is preselected without a query
+        self.fields["rule"].label_from_instance = lambda rule: rule.display_name  # type: ignore[attr-defined]
+        self.fields["specialty"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda specialty: f"{specialty.code} {specialty.display_name}"
+        )
+
+
+class ProgrammeForm(forms.ModelForm[ProgrammeEntry]):
+    class Meta:
+        model = ProgrammeEntry
+        fields = ["specialty", "name", "organization", "hours", "starts_on", "ends_on", "document_number"]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }

@@ -11,17 +11,21 @@ import contextlib
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_log
-from accounts.models import DoctorProfile, Membership, User
+from accounts.models import DoctorProfile, Membership, Specialty, User
 from accounts.services import require_verified
+from accounts.snils import validate_snils
 from events.models import Event
 from modules.models import Module
 from nmo_portal.celery import enqueue_on_commit
@@ -32,7 +36,18 @@ from . import ratelimit
 from .attendees import Attendee
 from .certificates import mail_certificates
 from .codes import CodeFormatError, format_code, generate_codes, parse_code
-from .models import CreditEntry, Dispute, IcpCode, IssuanceBatch, new_verify_token
+from .models import (
+    CreditEntry,
+    Cycle,
+    CycleRule,
+    Dispute,
+    IcpCode,
+    IssuanceBatch,
+    ModuleCompletion,
+    PlannedActivity,
+    ProgrammeEntry,
+    new_verify_token,
+)
 from .tasks import issue_batch, send_activation_email, send_reversal_email
 
 
@@ -56,22 +71,29 @@ def ledger_append(
     event: Event | None = None,
     module: Module | None = None,
     reverses: CreditEntry | None = None,
+    completion: ModuleCompletion | None = None,
     comment: str = "",
 ) -> CreditEntry:
-    """The one way a ledger row is written (the Ministry outbox hooks in here)."""
-    return CreditEntry.objects.create(
-        doctor=doctor,
-        kind=kind,
-        source=source,
-        credits=credits,
-        earned_on=earned_on,
-        actor=actor,
-        code=code,
-        event=event,
-        module=module,
-        reverses=reverses,
-        comment=comment,
-    )
+    """The one way a ledger row is written; its Ministry outbox row is written in the same transaction."""
+    from ministry_sync.services import outbox_add
+
+    with transaction.atomic(savepoint=False):
+        entry = CreditEntry.objects.create(
+            doctor=doctor,
+            kind=kind,
+            source=source,
+            credits=credits,
+            earned_on=earned_on,
+            actor=actor,
+            code=code,
+            event=event,
+            module=module,
+            reverses=reverses,
+            completion=completion,
+            comment=comment,
+        )
+        outbox_add(entry)
+    return entry
 
 
 def _when(moment: datetime) -> str:
@@ -123,7 +145,8 @@ def code_activate(*, user: User, raw: str, ip: str | None) -> CreditEntry:
             message = _("A code has 12 symbols, as XXXX-XXXXXXXX; we read %(code)s.")
         raise fail(message % {"code": shown}, "code_malformed", {"normalized": shown}) from exc
 
-    code = IcpCode.objects.select_related("event").filter(code=value).first()
+    # order_by(): no default ordering, so no join with the events table just to sort one row
+    code = IcpCode.objects.select_related("event").filter(code=value).order_by().first()
     if code is None or code.event.status != Status.APPROVED:
         raise fail(_("Код не был активирован. Возможно код неверен или уже был активирован ранее."), "code_not_found")
     refusal = _refusal(code, user)
@@ -198,15 +221,9 @@ def _refusal(code: IcpCode, user: User) -> ActivationError | None:
             code="code_taken",
             details={"dispute": True},
         )
-    if code.status == IcpCode.Status.ISSUED:
-        held = IcpCode.objects.filter(
-            activated_by=user, event_id=code.event_id, status=IcpCode.Status.ACTIVATED
-        ).first()
-        if held is not None and held.pk == code.pk:
-            # our read was older than a concurrent click of this same doctor on this same code
-            return _refusal(held, user)
-        if held is not None:
-            return _already_credited(user, code.event)
+    # An issued code while the doctor already holds another of the same event is refused by the partial
+    # unique index at the claim (see code_activate): free on the common path, and exact under concurrency,
+    # where a check here would read a moment too early.
     return None
 
 
@@ -457,3 +474,184 @@ def code_set_name_visibility(*, code: IcpCode, user: User, show: bool) -> IcpCod
     code.show_holder_name = show
     audit_log(actor=user, action="code.name_visibility", obj=code, show=show)
     return code
+
+
+# The learning plan ------------------------------------------------------------------------------------
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@transaction.atomic
+def cycle_add(*, doctor: User, specialty: Specialty, starts_on: date, rule: CycleRule | None = None) -> Cycle:
+    """A five-year cycle in one specialty; cycles of the same specialty may follow but not overlap."""
+    rule = rule or CycleRule.objects.get(is_default=True)
+    ends_on = _add_years(starts_on, rule.years) - timedelta(days=1)
+    overlapping = Cycle.objects.select_for_update().filter(
+        doctor=doctor, specialty=specialty, starts_on__lte=ends_on, ends_on__gte=starts_on
+    )
+    if overlapping.exists():
+        raise PortalError(
+            _("This cycle overlaps your cycle %(cycle)s of the same specialty.") % {"cycle": overlapping.first()},
+            code="cycle_overlaps",
+        )
+    cycle = Cycle.objects.create(doctor=doctor, specialty=specialty, rule=rule, starts_on=starts_on, ends_on=ends_on)
+    audit_log(actor=doctor, action="cycle.add", obj=cycle, rule=rule.slug)
+    return cycle
+
+
+@transaction.atomic
+def cycle_remove(*, cycle: Cycle, doctor: User) -> None:
+    if cycle.doctor_id != doctor.pk:
+        raise PermissionDenied(_("This is not your cycle."))
+    audit_log(actor=doctor, action="cycle.remove", obj=cycle)
+    cycle.delete()
+
+
+@transaction.atomic
+def programme_add(*, doctor: User, **fields: Any) -> ProgrammeEntry:
+    entry = ProgrammeEntry(doctor=doctor, **fields)
+    entry.full_clean()
+    entry.save()
+    audit_log(actor=doctor, action="programme.add", obj=entry, hours=entry.hours)
+    return entry
+
+
+@transaction.atomic
+def programme_remove(*, entry: ProgrammeEntry, doctor: User) -> None:
+    if entry.doctor_id != doctor.pk:
+        raise PermissionDenied(_("This is not your record."))
+    audit_log(actor=doctor, action="programme.remove", obj=entry)
+    entry.delete()
+
+
+@transaction.atomic
+def plan_add(*, doctor: User, event: Event | None = None, module: Module | None = None) -> PlannedActivity:
+    activity = event or module
+    if activity is None or activity.status != Status.APPROVED:
+        raise PortalError(_("Only approved activities from the catalogue can be planned."), code="not_in_catalogue")
+    planned, _created = PlannedActivity.objects.get_or_create(doctor=doctor, event=event, module=module)
+    return planned
+
+
+@transaction.atomic
+def plan_remove(*, planned: PlannedActivity, doctor: User) -> None:
+    if planned.doctor_id != doctor.pk:
+        raise PermissionDenied(_("This is not your plan."))
+    planned.delete()
+
+
+# Module completions -----------------------------------------------------------------------------------
+
+
+def _doctor_for(*, snils: str, email: str) -> User | None:
+    """The doctor a completion names: by СНИЛС first, then by a confirmed e-mail."""
+    if snils:
+        profile = DoctorProfile.objects.select_related("user").filter(snils=snils).first()
+        if profile is not None:
+            return profile.user
+    if email:
+        address = EmailAddress.objects.select_related("user").filter(email__iexact=email, verified=True).first()
+        if address is not None:
+            return address.user  # type: ignore[no-any-return]
+    return None
+
+
+def _credit_completion(completion: ModuleCompletion, doctor: User) -> CreditEntry:
+    completion.doctor = doctor
+    completion.credited_at = timezone.now()
+    completion.save(update_fields=["doctor", "credited_at"])
+    module = completion.module
+    entry = ledger_append(
+        doctor=doctor,
+        kind=CreditEntry.Kind.CREDIT,
+        source=CreditEntry.Source.MODULE_COMPLETION,
+        credits=module.credits_granted or 0,
+        earned_on=timezone.localtime(completion.completed_at).date(),
+        actor=completion.reported_by,
+        module=module,
+        completion=completion,
+    )
+    enqueue_on_commit(send_activation_email, entry_id=entry.pk)
+    return entry
+
+
+def completion_report(
+    *, module: Module, actor: User, external_id: str, completed_at: datetime, snils: str = "", email: str = ""
+) -> tuple[ModuleCompletion, bool]:
+    """Record a provider's report of a completed module; (completion, created). The same external id
+    again changes nothing. A doctor not registered yet is credited when they sign up."""
+    from accounts.snils import normalize_snils
+
+    external_id = external_id.strip()
+    snils = normalize_snils(snils)
+    email = email.strip().lower()
+    if not external_id:
+        raise PortalError(_("Give the provider's completion id."), code="external_id_required")
+    if not snils and not email:
+        raise PortalError(_("Give the doctor's СНИЛС or e-mail."), code="doctor_required")
+    if snils:
+        try:
+            validate_snils(snils)
+        except ValidationError as exc:
+            raise PortalError(exc.messages[0], code="snils_invalid") from exc
+    if completed_at > timezone.now() + timedelta(minutes=5):
+        raise PortalError(_("The completion time is in the future."), code="completed_in_future")
+    with transaction.atomic():
+        require_member_of(organization_id=module.organization_id, user=actor)
+        if module.status != Status.APPROVED:
+            raise PortalError(_("Completions are reported only for approved modules."), code="module_not_approved")
+        existing = ModuleCompletion.objects.filter(module=module, external_id=external_id).first()
+        if existing is not None:
+            return existing, False
+        try:
+            with transaction.atomic():
+                completion = ModuleCompletion.objects.create(
+                    module=module,
+                    external_id=external_id,
+                    snils=snils,
+                    email=email,
+                    completed_at=completed_at,
+                    reported_by=actor,
+                )
+        except IntegrityError:  # the same report arriving twice at the same instant
+            return ModuleCompletion.objects.get(module=module, external_id=external_id), False
+        audit_log(actor=actor, action="completion.report", obj=completion, module=module.pk)
+        doctor = _doctor_for(snils=snils, email=email)
+        if (
+            doctor is not None
+            and not ModuleCompletion.objects.filter(module=module, doctor=doctor, credited_at__isnull=False).exists()
+        ):
+            _credit_completion(completion, doctor)
+        return completion, True
+
+
+def completions_claim(*, user: User) -> int:
+    """Credit the completions reported before this doctor could be identified; returns how many."""
+    profile = DoctorProfile.objects.filter(user=user).first()
+    emails = list(EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True))
+    condition = Q(email__in=[e.lower() for e in emails]) if emails else Q(pk__in=[])
+    if profile is not None and profile.snils:
+        condition |= Q(snils=profile.snils)
+    credited = 0
+    with transaction.atomic():
+        pending = (
+            ModuleCompletion.objects.select_for_update().select_related("module").filter(condition, doctor__isnull=True)
+        )
+        for completion in pending.order_by("completed_at"):
+            if ModuleCompletion.objects.filter(
+                module=completion.module, doctor=user, credited_at__isnull=False
+            ).exists():
+                continue  # the module is credited once, whatever the number of reports
+            _credit_completion(completion, user)
+            credited += 1
+    return credited
+
+
+def require_member_of(*, organization_id: int, user: User) -> None:
+    if not Membership.objects.filter(organization_id=organization_id, user=user).exists():
+        raise PermissionDenied(_("You are not a member of the module's provider."))

@@ -26,7 +26,7 @@ def issue_batch(*, batch_id: int) -> None:
 def send_activation_email(*, entry_id: int) -> None:
     from .models import CreditEntry
 
-    entry = CreditEntry.objects.select_related("doctor", "event", "code").get(pk=entry_id)
+    entry = CreditEntry.objects.select_related("doctor", "event", "code", "module__organization").get(pk=entry_id)
     send_templated_mail(
         to=[entry.doctor.email],
         template="credits/email/activated",

@@ -6,6 +6,14 @@ app_name = "credits"
 
 urlpatterns = [
     path("me/credits/", views.activate, name="activate"),
+    path("me/plan/", views.plan, name="plan"),
+    path("me/plan/cycles/", views.cycle_add, name="cycle_add"),
+    path("me/plan/cycles/<int:pk>/remove/", views.cycle_remove, name="cycle_remove"),
+    path("me/plan/cycles/<int:pk>/report.<str:fmt>", views.plan_report, name="plan_report"),
+    path("me/plan/programmes/new/", views.programme_add, name="programme_add"),
+    path("me/plan/programmes/<int:pk>/remove/", views.programme_remove, name="programme_remove"),
+    path("me/plan/add/<str:kind>/<int:pk>/", views.plan_add, name="plan_add"),
+    path("me/plan/planned/<int:pk>/remove/", views.plan_remove, name="plan_remove"),
     path("me/disputes/new/", views.dispute_new, name="dispute_new"),
     path("me/codes/<int:pk>/name-visibility/", views.name_visibility, name="name_visibility"),
     path("provider/events/<int:pk>/codes/", views.event_codes, name="event_codes"),

@@ -38,6 +38,7 @@ class EventForm(forms.ModelForm[Event]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["format"].choices = Event.Format.choices  # type: ignore[attr-defined]  # no empty radio
         self.fields["credits_requested"].help_text = _(
             "At most the academic hours, and at most %(per_day)d per calendar day of the event."
         ) % {"per_day": settings.MAX_CREDITS_PER_EVENT_DAY}

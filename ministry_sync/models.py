@@ -1,1 +1,69 @@
-"""Models of this app arrive with its issue; the app is registered so that it migrates from the start."""
+"""The portal's side of the Ministry sync: the doctor's account link and the outbox of ledger records."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class MinistryLink(models.Model):
+    """The doctor's account at the Ministry portal, linked once («Синхронизировать аккаунт»)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Linking")
+        LINKED = "linked", _("Linked")
+        FAILED = "failed", _("Failed")
+
+    doctor = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ministry_link", verbose_name=_("doctor")
+    )
+    login = models.CharField(_("login at the Ministry portal"), max_length=150)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    reason = models.TextField(_("reason"), blank=True)
+    specialist_id = models.CharField(_("specialist id at the Ministry"), max_length=64, blank=True)
+    cycles = models.JSONField(_("cycles at the Ministry"), default=list, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    linked_at = models.DateTimeField(_("linked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Ministry account link")
+        verbose_name_plural = _("Ministry account links")
+
+    def __str__(self) -> str:
+        return f"{self.doctor} → {self.login} ({self.get_state_display()})"
+
+
+class OutboxRecord(models.Model):
+    """One ledger row waiting to reach the Ministry portal; written in the ledger row's own transaction."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    entry = models.OneToOneField(
+        "credits.CreditEntry", on_delete=models.PROTECT, related_name="outbox", verbose_name=_("ledger entry")
+    )
+    doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("doctor")
+    )
+    idempotency_key = models.UUIDField(_("idempotency key"), default=uuid.uuid4, unique=True, editable=False)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    ministry_record_id = models.CharField(_("record id at the Ministry"), max_length=64, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("outbox record")
+        verbose_name_plural = _("Ministry outbox")
+        indexes = [models.Index(fields=["next_attempt_at"], name="outbox_due_idx", condition=models.Q(state="pending"))]
+
+    def __str__(self) -> str:
+        return f"{self.entry} · {self.get_state_display()}"

@@ -1,13 +1,20 @@
 """E-learning modules in the API: the public catalogue of approved modules and the provider's own modules."""
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from credits.models import ModuleCompletion
+from credits.services import completion_report
 from review import selectors
 from review.api_common import (
     ActivitySerializer,
@@ -16,9 +23,11 @@ from review.api_common import (
     CatalogViewSet,
     ProviderActivityFilterSerializer,
     ProviderActivityViewSet,
+    request_user,
 )
 
 from .models import Module
+from .views import CreditState, module_completions
 
 
 class CatalogModuleSerializer(CatalogActivitySerializer):
@@ -57,6 +66,64 @@ class ModuleSerializer(ActivitySerializer):
         ]
 
 
+class CompletionReportSerializer(serializers.Serializer[dict[str, Any]]):
+    """A provider's report that a doctor completed the module. The doctor is named by СНИЛС or e-mail."""
+
+    external_id = serializers.CharField(
+        max_length=100,
+        allow_blank=True,
+        help_text=_("Your own id of this completion; the same id again changes nothing."),
+    )
+    snils = serializers.CharField(
+        max_length=20, default="", allow_blank=True, help_text=_("The doctor's СНИЛС, with or without separators.")
+    )
+    email = serializers.EmailField(default="", allow_blank=True, help_text=_("The doctor's e-mail."))
+    completed_at = serializers.DateTimeField(
+        default_timezone=ZoneInfo("Europe/Moscow"),
+        help_text=_("When the module was completed, ISO 8601; Moscow time when no offset is given."),
+    )
+
+
+class CompletionSerializer(serializers.ModelSerializer[ModuleCompletion]):
+    """A reported completion as its provider sees it: what became of it, never who the doctor is."""
+
+    reported_at = serializers.DateTimeField(source="created_at", read_only=True)
+    credit_state = serializers.ChoiceField(
+        choices=CreditState.choices,
+        read_only=True,
+        help_text=_("What became of the report."),
+    )
+    doctor_identified = serializers.SerializerMethodField(
+        help_text=_("Whether a registered doctor matches the СНИЛС or e-mail.")
+    )
+    credited = serializers.SerializerMethodField(help_text=_("Whether this report put credits into the ledger."))
+
+    class Meta:
+        model = ModuleCompletion
+        fields = [
+            "id",
+            "external_id",
+            "snils",
+            "email",
+            "completed_at",
+            "reported_at",
+            "credit_state",
+            "doctor_identified",
+            "credited",
+            "credited_at",
+        ]
+        read_only_fields = fields
+
+    def get_doctor_identified(self, completion: ModuleCompletion) -> bool:
+        state = getattr(completion, "credit_state", None)  # annotated by module_completions()
+        if state is None:
+            return completion.doctor_id is not None
+        return bool(state != CreditState.WAITING)
+
+    def get_credited(self, completion: ModuleCompletion) -> bool:
+        return completion.credited_at is not None
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="The organization's e-learning modules, every status", parameters=[ProviderActivityFilterSerializer]
@@ -68,6 +135,45 @@ class ModuleSerializer(ActivitySerializer):
 class ModuleViewSet(ProviderActivityViewSet):
     model = Module
     serializer_class = ModuleSerializer
+
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset = super().get_queryset()
+        if self.action == "completions":
+            return queryset.prefetch_related(None)  # the completions need the module, not its timeline
+        return queryset
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The module's completion reports",
+        description="Newest first, paginated.",
+        responses=CompletionSerializer(many=True),
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Report a completion",
+        description="Credits the doctor named by `snils` or `email` with the module's credits once, however many "
+        "reports name them; a doctor not registered yet is credited on signing up. 201 with the completion; "
+        "200 with the same body when this `external_id` was reported before (nothing changes). 400 "
+        "`module_not_approved`, `external_id_required`, `doctor_required`, `snils_invalid`, "
+        "`completed_in_future`; 404 for a module of another organization.",
+        request=CompletionReportSerializer,
+        responses={201: CompletionSerializer, 200: CompletionSerializer},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def completions(self, request: Request, pk: str | None = None) -> Response:
+        module = self.get_object()
+        if request.method == "POST":
+            body = CompletionReportSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            completion, created = completion_report(module=module, actor=request_user(request), **body.validated_data)
+            shown = module_completions(module).get(pk=completion.pk)
+            return Response(
+                CompletionSerializer(shown).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            )
+        page = self.paginate_queryset(module_completions(module))
+        if page is None:
+            return Response(CompletionSerializer(module_completions(module), many=True).data)
+        return self.get_paginated_response(CompletionSerializer(page, many=True).data)
 
 
 router = SimpleRouter()

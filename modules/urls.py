@@ -12,4 +12,5 @@ urlpatterns = [
     path("provider/modules/<int:pk>/edit/", views.ModuleFormView.as_view(), name="edit"),
     path("provider/modules/<int:pk>/submit/", views.ModuleSubmitView.as_view(), name="submit"),
     path("provider/modules/<int:pk>/withdraw/", views.ModuleWithdrawView.as_view(), name="withdraw"),
+    path("provider/modules/<int:pk>/completions/", views.ModuleCompletionsView.as_view(), name="completions"),
 ]

@@ -1,13 +1,28 @@
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.db import models, transaction
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext_noop
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 
+from accounts.models import Membership, User
+from credits.completions_csv import MAX_ROWS, CompletionList, CompletionRow, read_completions
+from credits.models import ModuleCompletion
+from credits.services import completion_report
+from nmo_portal.errors import PortalError
 from review import selectors
 from review import views as review_views
 from review.forms import CatalogFilterForm
-from review.models import Activity
+from review.models import Activity, Status
+from review.views import signed_in_user
 
 from .forms import ModuleForm
 from .models import Module
@@ -44,3 +59,164 @@ def catalog(request: HttpRequest) -> HttpResponse:
 
 def catalog_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return review_views.catalog_detail(request, kind="module", pk=pk)
+
+
+# Completion reports ------------------------------------------------------------------------------------
+
+
+class CreditState(models.TextChoices):
+    """What became of a reported completion, as the provider may know it (never who the doctor is)."""
+
+    CREDITED = "credited", pgettext_lazy("completion state", "Credited")
+    CREDITED_ELSEWHERE = (
+        "credited_elsewhere",
+        gettext_lazy("The doctor was already credited for this module by another report"),
+    )
+    WAITING = "waiting", gettext_lazy("Waiting for the doctor to register with this СНИЛС or e-mail")
+
+
+def module_completions(module: Module) -> QuerySet[ModuleCompletion]:
+    """The module's completion reports, newest first, each with its `credit_state`.
+
+    A report naming a doctor who already has the module's credits from an earlier report is kept without a
+    doctor, like one still waiting for its doctor to sign up; the two are told apart by looking for a credited
+    report of the module whose doctor has this СНИЛС or this confirmed e-mail (only for uncredited rows).
+    """
+    twin = ModuleCompletion.objects.filter(module=OuterRef("module"), credited_at__isnull=False).filter(
+        Q(doctor__doctor_profile__snils=OuterRef("snils"))
+        | Q(doctor__emailaddress__email__iexact=OuterRef("email"), doctor__emailaddress__verified=True)
+    )
+    state = Case(
+        When(credited_at__isnull=False, then=Value(CreditState.CREDITED)),
+        When(Exists(twin), then=Value(CreditState.CREDITED_ELSEWHERE)),
+        default=Value(CreditState.WAITING),
+        output_field=models.CharField(),
+    )
+    return ModuleCompletion.objects.filter(module=module).annotate(credit_state=state).order_by("-created_at", "-id")
+
+
+class CompletionFileForm(forms.Form):
+    MAX_BYTES = 5 * 1024 * 1024
+    file = forms.FileField(
+        label=gettext_lazy("Completion report (CSV or XLSX)"),
+        help_text=gettext_lazy(
+            "Columns: external_id (your completion id), СНИЛС and/or e-mail, completed_at "
+            "(31.12.2025 14:30, 31.12.2025 or ISO 8601; Moscow time unless the zone is given). "
+            "CSV as Excel saves it (;) or UTF-8 (,)."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+    def clean_file(self) -> object:
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        return upload
+
+
+@dataclass
+class ReportTotals:
+    accepted: int = 0
+    unchanged: int = 0
+    credited: int = 0
+
+
+class ModuleCompletionsView(ModuleMixin, review_views.ProviderActivityView):
+    """The module's completion reports and the upload of a report file. Members of the module's organization
+    upload; staff may look; everyone else gets a 404."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        activity, membership = self.get_activity(request, pk)
+        return self._render(request, activity, membership, CompletionFileForm())
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        activity, membership = self.get_activity(request, pk)
+        if membership is None:
+            raise DjangoPermissionDenied  # staff may look, but only members report
+        assert isinstance(activity, Module)  # noqa: S101 - ModuleMixin.model
+        form = CompletionFileForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self._render(request, activity, membership, form, status=400)
+        upload = form.cleaned_data["file"]
+        report = read_completions(upload.read(), upload.name)
+        if not report.ok:
+            return self._render(request, activity, membership, form, report=report, file_name=upload.name, status=400)
+        try:
+            totals = self._report(activity, signed_in_user(request), report.completions)
+        except _RowRefused as refused:
+            message = _("Nothing was recorded from %(file)s. Row %(row)d: %(message)s") % {
+                "file": upload.name,
+                "row": refused.row,
+                "message": refused.message,
+            }
+            messages.error(request, message)
+            return self._render(request, activity, membership, form, status=400)
+        messages.success(
+            request,
+            _("Accepted: %(accepted)d, already reported: %(unchanged)d, credited at once: %(credited)d.")
+            % {"accepted": totals.accepted, "unchanged": totals.unchanged, "credited": totals.credited},
+        )
+        return redirect("modules:completions", pk=activity.pk)
+
+    @staticmethod
+    def _report(module: Module, actor: User, rows: list[CompletionRow]) -> ReportTotals:
+        """Every row through the one service, in one transaction: a refusal of any row records none of them.
+        Rows reported before (the same completion id) change nothing and are counted as unchanged."""
+        totals = ReportTotals()
+        with transaction.atomic():
+            for row in rows:
+                try:
+                    completion, created = completion_report(
+                        module=module,
+                        actor=actor,
+                        external_id=row.external_id,
+                        completed_at=row.completed_at,
+                        snils=row.snils,
+                        email=row.email,
+                    )
+                except PortalError as exc:
+                    raise _RowRefused(row.row, str(exc.message)) from exc
+                if not created:
+                    totals.unchanged += 1
+                    continue
+                totals.accepted += 1
+                if completion.credited_at is not None:
+                    totals.credited += 1
+        return totals
+
+    def _render(
+        self,
+        request: HttpRequest,
+        activity: Activity,
+        membership: Membership | None,
+        form: CompletionFileForm,
+        *,
+        report: CompletionList | None = None,
+        file_name: str = "",
+        status: int = 200,
+    ) -> HttpResponse:
+        assert isinstance(activity, Module)  # noqa: S101 - ModuleMixin.model
+        completions = module_completions(activity)
+        page = Paginator(completions, 50).get_page(request.GET.get("page"))
+        counts = ModuleCompletion.objects.filter(module=activity).aggregate(
+            total=Count("id"), credited=Count("id", filter=Q(credited_at__isnull=False))
+        )
+        context = {
+            "activity": activity,
+            "page": page,
+            "query": "",
+            "counts": counts,
+            "form": form,
+            "report": report,
+            "file_name": file_name,
+            "can_report": membership is not None and activity.status == Status.APPROVED,
+            "max_rows": MAX_ROWS,
+        }
+        return render(request, self.template("completions"), context, status=status)
+
+
+class _RowRefused(Exception):
+    def __init__(self, row: int, message: str) -> None:
+        super().__init__(message)
+        self.row = row
+        self.message = message

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "allauth",
     "allauth.account",
@@ -214,6 +215,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Continuing medical education register: activities, reviews, ИКП codes, learning plans.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI served from our own static files: the docs work without internet access.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # One name for the review status wherever it appears (an activity's status, a transition's from and to).
     "ENUM_NAME_OVERRIDES": {
         "ActivityStatusEnum": "review.models.Status",
@@ -263,3 +268,31 @@ ICP_ATTEMPT_WINDOW_SECONDS = env_int("ICP_ATTEMPT_WINDOW_SECONDS", 3600)
 # Issuances up to this many codes are written during the request; larger ones go to Celery with progress.
 ICP_SYNC_ISSUE_LIMIT = env_int("ICP_SYNC_ISSUE_LIMIT", 1000)
 ICP_MAX_CODES_PER_ISSUE = env_int("ICP_MAX_CODES_PER_ISSUE", 100_000)
+
+# The Ministry portal (edu.rosminzdrav.ru), stood in for by ministry_mock. In `make run` the mock answers
+# inside the dev server itself.
+MINISTRY_API_URL = env_str("MINISTRY_API_URL", SITE_URL + "/ministry-mock").rstrip("/")
+MINISTRY_API_TOKEN = env_str("MINISTRY_API_TOKEN", "dev-ministry-token")
+MINISTRY_TIMEOUT_SECONDS = float(env_str("MINISTRY_TIMEOUT_SECONDS", "5"))
+MINISTRY_MAX_ATTEMPTS = env_int("MINISTRY_MAX_ATTEMPTS", 8)
+MINISTRY_RETRY_BASE_SECONDS = float(env_str("MINISTRY_RETRY_BASE_SECONDS", "10"))
+MINISTRY_RESEND_EVERY_SECONDS = env_int("MINISTRY_RESEND_EVERY_SECONDS", 60)
+CELERY_BEAT_SCHEDULE = {
+    "resend-undelivered-ministry-records": {
+        "task": "ministry_sync.tasks.resend_undelivered",
+        "schedule": MINISTRY_RESEND_EVERY_SECONDS,
+    },
+}
+# A request that enqueues a task must not hang when the broker is down: the outbox keeps the work.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Publishing fails at once instead of retrying for seconds inside a doctor's request; workers still
+# reconnect on their own (broker_connection_retry).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "max_retries": 0,
+    "interval_start": 0,
+    "interval_step": 0,
+    "interval_max": 0,
+}

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("modules.urls")),
     path("", include("review.urls")),
     path("", include("credits.urls")),
+    path("", include("ministry_sync.urls")),
     path("api/", include(("nmo_portal.api", "api"), namespace="api")),
     path("ministry-mock/", include("ministry_mock.urls")),
     path("admin/", admin.site.urls),

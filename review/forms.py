@@ -30,7 +30,8 @@ class DecisionForm(forms.Form):
             (Decision.REJECT, _("Reject")),
         ],
     )
-    credits = forms.IntegerField(label=_("Credits granted"), min_value=1, required=False)
+    # Checked by the service, and only for an approval: a rejection may leave any number here.
+    credits = forms.IntegerField(label=_("Credits granted"), min_value=0, required=False)
     comment = forms.CharField(
         label=_("Comment for the provider"),
         widget=forms.Textarea(attrs={"rows": 4}),

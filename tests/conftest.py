@@ -1,3 +1,4 @@
+import importlib
 import os
 import shutil
 
@@ -47,6 +48,26 @@ def _isolation(settings):
     }
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests end by flushing every table, the data migrations' rows included: put the
+    reference data (specialties, cycle rules) back for the tests that come after one."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if not marker and not {"db", "transactional_db"} & names:
+        return
+    transactional = "transactional_db" in names or (marker is not None and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")  # set the database up first
+    from django.apps import apps as django_apps
+
+    from credits.models import CycleRule
+
+    if not CycleRule.objects.exists():
+        importlib.import_module("credits.migrations.0003_cycle_rules").add_rules(django_apps, None)
+    if not django_apps.get_model("accounts", "Specialty").objects.exists():
+        importlib.import_module("accounts.migrations.0002_specialties").add_specialties(django_apps, None)
 
 
 @pytest.fixture

@@ -4,7 +4,9 @@ from django.urls import reverse
 
 def nav_items(client):
     html = client.get(reverse("home")).content.decode()
-    return {item for item in ("credits", "profile", "provider", "reviewer", "admin") if f'data-nav="{item}"' in html}
+    return {
+        item for item in ("plan", "credits", "profile", "provider", "reviewer", "admin") if f'data-nav="{item}"' in html
+    }
 
 
 @pytest.mark.django_db
@@ -18,10 +20,10 @@ def test_anonymous_visitor_sees_sign_in_and_no_role_navigation(client):
 @pytest.mark.parametrize(
     ("who", "expected"),
     [
-        ("doctor", {"credits", "profile"}),
-        ("provider", {"credits", "profile", "provider"}),
-        ("reviewer", {"credits", "profile", "reviewer"}),
-        ("staff", {"credits", "profile", "admin"}),
+        ("doctor", {"plan", "credits", "profile"}),
+        ("provider", {"plan", "credits", "profile", "provider"}),
+        ("reviewer", {"plan", "credits", "profile", "reviewer"}),
+        ("staff", {"plan", "credits", "profile", "admin"}),
     ],
 )
 @pytest.mark.django_db

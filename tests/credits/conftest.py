@@ -30,3 +30,21 @@ def make_codes():
         return [IcpCode.objects.create(code=code, event=event, **fields) for code in generate_codes(n)]
 
     return make
+
+
+@pytest.fixture
+def ended_event_factory(psychiatry):
+    def make():
+        ends = timezone.now() - timedelta(days=1)
+        event = EventFactory(
+            organization=MembershipFactory().organization,
+            approved=True,
+            starts_at=ends - timedelta(hours=8),
+            ends_at=ends,
+            hours=8,
+            credits_requested=6,
+            specialties=[psychiatry],
+        )
+        return event, IcpCode.objects.create(code=generate_codes(1)[0], event=event)
+
+    return make

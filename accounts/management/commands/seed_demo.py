@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import DoctorProfile, Membership, Organization, ReviewerAppointment, Specialty, User
-from credits.models import IcpCode
-from credits.services import codes_issue
+from credits.models import Cycle, IcpCode
+from credits.services import codes_issue, cycle_add, programme_add
 from events.models import Event
 from modules.models import Module
 from review.models import Activity, Status, Transition
@@ -27,7 +27,7 @@ class Command(BaseCommand):
             raise CommandError("seed_demo creates accounts with a published password: it runs only with DEBUG on.")
         with transaction.atomic():
             self.seed()
-        self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at http://127.0.0.1:8000/ with:"))
+        self.stdout.write(self.style.SUCCESS(f"Demo data is ready. Sign in at {settings.SITE_URL}/ with:"))
         for email, role in [
             ("admin@example.org", "administrator (Django admin at /admin/)"),
             ("doctor@example.org", "doctor, psychiatry, СНИЛС 112-233-445 95"),
@@ -54,6 +54,22 @@ class Command(BaseCommand):
         doctor = self.user("doctor@example.org", "Иванова", "Мария", "Сергеевна")
         profile, _ = DoctorProfile.objects.get_or_create(user=doctor, defaults={"snils": DEMO_SNILS})
         profile.specialties.add(psychiatry)
+        if not Cycle.objects.filter(doctor=doctor, specialty=psychiatry).exists():
+            cycle_add(
+                doctor=doctor,
+                specialty=psychiatry,
+                starts_on=timezone.localdate().replace(month=1, day=15) - timedelta(days=365 * 2),
+            )
+            programme_add(
+                doctor=doctor,
+                specialty=psychiatry,
+                name="Психиатрия: актуальные вопросы диагностики и терапии",
+                organization="Российская медицинская академия непрерывного профессионального образования",
+                hours=72,
+                starts_on=timezone.localdate() - timedelta(days=400),
+                ends_on=timezone.localdate() - timedelta(days=380),
+                document_number="ПК 772412345678",
+            )
 
         provider = self.user("provider@example.org", "Петров", "Илья", "Андреевич")
         organization, _ = Organization.objects.get_or_create(
@@ -89,10 +105,18 @@ class Command(BaseCommand):
 
     def print_codes(self) -> None:
         codes = IcpCode.objects.filter(event__title=self.ENDED_EVENT, status=IcpCode.Status.ISSUED).order_by("id")[:3]
+        credited = IcpCode.objects.filter(
+            event__title=self.ENDED_EVENT, activated_by__email="doctor@example.org", status=IcpCode.Status.ACTIVATED
+        ).first()
         if codes:
-            self.stdout.write(f"Codes of «{self.ENDED_EVENT}» (ended; activate as doctor@example.org at /me/credits/):")
+            self.stdout.write(
+                f"Codes of «{self.ENDED_EVENT}», which has ended (one credit per doctor per event: "
+                "doctor@example.org can activate one of them, the others are for other accounts you sign up):"
+            )
             for code in codes:
                 self.stdout.write(f"  {code.display}")
+            if credited:
+                self.stdout.write(f"  (doctor@example.org has already activated {credited.display})")
 
     def activities(self, *, organization: Organization, provider: User, reviewer: User) -> None:
         """Approved events and modules for the catalogue, a draft, and a case waiting for the reviewer."""

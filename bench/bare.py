@@ -1,0 +1,26 @@
+"""The baseline of `bench/plan.py`, shared by its two servings: one SELECT of the doctor's ledger rows with
+what the plan shows of each (the activity's title, the code, the outbox state), rendered as a bare HTML table
+by string formatting. Imports nothing of Django's, so that `bench.wsgi` may import it before the app loads."""
+
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+LEDGER_SQL = (
+    "SELECT c.id, c.earned_on, c.credits, c.source, COALESCE(e.title, m.title, c.comment), ic.code, o.state "
+    "FROM credits_creditentry c "
+    "LEFT JOIN events_event e ON e.id = c.event_id "
+    "LEFT JOIN modules_module m ON m.id = c.module_id "
+    "LEFT JOIN credits_icpcode ic ON ic.id = c.code_id "
+    "LEFT JOIN ministry_sync_outboxrecord o ON o.entry_id = c.id "
+    "WHERE c.doctor_id = %s ORDER BY c.earned_on, c.id"
+)
+
+
+def ledger_page(rows: Sequence[Sequence[Any]]) -> bytes:
+    cells = "".join(
+        f"<tr><td>{earned_on:%d.%m.%Y}</td><td>{escape(title or '')}</td><td>{escape(source)} {code or ''}</td>"
+        f"<td>{credits}</td><td>{state or ''}</td></tr>"
+        for _id, earned_on, credits, source, title, code, state in rows
+    )
+    return f"<!DOCTYPE html><html lang=ru><title>План обучения</title><table>{cells}</table></html>".encode()

@@ -1,0 +1,61 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import MinistryLink, OutboxRecord
+
+
+@admin.register(MinistryLink)
+class MinistryLinkAdmin(admin.ModelAdmin[MinistryLink]):
+    list_display = ["doctor", "login", "state", "attempts", "requested_at", "linked_at"]
+    list_filter = ["state"]
+    search_fields = ["doctor__email", "doctor__last_name", "login", "doctor__doctor_profile__snils"]
+    list_select_related = ["doctor"]
+    readonly_fields = ["doctor", "state", "reason", "specialist_id", "cycles", "attempts", "requested_at", "linked_at"]
+    actions = ["relink"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # doctors ask for the link themselves
+
+    @admin.action(description=_("Allow the doctor to link again (removes the current link)"))
+    def relink(self, request: HttpRequest, queryset: QuerySet[MinistryLink]) -> None:
+        for link in queryset:
+            services.link_reset(link=link, actor=request.user)  # type: ignore[arg-type]
+        self.message_user(request, _("The doctors can link their accounts again."), messages.SUCCESS)
+
+
+@admin.register(OutboxRecord)
+class OutboxRecordAdmin(admin.ModelAdmin[OutboxRecord]):
+    list_display = ["created_at", "doctor", "entry", "state", "attempts", "next_attempt_at", "delivered_at"]
+    list_filter = ["state", "entry__source"]
+    search_fields = ["doctor__email", "doctor__last_name", "idempotency_key", "last_error"]
+    list_select_related = ["doctor", "entry"]
+    readonly_fields = [
+        "entry",
+        "doctor",
+        "idempotency_key",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "ministry_record_id",
+        "delivered_at",
+        "created_at",
+    ]
+    actions = ["retry"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: OutboxRecord | None = None) -> bool:
+        return False
+
+    @admin.action(description=_("Send the selected failed records again"))
+    def retry(self, request: HttpRequest, queryset: QuerySet[OutboxRecord]) -> None:
+        count = 0
+        for record in queryset.filter(state=OutboxRecord.State.FAILED):
+            services.outbox_retry(record=record, actor=request.user)  # type: ignore[arg-type]
+            count += 1
+        self.message_user(request, _("Queued again: %(count)d.") % {"count": count}, messages.SUCCESS)

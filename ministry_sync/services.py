@@ -1,0 +1,208 @@
+"""Linking a doctor's Ministry account and delivering ledger records through the outbox.
+
+Every ledger row gets an outbox row in its own transaction (`outbox_add`, called by the ledger). Delivery
+is a Celery task per row after commit, retried with backoff and jitter; a periodic task re-sends whatever
+is still due, so records written while the broker or the Ministry was down arrive once both are back. The
+idempotency key of each row keeps the Ministry free of duplicates whatever is retried.
+"""
+
+import logging
+import random
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.audit import audit_log
+from accounts.models import DoctorProfile, User
+from nmo_portal.celery import enqueue_on_commit
+from nmo_portal.errors import PortalError
+
+from . import client
+from .models import MinistryLink, OutboxRecord
+
+if TYPE_CHECKING:
+    from credits.models import CreditEntry
+
+logger = logging.getLogger(__name__)
+
+KIND_BY_SOURCE = {"code": "educationElementZet", "module_completion": "iomZet", "adjustment": "otherZet"}
+
+
+def outbox_add(entry: "CreditEntry") -> OutboxRecord:
+    """Called by the ledger inside its transaction: the row and its outbox row commit together."""
+    from .tasks import push_credit_record
+
+    record = OutboxRecord.objects.create(entry=entry, doctor_id=entry.doctor_id)
+    if MinistryLink.objects.filter(doctor_id=entry.doctor_id, state=MinistryLink.State.LINKED).exists():
+        enqueue_on_commit(push_credit_record, outbox_id=record.pk)
+    return record
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential with full jitter, capped at an hour."""
+    ceiling = min(settings.MINISTRY_RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0)), 3600.0)
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter, not security
+
+
+@transaction.atomic
+def link_request(*, doctor: User, login: str) -> MinistryLink:
+    """The doctor asks once to link their Ministry account; relinking is for administrators."""
+    from .tasks import link_ministry_account
+
+    login = login.strip()
+    if not login:
+        raise PortalError(_("Enter your login at the Ministry portal."), code="login_required")
+    if not DoctorProfile.objects.filter(user=doctor, snils__isnull=False).exists():
+        raise PortalError(
+            _("Enter your СНИЛС in the profile first: the Ministry knows you by it."), code="snils_required"
+        )
+    existing = MinistryLink.objects.select_for_update().filter(doctor=doctor).first()
+    if existing is not None and existing.state != MinistryLink.State.FAILED:
+        raise PortalError(
+            _("Your account is already linked or being linked; ask the administrators to relink it."),
+            code="already_linked",
+        )
+    if existing is not None:
+        existing.delete()  # a failed attempt may be retried by the doctor
+    link = MinistryLink.objects.create(doctor=doctor, login=login)
+    audit_log(actor=doctor, action="ministry.link_request", obj=link, login=login)
+    enqueue_on_commit(link_ministry_account, link_id=link.pk)
+    return link
+
+
+def link_perform(link_id: int) -> MinistryLink:
+    """Ask the Ministry to link; on success every waiting record of the doctor is sent."""
+    from .tasks import push_credit_record
+
+    link = MinistryLink.objects.select_related("doctor__doctor_profile").get(pk=link_id)
+    if link.state == MinistryLink.State.LINKED:
+        return link
+    snils = link.doctor.doctor_profile.snils
+    answer = client.call("POST", "accounts/link", {"snils": snils, "login": link.login})
+    link.attempts += 1
+    if answer.ok:
+        link.state = MinistryLink.State.LINKED
+        link.specialist_id = str(answer.body.get("specialist_id", ""))
+        link.cycles = answer.body.get("cycles", [])
+        link.linked_at = timezone.now()
+        link.reason = ""
+        link.save()
+        waiting = OutboxRecord.objects.filter(doctor_id=link.doctor_id, state=OutboxRecord.State.PENDING)
+        for outbox_id in waiting.values_list("pk", flat=True):
+            push_credit_record.delay(outbox_id=outbox_id)
+        return link
+    if answer.transient and link.attempts < settings.MINISTRY_MAX_ATTEMPTS:
+        link.reason = _("The Ministry portal did not answer; we keep trying.")
+        link.save()
+        raise TransientError(answer.error_message or str(answer.status))
+    link.state = MinistryLink.State.FAILED
+    if answer.error_code == "specialist_not_found":
+        link.reason = _(
+            "The Ministry portal has no specialist with your СНИЛС. Check the СНИЛС in your profile and that you "
+            "are registered at edu.rosminzdrav.ru."
+        )
+    elif answer.error_code == "login_mismatch":
+        link.reason = _("The login does not match the one the Ministry portal has for your СНИЛС.")
+    elif answer.transient:
+        link.reason = _("The Ministry portal is unavailable; try again later.")
+    else:
+        link.reason = answer.error_message or _("The Ministry portal refused the link.")
+    link.save()
+    return link
+
+
+class TransientError(Exception):
+    """The Ministry did not take the request now; try again later."""
+
+
+def push_perform(outbox_id: int) -> OutboxRecord | None:
+    """Deliver one record. Holds the row (SKIP LOCKED) so that a retry and the periodic re-send never
+    send the same row at the same time; the idempotency key covers what locks cannot."""
+    with transaction.atomic():
+        record = (
+            OutboxRecord.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("entry__event", "entry__module", "doctor__doctor_profile")
+            .filter(pk=outbox_id, state=OutboxRecord.State.PENDING)
+            .first()
+        )
+        if record is None:
+            return None  # delivered, failed for good, or in another worker's hands
+        link = MinistryLink.objects.filter(doctor_id=record.doctor_id, state=MinistryLink.State.LINKED).first()
+        if link is None:
+            return record  # waits for the doctor to link the account
+        entry = record.entry
+        answer = client.call(
+            "POST", "records", payload(entry, link), headers={"Idempotency-Key": str(record.idempotency_key)}
+        )
+        record.attempts += 1
+        if answer.ok:
+            record.state = OutboxRecord.State.DELIVERED
+            record.delivered_at = timezone.now()
+            record.ministry_record_id = str(answer.body.get("id", ""))
+            record.last_error = ""
+        elif answer.transient and record.attempts < settings.MINISTRY_MAX_ATTEMPTS:
+            record.next_attempt_at = timezone.now() + backoff(record.attempts)
+            record.last_error = f"{answer.status} {answer.error_code} {answer.error_message}".strip()
+        else:
+            record.state = OutboxRecord.State.FAILED
+            record.last_error = f"{answer.status} {answer.error_code} {answer.error_message}".strip()
+        record.save()
+    if record.state == OutboxRecord.State.FAILED:
+        logger.warning("Ministry record %s failed for good: %s", record.pk, record.last_error)
+    return record
+
+
+def payload(entry: "CreditEntry", link: MinistryLink) -> dict[str, object]:
+    activity = entry.event or entry.module
+    profile_specialties = set(entry.doctor.doctor_profile.specialties.values_list("code", flat=True))
+    codes = list(activity.specialties.values_list("code", flat=True)) if activity else []
+    specialty = next((c for c in codes if c in profile_specialties), codes[0] if codes else "")
+    return {
+        "snils": entry.doctor.doctor_profile.snils,
+        "specialty_code": specialty,
+        "kind": KIND_BY_SOURCE.get(entry.source, "otherZet"),
+        "zet": entry.credits,
+        "title": activity.title if activity else entry.comment,
+        "earned_on": entry.earned_on.isoformat(),
+        "source_ref": entry.code.code if entry.code is not None else f"{entry.source}:{entry.pk}",
+    }
+
+
+def due_records(limit: int = 500) -> list[int]:
+    """Pending records of linked doctors whose next attempt is due."""
+    linked = MinistryLink.objects.filter(state=MinistryLink.State.LINKED).values("doctor_id")
+    return list(
+        OutboxRecord.objects.filter(
+            state=OutboxRecord.State.PENDING, next_attempt_at__lte=timezone.now(), doctor_id__in=linked
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+@transaction.atomic
+def outbox_retry(*, record: OutboxRecord, actor: User) -> OutboxRecord:
+    """An administrator sends a failed record again."""
+    from .tasks import push_credit_record
+
+    record = OutboxRecord.objects.select_for_update().get(pk=record.pk)
+    if record.state != OutboxRecord.State.FAILED:
+        return record
+    record.state = OutboxRecord.State.PENDING
+    record.attempts = 0
+    record.next_attempt_at = timezone.now()
+    record.save()
+    audit_log(actor=actor, action="ministry.retry", obj=record)
+    enqueue_on_commit(push_credit_record, outbox_id=record.pk)
+    return record
+
+
+@transaction.atomic
+def link_reset(*, link: MinistryLink, actor: User) -> None:
+    """Administrators allow a doctor to link again (another login, a corrected СНИЛС)."""
+    audit_log(actor=actor, action="ministry.relink", obj=link, login=link.login)
+    link.delete()

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from . import views
+
+app_name = "ministry_sync"
+
+urlpatterns = [path("me/ministry/link/", views.link, name="link")]

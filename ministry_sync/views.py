@@ -1,0 +1,28 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from nmo_portal.errors import PortalError
+from review.views import signed_in_user
+
+from . import services
+from .forms import LinkForm
+
+
+@login_required
+@require_POST
+def link(request: HttpRequest) -> HttpResponse:
+    form = LinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter your login at the Ministry portal."))
+    else:
+        try:
+            services.link_request(doctor=signed_in_user(request), login=form.cleaned_data["login"])
+        except PortalError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.info(request, _("Linking your Ministry account; this page shows the result."))
+    return redirect("credits:plan")

@@ -1,0 +1,169 @@
+"""A real Celery worker process on a Redis broker of its own, and the Ministry mock served over HTTP.
+
+The broker is a separate redis-server started here on a free port, so that a test can stop it ("the
+broker is unreachable") and start it again without touching the cache. The worker talks to the same
+PostgreSQL test database; tests here are transactional so that it sees what they commit.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from nmo_portal.celery import app as celery_app
+
+from ..conftest import in_ci
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.2, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+class Broker:
+    """A throwaway redis-server used only as the Celery broker."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.dir = tmp
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(self.answers, 10, message="the broker to start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory):
+    if connection.vendor != "postgresql" or not shutil.which("redis-server"):
+        message = "needs PostgreSQL (DATABASE_URL) and redis-server; make test picks them when they answer"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    broker = Broker(tmp_path_factory.mktemp("broker"))
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def worker(django_db_setup, django_db_blocker, broker, live_server, tmp_path_factory):
+    """`celery worker` as its own process, on the test database, sending to the mock at the live server."""
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}:{database.get('PASSWORD') or ''}@{database['HOST'] or '127.0.0.1'}:"
+            f"{database['PORT'] or 5432}/{database['NAME']}"
+        ),
+        "CELERY_BROKER_URL": broker.url,
+        "REDIS_URL": settings.REDIS_URL,
+        "MINISTRY_API_URL": f"{live_server.url}/ministry-mock",
+        "MINISTRY_API_TOKEN": settings.MINISTRY_API_TOKEN,
+        "MINISTRY_RETRY_BASE_SECONDS": "0.2",
+        "MINISTRY_TIMEOUT_SECONDS": "3",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "nmo_portal",
+                "worker",
+                "--loglevel=INFO",
+                "--pool=threads",
+                "--concurrency=4",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    wait_for(lambda: b"ready" in log.read_bytes() or process.poll() is not None, 60, message="the worker")
+    if process.poll() is not None:
+        raise RuntimeError("the Celery worker did not start:\n" + log.read_text(errors="replace"))
+    yield process
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def real_broker(worker, broker, live_server, settings):
+    """Tasks go through the broker to the worker process instead of running in this process."""
+    celery_app.conf.task_always_eager = False
+    _use_broker(broker.url)
+    settings.MINISTRY_API_URL = f"{live_server.url}/ministry-mock"
+    yield broker
+    celery_app.conf.task_always_eager = True
+    if not broker.answers():
+        broker.start()
+
+
+def _use_broker(url: str) -> None:
+    """Point this process's producer at `url`, dropping connections pooled for an earlier broker."""
+    celery_app.conf.broker_url = url
+    celery_app._pool = None  # not closed: kombu's shared producer pools may still hold it
+    celery_app.amqp._producer_pool = None
