@@ -12,7 +12,7 @@ their pending outbox rows are written in bulk (as `ledger_append` writes them, w
 mock knows each doctor as a specialist with a psychiatry cycle. Then, for each worker configuration in
 turn (`--configs`, default prefork:1, solo:1, threads:8), the outbox is made pending again and the mock
 emptied, a worker starts (`celery -A nmo_portal worker --pool=… --concurrency=…`) and answers a ping, and
-the clock starts: the bench process enqueues `push_credit_record` for every row, as `link_perform` does
+the clock starts: the bench process enqueues `push_credit_records` in batches of 100, as `link_perform` does
 once an account is linked, and polls the database until every row is delivered and the mock has every
 record. The broker is a throwaway redis-server on a free port; the worker, gunicorn and redis-server are
 always stopped at the end.
@@ -324,7 +324,7 @@ def deliver(
     """Start a worker, wait for its ping, then enqueue every row and poll until all are delivered (or `limit`)."""
     from django.db import connection
 
-    from ministry_sync.tasks import push_credit_record
+    from ministry_sync.tasks import BATCH, push_credit_records
 
     run = Run(config)
     node = f"bench-sync-{os.getpid()}-{config.pool}{config.concurrency}@{socket.gethostname()}"
@@ -337,8 +337,9 @@ def deliver(
         cpu_before = harness.cpu_seconds_by_role(server_pgid=mock_pid, database=database, groups=roles)
         busy_before, all_before = harness.machine_cpu_seconds()
         began = time.perf_counter()
-        for outbox_id in outbox_ids:
-            push_credit_record.delay(outbox_id=outbox_id)
+        # as link_perform and the periodic re-send do: batches over one kept-open connection each
+        for start in range(0, len(outbox_ids), BATCH):
+            push_credit_records.delay(outbox_ids=list(outbox_ids[start : start + BATCH]))
         run.enqueue_seconds = time.perf_counter() - began
         while True:
             delivered, failed, received = progress(outbox_ids)

@@ -1,7 +1,9 @@
 """HTTP client of the Ministry portal's API (ministry_mock in this project). Only HTTP: no imports of the mock."""
 
+import http.client
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +55,57 @@ def call(
         return Answer(exc.code, _json(exc.read()))
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
         return Answer(0, {"error": {"code": "unreachable", "message": str(exc)}})
+
+
+class Session:
+    """Several requests over one kept-open HTTP connection (a batch of records), reconnecting if dropped."""
+
+    def __init__(self) -> None:
+        parts = urllib.parse.urlsplit(settings.MINISTRY_API_URL)
+        self.https = parts.scheme == "https"
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or (443 if self.https else 80)
+        self.prefix = parts.path.rstrip("/")
+        self.connection: http.client.HTTPConnection | None = None
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    def call(
+        self, method: str, path: str, payload: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> Answer:
+        body = json.dumps(payload).encode() if payload is not None else None
+        all_headers = {
+            "Authorization": f"Bearer {settings.MINISTRY_API_TOKEN}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            **(headers or {}),
+        }
+        url = f"{self.prefix}/api/v1/{path.lstrip('/')}"
+        for attempt in (1, 2):  # a kept-open connection the server closed meanwhile is opened once more
+            try:
+                if self.connection is None:
+                    factory = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
+                    self.connection = factory(self.host, self.port, timeout=settings.MINISTRY_TIMEOUT_SECONDS)
+                self.connection.request(method, url, body=body, headers=all_headers)
+                response = self.connection.getresponse()
+                answer = Answer(response.status, _json(response.read()))
+                if response.will_close:
+                    self.close()
+                return answer
+            except (http.client.HTTPException, OSError) as exc:
+                self.close()
+                if attempt == 2 or isinstance(exc, TimeoutError):
+                    return Answer(0, {"error": {"code": "unreachable", "message": str(exc)}})
+        return Answer(0, {"error": {"code": "unreachable", "message": ""}})
 
 
 def _json(raw: bytes) -> dict[str, Any]:

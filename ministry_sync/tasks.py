@@ -25,10 +25,24 @@ def push_credit_record(*, outbox_id: int) -> str | None:
     return str(record.state)
 
 
+BATCH = 100
+
+
+@shared_task(acks_late=True)
+def push_credit_records(*, outbox_ids: list[int]) -> int:
+    """Deliver a batch over one connection; what failed for now is tried again when its backoff is over."""
+    records = services.push_many(outbox_ids)
+    waiting = [r for r in records if r.state == OutboxRecord.State.PENDING and r.attempts]
+    if waiting:
+        eta = min(r.next_attempt_at for r in waiting)
+        push_credit_records.apply_async(kwargs={"outbox_ids": [r.pk for r in waiting]}, eta=eta)
+    return sum(1 for r in records if r.state == OutboxRecord.State.DELIVERED)
+
+
 @shared_task
 def resend_undelivered() -> int:
-    """Periodic (beat): re-send every pending record that is due; returns how many were queued."""
+    """Periodic (beat): re-send every pending record that is due, in batches; returns how many were queued."""
     due = services.due_records()
-    for outbox_id in due:
-        push_credit_record.delay(outbox_id=outbox_id)
+    for start in range(0, len(due), BATCH):
+        push_credit_records.delay(outbox_ids=due[start : start + BATCH])
     return len(due)
