@@ -388,7 +388,7 @@ def profile_in_process(outbox_ids: list[int], count: int) -> str:
     from django.test.utils import CaptureQueriesContext
 
     from ministry_sync import services
-    from ministry_sync.models import MinistryLink, OutboxRecord
+    from ministry_sync.models import OutboxRecord
 
     out = io.StringIO()
     ids = outbox_ids[: count + 2]
@@ -401,9 +401,8 @@ def profile_in_process(outbox_ids: list[int], count: int) -> str:
     for query in queries.captured_queries:
         print(f"  {query['sql'][:160]}", file=out)
 
-    record = OutboxRecord.objects.select_related("entry").get(pk=ids[1])
-    link = MinistryLink.objects.get(doctor_id=record.doctor_id)
-    body = services.payload(record.entry, link)
+    record = OutboxRecord.objects.select_related("entry", "doctor__doctor_profile").get(pk=ids[1])
+    body = services.payload(record)
     client = Client(HTTP_HOST="127.0.0.1")
     headers = {"Authorization": "Bearer dev-ministry-token", "Idempotency-Key": str(uuid.uuid4())}
     with override_settings(ROOT_URLCONF="ministry_mock.urls"), CaptureQueriesContext(connection) as mock_queries:
