@@ -123,16 +123,26 @@ class TransientError(Exception):
     """The Ministry did not take the request now; try again later."""
 
 
-def _locked(ids: list[int]) -> list[OutboxRecord]:
-    """Pending rows among `ids`, held (SKIP LOCKED) so that a retry and the periodic re-send never send
-    the same row at the same time; the idempotency key covers what locks cannot."""
+def _claim(ids: list[int]) -> list[OutboxRecord]:
+    """Take the due pending rows among `ids` for this sender by moving their next attempt past a lease, in
+    a short transaction (SKIP LOCKED): a retry and the periodic re-send never send the same row at the same
+    time, and no lock or transaction is held while the Ministry answers. The idempotency key covers a
+    sender that dies after sending and before saving."""
+    now = timezone.now()
+    lease = timedelta(seconds=settings.MINISTRY_TIMEOUT_SECONDS * 2 * max(len(ids), 1) + 60)
+    with transaction.atomic():
+        claimed = list(
+            OutboxRecord.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=ids, state=OutboxRecord.State.PENDING, next_attempt_at__lte=now)
+            .values_list("pk", flat=True)
+        )
+        OutboxRecord.objects.filter(pk__in=claimed).update(next_attempt_at=now + lease)
     return list(
-        OutboxRecord.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("entry__event", "entry__module", "entry__code", "doctor__doctor_profile")
+        OutboxRecord.objects.select_related("entry__event", "entry__module", "entry__code", "doctor__doctor_profile")
         .prefetch_related(
             "entry__event__specialties", "entry__module__specialties", "doctor__doctor_profile__specialties"
         )
-        .filter(pk__in=ids, state=OutboxRecord.State.PENDING)
+        .filter(pk__in=claimed)
         .order_by("pk")
     )
 
@@ -161,19 +171,20 @@ _SAVED = ["state", "attempts", "next_attempt_at", "last_error", "ministry_record
 def push_many(outbox_ids: list[int]) -> list[OutboxRecord]:
     """Deliver a batch over one kept-open connection and save the outcomes in one statement. Rows of
     doctors who have not linked their account yet wait untouched."""
-    with transaction.atomic():
-        records = _locked(outbox_ids)
-        linked = set(
-            MinistryLink.objects.filter(
-                doctor_id__in={r.doctor_id for r in records}, state=MinistryLink.State.LINKED
-            ).values_list("doctor_id", flat=True)
-        )
-        sent = [record for record in records if record.doctor_id in linked]
-        with client.Session() as session:
-            for record in sent:
+    records = _claim(outbox_ids)
+    linked = set(
+        MinistryLink.objects.filter(
+            doctor_id__in={r.doctor_id for r in records}, state=MinistryLink.State.LINKED
+        ).values_list("doctor_id", flat=True)
+    )
+    with client.Session() as session:
+        for record in records:
+            if record.doctor_id in linked:
                 _deliver(record, session)
-        if sent:
-            OutboxRecord.objects.bulk_update(sent, _SAVED)
+            else:
+                record.next_attempt_at = timezone.now()  # released: it waits for the doctor to link
+    if records:
+        OutboxRecord.objects.bulk_update(records, _SAVED)
     return records
 
 
