@@ -1,7 +1,10 @@
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -273,3 +276,29 @@ def learning_plan(*, doctor: User) -> LearningPlan:
         key = f"{'event' if item.event_id else 'module'}-{activity.pk if activity else 0}"
         planned.append(Planned(item=item, activity=activity, done=key in done_keys))
     return LearningPlan(cycles=plans, records=records, not_counted=not_counted, planned=planned, programmes=programmes)
+
+
+# The rendered plan is cached per doctor under a version that every change of the doctor's plan bumps.
+
+
+def _plan_version_key(doctor_id: int) -> str:
+    return f"plan-version:{doctor_id}"
+
+
+def plan_version(doctor_id: int) -> int:
+    key = _plan_version_key(doctor_id)
+    version = cache.get(key)
+    if version is None:
+        cache.add(key, time.time_ns(), None)
+        version = cache.get(key) or 0
+    return int(version)
+
+
+def plan_changed(*doctor_ids: int) -> None:
+    """Make the cached plans of these doctors stale once the current transaction commits."""
+
+    def bump() -> None:
+        for doctor_id in set(doctor_ids):
+            cache.set(_plan_version_key(doctor_id), time.time_ns(), None)
+
+    transaction.on_commit(bump)

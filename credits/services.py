@@ -48,6 +48,7 @@ from .models import (
     ProgrammeEntry,
     new_verify_token,
 )
+from .selectors import plan_changed
 from .tasks import issue_batch, send_activation_email, send_reversal_email
 
 
@@ -93,6 +94,7 @@ def ledger_append(
             comment=comment,
         )
         outbox_add(entry)
+        plan_changed(doctor.pk)
     return entry
 
 
@@ -500,6 +502,7 @@ def cycle_add(*, doctor: User, specialty: Specialty, starts_on: date, rule: Cycl
             code="cycle_overlaps",
         )
     cycle = Cycle.objects.create(doctor=doctor, specialty=specialty, rule=rule, starts_on=starts_on, ends_on=ends_on)
+    plan_changed(doctor.pk)
     audit_log(actor=doctor, action="cycle.add", obj=cycle, rule=rule.slug)
     return cycle
 
@@ -510,6 +513,7 @@ def cycle_remove(*, cycle: Cycle, doctor: User) -> None:
         raise PermissionDenied(_("This is not your cycle."))
     audit_log(actor=doctor, action="cycle.remove", obj=cycle)
     cycle.delete()
+    plan_changed(doctor.pk)
 
 
 @transaction.atomic
@@ -517,6 +521,7 @@ def programme_add(*, doctor: User, **fields: Any) -> ProgrammeEntry:
     entry = ProgrammeEntry(doctor=doctor, **fields)
     entry.full_clean()
     entry.save()
+    plan_changed(doctor.pk)
     audit_log(actor=doctor, action="programme.add", obj=entry, hours=entry.hours)
     return entry
 
@@ -527,6 +532,7 @@ def programme_remove(*, entry: ProgrammeEntry, doctor: User) -> None:
         raise PermissionDenied(_("This is not your record."))
     audit_log(actor=doctor, action="programme.remove", obj=entry)
     entry.delete()
+    plan_changed(doctor.pk)
 
 
 @transaction.atomic
@@ -535,6 +541,7 @@ def plan_add(*, doctor: User, event: Event | None = None, module: Module | None 
     if activity is None or activity.status != Status.APPROVED:
         raise PortalError(_("Only approved activities from the catalogue can be planned."), code="not_in_catalogue")
     planned, _created = PlannedActivity.objects.get_or_create(doctor=doctor, event=event, module=module)
+    plan_changed(doctor.pk)
     return planned
 
 
@@ -543,6 +550,7 @@ def plan_remove(*, planned: PlannedActivity, doctor: User) -> None:
     if planned.doctor_id != doctor.pk:
         raise PermissionDenied(_("This is not your plan."))
     planned.delete()
+    plan_changed(doctor.pk)
 
 
 # Module completions -----------------------------------------------------------------------------------

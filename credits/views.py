@@ -1,16 +1,21 @@
 """Pages of codes and credits: the doctor's activation and credits, disputes, the provider's codes of an
 event (issuance, export, certificates, revocation), and the public certificate check."""
 
+import hashlib
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -301,6 +306,10 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
 # The learning plan ------------------------------------------------------------------------------------
 
 
+# A safety net for changes no service reports (an administrator renaming a specialty or editing a rule).
+PLAN_CACHE_SECONDS = 600
+
+
 @login_required
 def plan(request: HttpRequest) -> HttpResponse:
     """«План обучения»: cycles with progress, credited and planned activities, the activate form at hand."""
@@ -308,13 +317,32 @@ def plan(request: HttpRequest) -> HttpResponse:
     from ministry_sync.forms import LinkForm
     from ministry_sync.models import MinistryLink
 
+    key = ":".join(
+        [
+            "plan-body",
+            str(user.pk),
+            str(selectors.plan_version(user.pk)),
+            translation.get_language() or "",
+            user.timezone,
+            hashlib.sha256(request.META.get("CSRF_COOKIE", "").encode()).hexdigest()[:16],
+        ]
+    )
+    # Its forms carry the CSRF token of the browser's cookie: without a cookie yet, nothing is cached.
+    cacheable = bool(request.META.get("CSRF_COOKIE"))
+    body = cache.get(key) if cacheable else None
+    if body is None:
+        context = {
+            "plan": selectors.learning_plan(doctor=user),
+            "cycle_form": CycleForm(),
+            "ministry_link": MinistryLink.objects.filter(doctor=user).first(),
+            "link_form": LinkForm(),
+        }
+        body = render_to_string("credits/includes/plan_body.html", context, request=request)
+        if cacheable:
+            cache.set(key, body, PLAN_CACHE_SECONDS)
     context = {
-        "plan": selectors.learning_plan(doctor=user),
-        "ministry_link": MinistryLink.objects.filter(doctor=user).first(),
-        "link_form": LinkForm(),
+        "plan_body": mark_safe(body),  # noqa: S308 - our own template's output, cached as rendered
         "activate_form": ActivateForm(),
-        "cycle_form": CycleForm(),
-        "programme_form": ProgrammeForm(),
     }
     return render(request, "credits/plan.html", context)
 

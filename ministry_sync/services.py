@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_log
 from accounts.models import DoctorProfile, User
+from credits.selectors import plan_changed
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PortalError
 
@@ -69,12 +70,23 @@ def link_request(*, doctor: User, login: str) -> MinistryLink:
     if existing is not None:
         existing.delete()  # a failed attempt may be retried by the doctor
     link = MinistryLink.objects.create(doctor=doctor, login=login)
+    plan_changed(doctor.pk)  # the cabinet shows the link's state
     audit_log(actor=doctor, action="ministry.link_request", obj=link, login=login)
     enqueue_on_commit(link_ministry_account, link_id=link.pk)
     return link
 
 
 def link_perform(link_id: int) -> MinistryLink:
+    """Ask the Ministry to link; the cabinet is refreshed after the outcome is saved, whatever it is."""
+    try:
+        return _link_perform(link_id)
+    finally:
+        doctor_id = MinistryLink.objects.filter(pk=link_id).values_list("doctor_id", flat=True).first()
+        if doctor_id is not None:
+            plan_changed(doctor_id)
+
+
+def _link_perform(link_id: int) -> MinistryLink:
     """Ask the Ministry to link; on success every waiting record of the doctor is sent."""
     from .tasks import push_credit_records
 
@@ -185,6 +197,7 @@ def push_many(outbox_ids: list[int]) -> list[OutboxRecord]:
                 record.next_attempt_at = timezone.now()  # released: it waits for the doctor to link
     if records:
         OutboxRecord.objects.bulk_update(records, _SAVED)
+        plan_changed(*{record.doctor_id for record in records})  # the cabinet shows each record's state
     return records
 
 
@@ -236,6 +249,7 @@ def outbox_retry(*, record: OutboxRecord, actor: User) -> OutboxRecord:
     record.attempts = 0
     record.next_attempt_at = timezone.now()
     record.save()
+    plan_changed(record.doctor_id)
     audit_log(actor=actor, action="ministry.retry", obj=record)
     enqueue_on_commit(push_credit_record, outbox_id=record.pk)
     return record
@@ -246,3 +260,4 @@ def link_reset(*, link: MinistryLink, actor: User) -> None:
     """Administrators allow a doctor to link again (another login, a corrected СНИЛС)."""
     audit_log(actor=actor, action="ministry.relink", obj=link, login=link.login)
     link.delete()
+    plan_changed(link.doctor_id)

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from credits import services
 from credits.models import CreditEntry, Cycle, CycleRule
@@ -199,3 +200,27 @@ def test_adding_to_the_plan_never_redirects_off_site(client, doctor):
     client.force_login(doctor)
     response = client.post(reverse("credits:plan_add", args=["event", event.pk]), {"next": "https://evil.example.com/"})
     assert response["Location"] == reverse("credits:plan")
+
+
+def test_the_cached_plan_shows_each_change_at_once(client, doctor, cycle, django_capture_on_commit_callbacks):
+    from ministry_sync.models import OutboxRecord
+
+    client.force_login(doctor)
+    url = reverse("credits:plan")
+    assert "Конгресс детской психиатрии" not in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        credit(doctor, EventFactory(approved=True, title="Конгресс детской психиатрии"), 6, date(2024, 3, 1))
+    page = client.get(url).content.decode()
+    assert "Конгресс детской психиатрии" in page
+    assert "ожидает" in page
+    # a delivery changes the record's state in the cabinet too
+    from ministry_sync import services as sync
+
+    OutboxRecord.objects.update(next_attempt_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        sync.plan_changed(doctor.pk)
+        OutboxRecord.objects.update(state=OutboxRecord.State.DELIVERED)
+    assert "передано" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cycle_remove(cycle=cycle, doctor=doctor)
+    assert 'id="not-counted"' in client.get(url).content.decode()
