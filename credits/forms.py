@@ -52,6 +52,10 @@ class AttendeeFileForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
 
+    issue_again = forms.BooleanField(
+        label=_("Issue new codes also to attendees who already have a code of this event"), required=False
+    )
+
     def clean_file(self) -> object:
         upload = self.cleaned_data["file"]
         if upload.size > self.MAX_BYTES:

@@ -178,6 +178,17 @@ def issue_file(request: HttpRequest, pk: int) -> HttpResponse:
     if not attendees.ok:
         context = {"event": event, "report": attendees, "file_name": upload.name}
         return render(request, "credits/attendee_report.html", context, status=400)
+    holders = selectors.event_code_holders(event=event, emails=[a.email for a in attendees.attendees])
+    if holders and not form.cleaned_data["issue_again"]:
+        messages.error(
+            request,
+            _(
+                "Nothing was issued: %(count)d attendees of the list already have a code of this event "
+                "(%(emails)s). Upload the list again with «issue again» ticked if they need new certificates."
+            )
+            % {"count": len(holders), "emails": ", ".join(sorted(holders)[:5]) + ("…" if len(holders) > 5 else "")},
+        )
+        return redirect("credits:event_codes", pk=pk)
     try:
         batch = services.codes_issue(
             event=event, actor=signed_in_user(request), attendees=attendees.attendees, source_name=upload.name

@@ -174,3 +174,19 @@ def test_events_in_the_future_get_codes_too_but_activation_waits(congress):
     )
     batch = services.codes_issue(event=future, actor=provider_of(future), count=3)
     assert batch.issued == 3
+
+
+def test_the_same_attendee_list_twice_issues_nothing_the_second_time_unless_confirmed(client, congress):
+    client.force_login(provider_of(congress))
+    upload(client, congress, CSV_GOOD)
+    assert IcpCode.objects.count() == 2
+    response = upload(client, congress, CSV_GOOD)
+    assert response.status_code == 302
+    assert IcpCode.objects.count() == 2  # nothing issued twice by mistake
+    page = client.get(response["Location"]).content.decode()
+    assert "ivanova@example.org" in page
+    client.post(
+        reverse("credits:issue_file", args=[congress.pk]),
+        {"file": SimpleUploadedFile("again.csv", CSV_GOOD.encode("cp1251")), "issue_again": "on"},
+    )
+    assert IcpCode.objects.count() == 4
