@@ -10,8 +10,9 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone as djtz
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from nmo_portal.i18n import localized
 
 from .snils import format_snils, validate_snils
 
@@ -37,9 +38,7 @@ class Specialty(models.Model):
 
     @property
     def display_name(self) -> str:
-        if (get_language() or "ru").startswith("en") and self.name_en:
-            return self.name_en
-        return self.name
+        return localized(self.name, self.name_en)
 
 
 class UserManager(BaseUserManager["User"]):

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from nmo_portal.i18n import localized
+
 from .codes import format_code
 
 
@@ -280,9 +282,7 @@ class CycleRule(models.Model):
 
     @property
     def display_name(self) -> str:
-        from django.utils.translation import get_language
-
-        return self.name_en if (get_language() or "ru").startswith("en") and self.name_en else self.name
+        return localized(self.name, self.name_en)
 
 
 class RuleComponent(models.Model):
@@ -317,9 +317,7 @@ class RuleComponent(models.Model):
 
     @property
     def display_name(self) -> str:
-        from django.utils.translation import get_language
-
-        return self.name_en if (get_language() or "ru").startswith("en") and self.name_en else self.name
+        return localized(self.name, self.name_en)
 
 
 class Cycle(models.Model):
