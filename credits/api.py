@@ -30,21 +30,41 @@ class ActivateSerializer(serializers.Serializer[dict[str, Any]]):
     )
 
 
-class CreditRecordSerializer(serializers.ModelSerializer[CreditEntry]):
-    event = serializers.SerializerMethodField()
-    code = serializers.SerializerMethodField()
+class ActivityRefSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
 
-    class Meta:
-        model = CreditEntry
-        fields = ["id", "kind", "source", "credits", "earned_on", "event", "code", "created_at"]
 
-    def get_event(self, entry: CreditEntry) -> dict[str, Any] | None:
-        if entry.event is None:
-            return None
-        return {"id": entry.event.pk, "title": entry.event.title}
+_DATETIME = serializers.DateTimeField()
 
-    def get_code(self, entry: CreditEntry) -> str | None:
-        return entry.code.display if entry.code else None
+
+# The declared fields document the record (OpenAPI); to_representation builds it directly, because DRF copies
+# a serializer's fields for every instance and this one answers every activation of a congress evening.
+class CreditRecordSerializer(serializers.Serializer[CreditEntry]):
+    """A row of the doctor's credit ledger: a credit or its reversal."""
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=CreditEntry.Kind.choices)
+    # DRF's metaclass takes declared fields off the class, so this does not hide Field.source at run time
+    source = serializers.ChoiceField(choices=CreditEntry.Source.choices)  # type: ignore[assignment]
+    credits = serializers.IntegerField()
+    earned_on = serializers.DateField()
+    event = ActivityRefSerializer(allow_null=True)
+    code = serializers.CharField(allow_null=True, help_text=_("The ИКП as printed, XXXX-XXXXXXXX"))
+    created_at = serializers.DateTimeField()
+
+    def to_representation(self, entry: CreditEntry) -> dict[str, Any]:
+        event, code = entry.event, entry.code
+        return {
+            "id": entry.pk,
+            "kind": entry.kind,
+            "source": entry.source,
+            "credits": entry.credits,
+            "earned_on": entry.earned_on.isoformat(),
+            "event": {"id": event.pk, "title": event.title} if event is not None else None,
+            "code": code.display if code is not None else None,
+            "created_at": _DATETIME.to_representation(entry.created_at),
+        }
 
 
 class ActivateView(APIView):

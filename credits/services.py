@@ -16,6 +16,7 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -49,7 +50,7 @@ from .models import (
     new_verify_token,
 )
 from .selectors import plan_changed
-from .tasks import issue_batch, send_activation_email, send_reversal_email
+from .tasks import announce_credit_entry, issue_batch
 
 
 class ActivationError(PortalError):
@@ -75,7 +76,8 @@ def ledger_append(
     completion: ModuleCompletion | None = None,
     comment: str = "",
 ) -> CreditEntry:
-    """The one way a ledger row is written; its Ministry outbox row is written in the same transaction."""
+    """The one way a ledger row is written. Its Ministry outbox row is written in the same transaction; after
+    commit one task hands the record to the Ministry and tells the doctor (`announce_credit_entry`)."""
     from ministry_sync.services import outbox_add
 
     with transaction.atomic(savepoint=False):
@@ -95,6 +97,7 @@ def ledger_append(
         )
         outbox_add(entry)
         plan_changed(doctor.pk)
+        enqueue_on_commit(announce_credit_entry, entry_id=entry.pk)
     return entry
 
 
@@ -111,18 +114,32 @@ def profile_problems(user: User) -> list[str]:
     return problems
 
 
+def _profile_ready_key(user_id: int) -> str:
+    return f"icp-ready:user:{user_id}"
+
+
+def profile_ready_forget(user_id: int) -> None:
+    """The doctor's e-mail addresses or profile changed: check them again at the next activation."""
+    transaction.on_commit(lambda: cache.delete(_profile_ready_key(user_id)))
+
+
 def code_activate(*, user: User, raw: str, ip: str | None) -> CreditEntry:
     """Activate the code typed by a signed-in doctor and credit the event once. Every refusal is an
     ActivationError with a stable code; failures that look like guessing count toward the limits."""
-    problems = profile_problems(user)
-    if problems:
-        raise ActivationError(
-            _("Before activating codes, %(steps)s.") % {"steps": _(" and ").join(problems)},
-            code="profile_incomplete",
-            status=403,
-        )
     counters = ratelimit.counters(user_id=user.pk, ip=ip)
-    retry_at = ratelimit.blocked_until(counters)
+    # A complete profile stays complete: it is remembered beside the counters (one cache round trip for
+    # both) until the doctor's e-mail addresses or profile change (credits/signals.py).
+    ready_key = _profile_ready_key(user.pk)
+    retry_at, known = ratelimit.blocked_until(counters, also=[ready_key])
+    if ready_key not in known:
+        problems = profile_problems(user)
+        if problems:
+            raise ActivationError(
+                _("Before activating codes, %(steps)s.") % {"steps": _(" and ").join(problems)},
+                code="profile_incomplete",
+                status=403,
+            )
+        cache.set(ready_key, True, settings.ICP_PROFILE_READY_SECONDS)
     if retry_at is not None:
         raise ActivationError(
             _("Too many unsuccessful attempts. Try again after %(time)s.") % {"time": _when(retry_at)},
@@ -147,8 +164,7 @@ def code_activate(*, user: User, raw: str, ip: str | None) -> CreditEntry:
             message = _("A code has 12 symbols, as XXXX-XXXXXXXX; we read %(code)s.")
         raise fail(message % {"code": shown}, "code_malformed", {"normalized": shown}) from exc
 
-    # order_by(): no default ordering, so no join with the events table just to sort one row
-    code = IcpCode.objects.select_related("event").filter(code=value).order_by().first()
+    code = _code_with_event(value)
     if code is None or code.event.status != Status.APPROVED:
         raise fail(_("Код не был активирован. Возможно код неверен или уже был активирован ранее."), "code_not_found")
     refusal = _refusal(code, user)
@@ -188,11 +204,15 @@ def code_activate(*, user: User, raw: str, ip: str | None) -> CreditEntry:
                 event=event,
             )
             audit_log(actor=user, action="code.activate", obj=code, ip=ip, event=event.pk, credits=entry.credits)
-            enqueue_on_commit(send_activation_email, entry_id=entry.pk)
     except IntegrityError as exc:
         # the partial unique index: this doctor already holds an activated code of this event
         raise _already_credited(user, event) from exc
     return entry
+
+
+def _code_with_event(value: str) -> IcpCode | None:
+    # the code is unique: nothing for first()'s ORDER BY and LIMIT to do
+    return next(iter(IcpCode.objects.select_related("event").filter(code=value)), None)
 
 
 def _already_credited(user: User, event: Event) -> ActivationError:
@@ -379,7 +399,7 @@ def code_revoke(*, code: IcpCode, actor: User, reason: str) -> IcpCode:
     audit_log(actor=actor, action="code.revoke", obj=code, reason=reason, was_activated=was_activated)
     if was_activated:
         credit = CreditEntry.objects.get(code=code, kind=CreditEntry.Kind.CREDIT)
-        reversal = ledger_append(
+        ledger_append(
             doctor=credit.doctor,
             kind=CreditEntry.Kind.REVERSAL,
             source=CreditEntry.Source.CODE,
@@ -391,7 +411,6 @@ def code_revoke(*, code: IcpCode, actor: User, reason: str) -> IcpCode:
             reverses=credit,
             comment=reason,
         )
-        enqueue_on_commit(send_reversal_email, entry_id=reversal.pk)
     return code
 
 
@@ -584,7 +603,6 @@ def _credit_completion(completion: ModuleCompletion, doctor: User) -> CreditEntr
         module=module,
         completion=completion,
     )
-    enqueue_on_commit(send_activation_email, entry_id=entry.pk)
     return entry
 
 

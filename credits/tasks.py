@@ -23,26 +23,19 @@ def issue_batch(*, batch_id: int) -> None:
 
 
 @shared_task
-def send_activation_email(*, entry_id: int) -> None:
+def announce_credit_entry(*, entry_id: int) -> None:
+    """What follows a committed ledger row, as one message from the request that wrote it: its record goes
+    to the Ministry when the doctor's account is linked (otherwise linking sends it later), and the doctor
+    is told by e-mail."""
+    from ministry_sync.services import outbox_dispatch
+
     from .models import CreditEntry
 
     entry = CreditEntry.objects.select_related("doctor", "event", "code", "module__organization").get(pk=entry_id)
+    outbox_dispatch(entry)
     send_templated_mail(
         to=[entry.doctor.email],
-        template="credits/email/activated",
-        context={"entry": entry, "path": reverse("credits:activate")},
-        language=entry.doctor.language,
-    )
-
-
-@shared_task
-def send_reversal_email(*, entry_id: int) -> None:
-    from .models import CreditEntry
-
-    entry = CreditEntry.objects.select_related("doctor", "event", "code").get(pk=entry_id)
-    send_templated_mail(
-        to=[entry.doctor.email],
-        template="credits/email/reversed",
+        template="credits/email/reversed" if entry.kind == CreditEntry.Kind.REVERSAL else "credits/email/activated",
         context={"entry": entry, "path": reverse("credits:activate")},
         language=entry.doctor.language,
     )

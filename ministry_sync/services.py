@@ -1,9 +1,10 @@
 """Linking a doctor's Ministry account and delivering ledger records through the outbox.
 
 Every ledger row gets an outbox row in its own transaction (`outbox_add`, called by the ledger). Delivery
-is a Celery task per row after commit, retried with backoff and jitter; a periodic task re-sends whatever
-is still due, so records written while the broker or the Ministry was down arrive once both are back. The
-idempotency key of each row keeps the Ministry free of duplicates whatever is retried.
+is a Celery task per row after commit (queued by `credits.tasks.announce_credit_entry` through
+`outbox_dispatch`), retried with backoff and jitter; a periodic task re-sends whatever is still due, so
+records written while the broker or the Ministry was down arrive once both are back. The idempotency key
+of each row keeps the Ministry free of duplicates whatever is retried.
 """
 
 import logging
@@ -35,12 +36,19 @@ KIND_BY_SOURCE = {"code": "educationElementZet", "module_completion": "iomZet", 
 
 def outbox_add(entry: "CreditEntry") -> OutboxRecord:
     """Called by the ledger inside its transaction: the row and its outbox row commit together."""
+    return OutboxRecord.objects.create(entry=entry, doctor_id=entry.doctor_id)
+
+
+def outbox_dispatch(entry: "CreditEntry") -> None:
+    """Called by a worker once the ledger row has committed: deliver its record now if the doctor's account
+    is linked. Records of unlinked doctors wait for `link_perform`; `resend_undelivered` catches the rest."""
     from .tasks import push_credit_record
 
-    record = OutboxRecord.objects.create(entry=entry, doctor_id=entry.doctor_id)
-    if MinistryLink.objects.filter(doctor_id=entry.doctor_id, state=MinistryLink.State.LINKED).exists():
-        enqueue_on_commit(push_credit_record, outbox_id=record.pk)
-    return record
+    linked = MinistryLink.objects.filter(doctor_id=entry.doctor_id, state=MinistryLink.State.LINKED).exists()
+    if linked:
+        record = OutboxRecord.objects.filter(entry=entry, state=OutboxRecord.State.PENDING).first()
+        if record is not None:
+            enqueue_on_commit(push_credit_record, outbox_id=record.pk)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -121,7 +121,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # nmo_portal.cache: Django's Redis cache that answers as a miss while Redis is down; the timeouts keep a
+    # Redis that hangs from holding requests.
+    CACHES = {
+        "default": {
+            "BACKEND": "nmo_portal.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -265,6 +273,9 @@ REVIEW_SLA_DAYS = env_int("REVIEW_SLA_DAYS", 14)
 ICP_FAILED_ATTEMPTS_PER_ACCOUNT = env_int("ICP_FAILED_ATTEMPTS_PER_ACCOUNT", 10)
 ICP_FAILED_ATTEMPTS_PER_IP = env_int("ICP_FAILED_ATTEMPTS_PER_IP", 30)
 ICP_ATTEMPT_WINDOW_SECONDS = env_int("ICP_ATTEMPT_WINDOW_SECONDS", 3600)
+# How long a doctor's complete profile (confirmed e-mail, СНИЛС) is remembered between activations. Changes
+# made through the models forget it at once; this bounds changes made around them (queryset updates, SQL).
+ICP_PROFILE_READY_SECONDS = env_int("ICP_PROFILE_READY_SECONDS", 600)
 # Issuances up to this many codes are written during the request; larger ones go to Celery with progress.
 ICP_SYNC_ISSUE_LIMIT = env_int("ICP_SYNC_ISSUE_LIMIT", 1000)
 ICP_MAX_CODES_PER_ISSUE = env_int("ICP_MAX_CODES_PER_ISSUE", 100_000)

@@ -14,12 +14,13 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("me/", include("accounts.urls")),
+    # before the apps' root-level includes, which every path would otherwise be tried against first
+    path("api/", include(("nmo_portal.api", "api"), namespace="api")),
     path("", include("events.urls")),
     path("", include("modules.urls")),
     path("", include("review.urls")),
     path("", include("credits.urls")),
     path("", include("ministry_sync.urls")),
-    path("api/", include(("nmo_portal.api", "api"), namespace="api")),
     path("ministry-mock/", include("ministry_mock.urls")),
     path("admin/", admin.site.urls),
 ]

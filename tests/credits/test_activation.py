@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from credits import services
+from credits.api import CreditRecordSerializer
 from credits.codes import format_code
 from credits.models import CreditEntry, IcpCode
 
@@ -28,8 +29,18 @@ def test_activation_credits_the_event_once_and_emails_the_doctor(
     with django_capture_on_commit_callbacks(execute=True):
         response = activate(client, typed)
     assert response.status_code == 201, response.json()
-    assert response.json()["credits"] == 12
     entry = CreditEntry.objects.get()
+    assert response.json() == {
+        "id": entry.pk,
+        "kind": "credit",
+        "source": "code",
+        "credits": 12,
+        "earned_on": ended_event.end_date.isoformat(),
+        "event": {"id": ended_event.pk, "title": ended_event.title},
+        "code": format_code(code.code),
+        "created_at": timezone.localtime(entry.created_at).isoformat(),
+    }
+    assert set(response.json()) == set(CreditRecordSerializer().fields)  # the schema documents what is sent
     assert (entry.doctor, entry.kind, entry.credits, entry.event, entry.code) == (
         doctor,
         "credit",
@@ -133,6 +144,70 @@ def test_a_doctor_without_snils_or_confirmed_email_is_sent_to_the_profile(client
         assert response.json()["error"]["code"] == "profile_incomplete"
     code.refresh_from_db()
     assert code.status == IcpCode.Status.ISSUED
+
+
+def test_activation_runs_a_fixed_few_statements(client, doctor, ended_event_factory, django_assert_num_queries):
+    """The evening after a congress runs on this path: the session, the user, the profile check (remembered
+    after the first success), one read of the code with its event, then the claim and three rows in one
+    transaction (ledger, outbox, audit)."""
+    client.force_login(doctor)
+    (_first_event, first), (_second_event, second) = ended_event_factory(), ended_event_factory()
+    with django_assert_num_queries(11):  # 5 reads; SAVEPOINT, UPDATE, 3 INSERTs, RELEASE in the test's transaction
+        assert activate(client, first.code).status_code == 201
+    with django_assert_num_queries(9):
+        assert activate(client, second.code).status_code == 201
+
+
+def test_a_profile_that_stops_being_complete_stops_activation_at_once(
+    client, doctor, ended_event_factory, django_capture_on_commit_callbacks
+):
+    """A complete profile is remembered between activations; changing it must not leave a stale answer."""
+    client.force_login(doctor)
+    (_first, first), (_second, second), (_third, third) = (ended_event_factory() for _ in range(3))
+    assert activate(client, first.code).status_code == 201
+    profile = doctor.doctor_profile
+    snils = profile.snils
+    with django_capture_on_commit_callbacks(execute=True):
+        profile.snils = None
+        profile.save()
+    response = activate(client, second.code)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "profile_incomplete"
+    assert "СНИЛС" in response.json()["error"]["message"]
+    second.refresh_from_db()
+    assert second.status == IcpCode.Status.ISSUED
+
+    with django_capture_on_commit_callbacks(execute=True):
+        profile.snils = snils
+        profile.save()
+        doctor.emailaddress_set.update(verified=False)  # around the models: forgotten at commit by the profile
+    assert activate(client, third.code).json()["error"]["code"] == "profile_incomplete"
+    assert CreditEntry.objects.filter(doctor=doctor).count() == 1
+
+
+def test_activation_goes_on_while_the_cache_is_down(
+    client, doctor, ended_event, make_codes, mailoutbox, settings, django_capture_on_commit_callbacks, caplog
+):
+    """SPEC: with Redis down activations keep working. The rate-limit counters and the remembered profile
+    check live there; without them the attempt is checked against the database and not counted."""
+    from credits.codes import generate_code
+
+    (code,) = make_codes(ended_event)
+    client.force_login(doctor)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "nmo_portal.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # the discard port: nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.5},
+        }
+    }
+    assert activate(client, generate_code()).json()["error"]["code"] == "code_not_found"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = activate(client, code.code)
+    assert response.status_code == 201, response.json()
+    assert CreditEntry.objects.get().code == code
+    assert [m.to for m in mailoutbox] == [[doctor.email]]
+    assert "Cache unavailable" in caplog.text
 
 
 def test_failed_attempts_are_limited_per_account_and_say_when_to_try_again(
