@@ -1,10 +1,26 @@
-"""The baseline of `bench/plan.py`, shared by its two servings: one SELECT of the doctor's ledger rows with
-what the plan shows of each (the activity's title, the code, the outbox state), rendered as a bare HTML table
-by string formatting. Imports nothing of Django's, so that `bench.wsgi` may import it before the app loads."""
+"""The baselines, shared by their two servings (before Django in `bench.wsgi`, inside it in `bench.urls`).
+
+`bench/activate.py`: one conditional UPDATE that claims the code and one INSERT of the ledger row.
+
+`bench/plan.py`: one SELECT of the doctor's ledger rows with what the plan shows of each (the activity's
+title, the code, the outbox state), rendered as a bare HTML table by string formatting.
+
+Imports nothing of Django's, so that `bench.wsgi` may import it before the app loads."""
 
 from collections.abc import Sequence
 from html import escape
 from typing import Any
+
+CLAIM_SQL = (
+    "UPDATE credits_icpcode SET status = 'activated', activated_by_id = %s, activated_at = now() "
+    "WHERE code = %s AND status = 'issued' RETURNING id, event_id"
+)
+CREDIT_SQL = (
+    "INSERT INTO credits_creditentry "
+    "(doctor_id, kind, source, code_id, event_id, credits, earned_on, actor_id, comment, created_at) "
+    "SELECT %s, 'credit', 'code', %s, e.id, e.credits_granted, (e.ends_at AT TIME ZONE %s)::date, %s, '', now() "
+    "FROM events_event e WHERE e.id = %s RETURNING id, credits, earned_on"
+)
 
 LEDGER_SQL = (
     "SELECT c.id, c.earned_on, c.credits, c.source, COALESCE(e.title, m.title, c.comment), ic.code, o.state "

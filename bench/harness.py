@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/nmo_bench"
+BENCH_REDIS_URL = "redis://127.0.0.1:6379/14"  # the cache, counters and broker of the HTTP benches, unless REDIS_URL
 BENCH_SECRET_KEY = "bench-only-secret-key-not-for-production-0123456789abcdef"  # noqa: S105 - a throwaway key
 EMAIL_DOMAIN = "@bench.invalid"
 
@@ -40,6 +41,19 @@ def bench_environment(**overrides: str) -> dict[str, str]:
     # bench.settings is the portal's settings with STATIC_ROOT movable (bench/plan.py collects static files)
     env["DJANGO_SETTINGS_MODULE"] = overrides.get("DJANGO_SETTINGS_MODULE", "nmo_portal.settings")
     return env
+
+
+def flush_bench_redis(url: str) -> None:
+    """Empty the bench's own Redis database (BENCH_REDIS_URL; a REDIS_URL of the caller's is left alone).
+
+    Before a run: each run's database copy starts its ids where the last one did, so a cached entry of an
+    earlier run (a remembered profile check, a doctor's cached plan) would serve a new doctor with the same
+    id. After it: the e-mails and Ministry pushes queued for a Celery worker that the bench does not run."""
+    if url != BENCH_REDIS_URL:
+        return
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
 
 
 def _maintenance_url(url: str) -> str:
@@ -227,6 +241,7 @@ def start_gunicorn(
     threads: int,
     log: Path,
     app: str = "bench.wsgi:application",
+    worker_class: str = "gthread",
 ) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
@@ -235,7 +250,7 @@ def start_gunicorn(
         app,
         f"--bind=127.0.0.1:{port}",
         f"--workers={workers}",
-        "--worker-class=gthread",
+        f"--worker-class={worker_class}",
         f"--threads={threads}",
         "--keep-alive=5",
         "--timeout=30",

@@ -42,7 +42,6 @@ from bench import harness
 DJANGO_PATH = "/me/plan/"  # reverse("credits:plan"), checked in-process
 BARE_PATH = "/__bench/bare-plan/"  # bench.wsgi.BARE_PLAN_PATH; not imported, it would load Django's app
 FLOOR_PATH = "/__bench/django-plan/"  # bench.urls.DJANGO_PLAN_PATH: the bare view's work inside Django
-BENCH_REDIS_URL = "redis://127.0.0.1:6379/14"
 RATIO_GOAL = 0.5
 QUERY_GOAL = 15
 PSYCHIATRY = "31.08.20"
@@ -378,7 +377,7 @@ def main() -> int:
 
     warnings.filterwarnings("ignore", "No directory at", UserWarning)
     load_before = os.getloadavg()
-    redis_url = os.environ.get("REDIS_URL") or BENCH_REDIS_URL
+    redis_url = os.environ.get("REDIS_URL") or harness.BENCH_REDIS_URL
     profile_text = ""
     with tempfile.TemporaryDirectory(prefix="nmo-bench-static-") as static_root:
         overrides = {
@@ -391,12 +390,14 @@ def main() -> int:
             from django.db import connection
 
             collect_static(env)
+            harness.flush_bench_redis(redis_url)
             fixture = build(events=args.events, modules=args.modules)
             status, queries, listed, page_bytes = count_queries(fixture)
             connection.close()
             results, server_log = serve_and_measure(args, env, fixture.cookie)
             if args.profile:
                 profile_text = profile_in_process(fixture, args.profile)
+            harness.flush_bench_redis(redis_url)
 
     django, floor, bare = results["django"], results["django-floor"], results["bare"]
     ratio = django.rate / bare.rate if bare.rate else 0.0

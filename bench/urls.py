@@ -6,14 +6,19 @@ then does what /__bench/bare-plan/ does (one SELECT, the same bare HTML), so the
 the plan page is the page's own work, and between it and the bare view the framework's.
 """
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from bench.bare import LEDGER_SQL, ledger_page
+from bench.bare import CLAIM_SQL, CREDIT_SQL, LEDGER_SQL, ledger_page
 
 DJANGO_PLAN_PATH = "/__bench/django-plan/"
+DJANGO_ACTIVATE_PATH = "/__bench/django-activate/"
 
 
 @login_required
@@ -24,7 +29,25 @@ def django_plan(request: HttpRequest) -> HttpResponse:
     return HttpResponse(ledger_page(rows), content_type="text/html; charset=utf-8")
 
 
+class DjangoActivateView(APIView):
+    """The raw endpoint's two statements inside Django and DRF, with the portal's API settings (session
+    authentication with CSRF, IsAuthenticated, the JSON renderer and parser)."""
+
+    def post(self, request: Request) -> Response:
+        user_id = request.user.pk
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(CLAIM_SQL, [user_id, request.data.get("code", "")])
+            claimed = cursor.fetchone()
+            if claimed is None:
+                return Response({"error": {"code": "code_not_found"}}, status=400)
+            code_id, event_id = claimed
+            cursor.execute(CREDIT_SQL, [user_id, code_id, settings.TIME_ZONE, user_id, event_id])
+            entry_id, credits, earned_on = cursor.fetchone()
+        return Response({"id": entry_id, "credits": credits, "earned_on": str(earned_on), "code_id": code_id}, 201)
+
+
 urlpatterns = [
+    path(DJANGO_ACTIVATE_PATH.strip("/") + "/", DjangoActivateView.as_view()),
     path(DJANGO_PLAN_PATH.strip("/") + "/", django_plan),
     path("", include("nmo_portal.urls")),
 ]

@@ -23,7 +23,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nmo_portal.settings")
 
 from django.core.wsgi import get_wsgi_application
 
-from bench.bare import LEDGER_SQL, ledger_page
+from bench.bare import CLAIM_SQL, CREDIT_SQL, LEDGER_SQL, ledger_page
 
 django_application = get_wsgi_application()
 
@@ -39,17 +39,6 @@ RAW_ACTIVATE_PATH = "/__bench/raw-activate/"
 BARE_PLAN_PATH = "/__bench/bare-plan/"
 
 _SESSION = "SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > now()"
-_CLAIM = (
-    "UPDATE credits_icpcode SET status = 'activated', activated_by_id = %s, activated_at = now() "
-    "WHERE code = %s AND status = 'issued' RETURNING id, event_id"
-)
-_CREDIT = (
-    "INSERT INTO credits_creditentry "
-    "(doctor_id, kind, source, code_id, event_id, credits, earned_on, actor_id, comment, created_at) "
-    "SELECT %s, 'credit', 'code', %s, e.id, e.credits_granted, (e.ends_at AT TIME ZONE %s)::date, %s, '', now() "
-    "FROM events_event e WHERE e.id = %s RETURNING id, credits, earned_on"
-)
-
 StartResponse = Callable[..., Any]
 
 
@@ -83,12 +72,12 @@ def _raw_activate(environ: dict[str, Any]) -> tuple[str, dict[str, object]]:
     length = int(environ.get("CONTENT_LENGTH") or 0)
     code = json.loads(environ["wsgi.input"].read(length) or b"{}").get("code", "")
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_CLAIM, [user_id, code])
+        cursor.execute(CLAIM_SQL, [user_id, code])
         claimed = cursor.fetchone()
         if claimed is None:
             return "400 Bad Request", {"error": {"code": "code_not_found"}}
         code_id, event_id = claimed
-        cursor.execute(_CREDIT, [user_id, code_id, settings.TIME_ZONE, user_id, event_id])
+        cursor.execute(CREDIT_SQL, [user_id, code_id, settings.TIME_ZONE, user_id, event_id])
         entry_id, credits, earned_on = cursor.fetchone() or (None, None, None)
     return "201 Created", {"id": entry_id, "credits": credits, "earned_on": str(earned_on), "code_id": code_id}
 
