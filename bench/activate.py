@@ -38,7 +38,8 @@ from bench import harness
 DJANGO_PATH = "/api/v1/codes/activate/"
 RAW_PATH = "/__bench/raw-activate/"  # bench.wsgi.RAW_ACTIVATE_PATH; not imported, it would load Django's app
 FLOOR_PATH = "/__bench/django-activate/"  # bench.urls.DJANGO_ACTIVATE_PATH
-PATHS = {"django": DJANGO_PATH, "raw": RAW_PATH, "django-floor": FLOOR_PATH}
+SQL_PATH = "/__bench/sql-activate/"  # bench.urls.SQL_ACTIVATE_PATH
+PATHS = {"django": DJANGO_PATH, "raw": RAW_PATH, "django-floor": FLOOR_PATH, "django-sql": SQL_PATH}
 PACED = "django-paced"  # the portal's endpoint again, at a fixed arrival rate
 RATIO_GOAL = 0.5
 P99_GOAL_MS = 50.0
@@ -464,7 +465,7 @@ def main() -> int:
             profile_text += profile_in_process(fixture.works["profile"])
         harness.flush_bench_redis(redis_url)
 
-    django, raw, floor = results["django"], results["raw"], results["django-floor"]
+    django, raw, floor, sql = results["django"], results["raw"], results["django-floor"], results["django-sql"]
     checked = [*PATHS, PACED]
     warmups = {name: results.get(f"{name}-warmup", RunResult(name)) for name in checked}
     successes = {name: results[name].created + warmups[name].created for name in checked}
@@ -477,7 +478,7 @@ def main() -> int:
     )
     harness.line("machine", f"{os.cpu_count()} CPUs, load average {load_before[0]:.2f} before the run")
     harness.line("setup (doctors, sessions, codes)", f"{fixture.seconds:.1f} s, {fixture.doctors:,} doctors")
-    for run in (django, raw, floor):
+    for run in (django, raw, floor, sql):
         harness.line(
             f"{run.name}: {run.done:,} activations in {run.seconds:.2f} s",
             f"{run.rate:,.0f} req/s; p50 {run.percentile_ms(0.50):.1f} ms, p95 {run.percentile_ms(0.95):.1f} ms, "
@@ -509,6 +510,10 @@ def main() -> int:
     harness.line(
         "reference: django-floor / raw req/s",
         f"{floor.rate / raw.rate if raw.rate else 0.0:.0%} (the raw statements inside Django and DRF; not a goal)",
+    )
+    harness.line(
+        "reference: django-sql / raw req/s",
+        f"{sql.rate / raw.rate if raw.rate else 0.0:.0%} (the activation in hand-written SQL inside DRF; a bound)",
     )
     for name in checked:
         harness.line(
