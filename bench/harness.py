@@ -47,8 +47,8 @@ def flush_bench_redis(url: str) -> None:
     """Empty the bench's own Redis database (BENCH_REDIS_URL; a REDIS_URL of the caller's is left alone).
 
     Before a run: each run's database copy starts its ids where the last one did, so a cached entry of an
-    earlier run (a remembered profile check, a doctor's cached plan) would serve a new doctor with the same
-    id. After it: the e-mails and Ministry pushes queued for a Celery worker that the bench does not run."""
+    earlier run (rate-limit counters, a doctor's cached plan) would meet a new doctor with the same id.
+    After it: the e-mails and Ministry pushes queued for a Celery worker that the bench does not run."""
     if url != BENCH_REDIS_URL:
         return
     import redis

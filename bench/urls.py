@@ -7,10 +7,10 @@ the plan page is the page's own work, and between it and the bare view the frame
 
 POST /__bench/django-activate/ (django-floor of `bench/activate.py`) runs the raw endpoint's two statements
 inside Django and DRF. POST /__bench/sql-activate/ (django-sql) is the portal's activation written as lean as
-it could be, to show the ceiling of any implementation inside Django and DRF: the same rate-limit and
-profile read from the cache, then one PostgreSQL statement that claims the code and writes the ledger,
-outbox and audit rows, the plan's cache version and the message for the worker; no ORM. It skips the refusal
-messages and the first-time profile check, so it is a bound, not an alternative.
+it could be, to show the ceiling of any implementation inside Django and DRF: the same rate-limit read from
+the cache, then one PostgreSQL statement that claims the code and writes the ledger, outbox and audit rows,
+the plan's cache version and the message for the worker; no ORM. It skips the profile check and the refusal
+messages, so it is a bound, not an alternative.
 """
 
 from django.conf import settings
@@ -94,8 +94,7 @@ class SqlActivateView(APIView):
     def post(self, request: Request) -> Response:
         user_id, ip = int(request.user.pk or 0), client_ip(request._request)  # IsAuthenticated: a user
         counters = ratelimit.counters(user_id=user_id, ip=ip)
-        retry_at, _known = ratelimit.blocked_until(counters, also=[f"icp-ready:user:{user_id}"])
-        if retry_at is not None:
+        if ratelimit.blocked_until(counters) is not None:
             return Response({"error": {"code": "too_many_attempts"}}, status=429)
         try:
             code = parse_code(str(request.data.get("code", "")))

@@ -31,8 +31,8 @@ class ActivateSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class ActivityRefSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
+    id = serializers.IntegerField(read_only=True)
+    title = serializers.CharField(read_only=True)
 
 
 _DATETIME = serializers.DateTimeField()
@@ -43,15 +43,15 @@ _DATETIME = serializers.DateTimeField()
 class CreditRecordSerializer(serializers.Serializer[CreditEntry]):
     """A row of the doctor's credit ledger: a credit or its reversal."""
 
-    id = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=CreditEntry.Kind.choices)
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.ChoiceField(choices=CreditEntry.Kind.choices, read_only=True)
     # DRF's metaclass takes declared fields off the class, so this does not hide Field.source at run time
-    source = serializers.ChoiceField(choices=CreditEntry.Source.choices)  # type: ignore[assignment]
-    credits = serializers.IntegerField()
-    earned_on = serializers.DateField()
-    event = ActivityRefSerializer(allow_null=True)
-    code = serializers.CharField(allow_null=True, help_text=_("The ИКП as printed, XXXX-XXXXXXXX"))
-    created_at = serializers.DateTimeField()
+    source = serializers.ChoiceField(choices=CreditEntry.Source.choices, read_only=True)  # type: ignore[assignment]
+    credits = serializers.IntegerField(read_only=True)
+    earned_on = serializers.DateField(read_only=True)
+    event = ActivityRefSerializer(allow_null=True, read_only=True)
+    code = serializers.CharField(allow_null=True, read_only=True, help_text=_("The ИКП as printed, XXXX-XXXXXXXX"))
+    created_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, entry: CreditEntry) -> dict[str, Any]:
         event, code = entry.event, entry.code

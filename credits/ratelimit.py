@@ -4,10 +4,8 @@ Fixed windows: a person locked out is told the exact time the window ends. The c
 cache rather than the database so that an evening of activations does not queue behind counter rows.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -33,15 +31,15 @@ def counters(*, user_id: int, ip: str | None) -> list[Counter]:
     return found
 
 
-def blocked_until(items: list[Counter], *, also: Sequence[str] = ()) -> tuple[datetime | None, dict[str, Any]]:
-    """When the caller may try again, if any counter is exhausted in the current window; and the cached
-    values of the caller's own keys `also`, read in the same round trip."""
+def blocked_until(items: list[Counter]) -> datetime | None:
+    """When the caller may try again, if any counter is exhausted in the current window."""
     now = timezone.now()
     start, end = _window(now)
-    keys = {item.name: f"{item.name}:{start}" for item in items}
-    values = cache.get_many([*keys.values(), *also])
-    retry_at = next((end for item in items if values.get(keys[item.name], 0) >= item.limit), None)
-    return retry_at, {key: values[key] for key in also if key in values}
+    values = cache.get_many([f"{item.name}:{start}" for item in items])
+    for item in items:
+        if values.get(f"{item.name}:{start}", 0) >= item.limit:
+            return end
+    return None
 
 
 def record_failure(items: list[Counter]) -> None:

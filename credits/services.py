@@ -16,7 +16,6 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -114,32 +113,19 @@ def profile_problems(user: User) -> list[str]:
     return problems
 
 
-def _profile_ready_key(user_id: int) -> str:
-    return f"icp-ready:user:{user_id}"
-
-
-def profile_ready_forget(user_id: int) -> None:
-    """The doctor's e-mail addresses or profile changed: check them again at the next activation."""
-    transaction.on_commit(lambda: cache.delete(_profile_ready_key(user_id)))
-
-
 def code_activate(*, user: User, raw: str, ip: str | None) -> CreditEntry:
     """Activate the code typed by a signed-in doctor and credit the event once. Every refusal is an
     ActivationError with a stable code; failures that look like guessing count toward the limits."""
+    # Read from the database every time: a remembered answer could outlive a СНИЛС removed a moment ago.
+    problems = profile_problems(user)
+    if problems:
+        raise ActivationError(
+            _("Before activating codes, %(steps)s.") % {"steps": _(" and ").join(problems)},
+            code="profile_incomplete",
+            status=403,
+        )
     counters = ratelimit.counters(user_id=user.pk, ip=ip)
-    # A complete profile stays complete: it is remembered beside the counters (one cache round trip for
-    # both) until the doctor's e-mail addresses or profile change (credits/signals.py).
-    ready_key = _profile_ready_key(user.pk)
-    retry_at, known = ratelimit.blocked_until(counters, also=[ready_key])
-    if ready_key not in known:
-        problems = profile_problems(user)
-        if problems:
-            raise ActivationError(
-                _("Before activating codes, %(steps)s.") % {"steps": _(" and ").join(problems)},
-                code="profile_incomplete",
-                status=403,
-            )
-        cache.set(ready_key, True, settings.ICP_PROFILE_READY_SECONDS)
+    retry_at = ratelimit.blocked_until(counters)
     if retry_at is not None:
         raise ActivationError(
             _("Too many unsuccessful attempts. Try again after %(time)s.") % {"time": _when(retry_at)},

@@ -1,3 +1,5 @@
+import logging
+
 from celery import shared_task
 from django.urls import reverse
 
@@ -5,6 +7,8 @@ from nmo_portal.mail import send_templated_mail
 
 # Tasks defined beside the code they drive; imported here so that workers register them.
 from .certificates import build_event_certificates, mail_certificates  # noqa: F401
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
@@ -22,20 +26,30 @@ def issue_batch(*, batch_id: int) -> None:
         raise
 
 
+# The e-mail a doctor gets for each kind of ledger row; an administrator's adjustment is explained by them.
+EMAIL_TEMPLATE = {"credit": "credits/email/activated", "reversal": "credits/email/reversed"}
+
+
 @shared_task
 def announce_credit_entry(*, entry_id: int) -> None:
     """What follows a committed ledger row, as one message from the request that wrote it: its record goes
     to the Ministry when the doctor's account is linked (otherwise linking sends it later), and the doctor
-    is told by e-mail."""
+    is told by e-mail. A failure to queue the record does not cost the e-mail: the record is safe in the
+    outbox, and the periodic re-send takes it."""
     from ministry_sync.services import outbox_dispatch
 
     from .models import CreditEntry
 
     entry = CreditEntry.objects.select_related("doctor", "event", "code", "module__organization").get(pk=entry_id)
-    outbox_dispatch(entry)
-    send_templated_mail(
-        to=[entry.doctor.email],
-        template="credits/email/reversed" if entry.kind == CreditEntry.Kind.REVERSAL else "credits/email/activated",
-        context={"entry": entry, "path": reverse("credits:activate")},
-        language=entry.doctor.language,
-    )
+    try:
+        outbox_dispatch(entry)
+    except Exception:
+        logger.exception("Could not queue the Ministry record of ledger entry %s; the periodic re-send will", entry_id)
+    template = EMAIL_TEMPLATE.get(entry.kind)
+    if template is not None:
+        send_templated_mail(
+            to=[entry.doctor.email],
+            template=template,
+            context={"entry": entry, "path": reverse("credits:activate")},
+            language=entry.doctor.language,
+        )

@@ -1,37 +1,48 @@
 """Django's Redis cache, made to keep the portal working while Redis is down, and cheaper per call.
 
 - Redis down: SPEC.md says activations keep working with Redis down. Everything the portal keeps in the
-  cache can be done without (rate-limit counters, the remembered profile check, cached plan pages), so a
-  connection error or timeout is logged and the call answers as a cache miss would: `get` gives the default,
-  writes do nothing. Failed-attempt limits are not counted while Redis is down; that is the price of
-  activations going on. Other Redis errors (a wrong type, a bad command) are bugs and still raise.
+  cache can be done without (rate-limit counters, cached plan pages), so a connection error or timeout
+  answers as a cache miss would: `get` gives the default, writes do nothing. Then, for RETRY_AFTER seconds,
+  the cache answers so without trying Redis, so that a Redis that hangs costs one timeout per process rather
+  than one per call; it is logged once per such pause, as an error. Failed activation attempts are not
+  counted meanwhile: the price of activations going on. A refused password and every other Redis error (a
+  wrong type, a bad command) are mistakes, not outages, and still raise.
 - Cost: Django's `RedisCacheClient.get_client` builds a new `redis.Redis` on every call, and redis-py fills
-  about 500 response callbacks into each new client: some 60 µs of CPU per call, paid three times by every
-  code activation. A `redis.Redis` is thread-safe over its pool, so one per pool is kept.
+  about 500 response callbacks into each new client: some 60 µs of CPU per call. A `redis.Redis` is
+  thread-safe over its pool, so one per pool is kept.
 """
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
+from redis.exceptions import AuthenticationError, AuthorizationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
+RETRY_AFTER = 5.0  # seconds the cache answers as a miss, without trying, after Redis failed to answer
+
 
 def _or_miss(method: Callable[..., Any], miss: Callable[..., Any]) -> Callable[..., Any]:
-    """`method`, answering `miss(*args)` instead when Redis cannot be reached."""
+    """`method`, answering `miss(*args)` instead while Redis cannot be reached."""
 
     @functools.wraps(method)
-    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def call(self: "RedisCacheClient", *args: Any, **kwargs: Any) -> Any:
+        if time.monotonic() < self.down_until:
+            return miss(*args, **kwargs)
         try:
             return method(self, *args, **kwargs)
+        except (AuthenticationError, AuthorizationError):
+            raise  # subclasses of ConnectionError, but a deployment's mistake: it must not pass for an outage
         except (RedisConnectionError, RedisTimeoutError) as exc:
-            logger.warning("Cache unavailable, %s answered as a miss: %s", method.__name__, exc)
+            self.down_until = time.monotonic() + RETRY_AFTER
+            logger.error("Redis cache unavailable, answering as a miss for %g s: %s", RETRY_AFTER, exc)
             return miss(*args, **kwargs)
 
     return call
@@ -41,6 +52,7 @@ class RedisCacheClient(DjangoRedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, Any] = {}
+        self.down_until = 0.0  # time.monotonic() until which Redis is not tried
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         pool = self._get_connection_pool(write)  # type: ignore[attr-defined]

@@ -273,9 +273,6 @@ REVIEW_SLA_DAYS = env_int("REVIEW_SLA_DAYS", 14)
 ICP_FAILED_ATTEMPTS_PER_ACCOUNT = env_int("ICP_FAILED_ATTEMPTS_PER_ACCOUNT", 10)
 ICP_FAILED_ATTEMPTS_PER_IP = env_int("ICP_FAILED_ATTEMPTS_PER_IP", 30)
 ICP_ATTEMPT_WINDOW_SECONDS = env_int("ICP_ATTEMPT_WINDOW_SECONDS", 3600)
-# How long a doctor's complete profile (confirmed e-mail, СНИЛС) is remembered between activations. Changes
-# made through the models forget it at once; this bounds changes made around them (queryset updates, SQL).
-ICP_PROFILE_READY_SECONDS = env_int("ICP_PROFILE_READY_SECONDS", 600)
 # Issuances up to this many codes are written during the request; larger ones go to Celery with progress.
 ICP_SYNC_ISSUE_LIMIT = env_int("ICP_SYNC_ISSUE_LIMIT", 1000)
 ICP_MAX_CODES_PER_ISSUE = env_int("ICP_MAX_CODES_PER_ISSUE", 100_000)

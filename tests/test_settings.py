@@ -47,11 +47,27 @@ def test_healthz_answers_when_the_database_and_redis_answer(client, db):
     assert response.json()["checks"]["database"] == "ok"
 
 
-def test_healthz_fails_when_redis_does_not_answer(client, db, settings):
+def test_healthz_reports_redis_down_without_taking_the_portal_out_of_service(client, db, settings):
+    """SPEC: activations go on with Redis down, so a load balancer must keep sending requests."""
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     response = client.get(reverse("healthz"))
-    assert response.status_code == 503
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
     assert response.json()["checks"]["redis"].startswith("error")
+
+
+def test_healthz_fails_when_the_database_does_not_answer(client, db, monkeypatch):
+    from django.db import connection
+    from django.db.utils import OperationalError
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("the server closed the connection")
+
+    with monkeypatch.context() as patched:  # undone before the test database is torn down
+        patched.setattr(connection, "cursor", refuse)
+        response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "error: OperationalError"
 
 
 @pytest.mark.django_db
