@@ -157,7 +157,7 @@ def ledger_with_outbox(
     entries: list[CreditEntry], *, state: str = OutboxRecord.State.PENDING, delivered_share: float = 0.0
 ) -> tuple[list[CreditEntry], list[OutboxRecord]]:
     """The ledger rows and their outbox rows in bulk, as `ledger_append` writes them one by one; the first
-    `delivered_share` of the outbox rows delivered, the others in `state`."""
+    `delivered_share` of the outbox rows delivered, the others in `state`; all announced to the doctor."""
     entries = CreditEntry.objects.bulk_create(entries, batch_size=5000)
     now = timezone.now()
     delivered = round(len(entries) * delivered_share)
@@ -170,6 +170,7 @@ def ledger_with_outbox(
                 attempts=1 if i < delivered else 0,
                 delivered_at=now if i < delivered else None,
                 ministry_record_id=str(100_000 + i) if i < delivered else "",
+                announced_at=now,
             )
             for i, entry in enumerate(entries)
         ],

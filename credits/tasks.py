@@ -1,7 +1,10 @@
 import logging
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from nmo_portal.mail import send_templated_mail
 
@@ -34,8 +37,10 @@ EMAIL_TEMPLATE = {"credit": "credits/email/activated", "reversal": "credits/emai
 def announce_credit_entry(*, entry_id: int) -> None:
     """What follows a committed ledger row, as one message from the request that wrote it: its record goes
     to the Ministry when the doctor's account is linked (otherwise linking sends it later), and the doctor
-    is told by e-mail. A failure to queue the record does not cost the e-mail: the record is safe in the
-    outbox, and the periodic re-send takes it."""
+    is told by e-mail, once. A failure to queue the record does not cost the e-mail: the record is safe in
+    the outbox, and the periodic re-send takes it. Rows this task never saw (the broker was down) are found
+    by `announce_missed`."""
+    from ministry_sync.models import OutboxRecord
     from ministry_sync.services import outbox_dispatch
 
     from .models import CreditEntry
@@ -45,11 +50,38 @@ def announce_credit_entry(*, entry_id: int) -> None:
         outbox_dispatch(entry)
     except Exception:
         logger.exception("Could not queue the Ministry record of ledger entry %s; the periodic re-send will", entry_id)
+    # Claimed before sending, so that a message delivered twice (a worker lost before its ack) mails once;
+    # released if sending fails, so that the sweep tries again.
+    unannounced = OutboxRecord.objects.filter(entry_id=entry_id, announced_at=None)
+    if not unannounced.update(announced_at=timezone.now()):
+        return
     template = EMAIL_TEMPLATE.get(entry.kind)
-    if template is not None:
+    if template is None:
+        return
+    try:
         send_templated_mail(
             to=[entry.doctor.email],
             template=template,
             context={"entry": entry, "path": reverse("credits:activate")},
             language=entry.doctor.language,
         )
+    except Exception:
+        OutboxRecord.objects.filter(entry_id=entry_id).update(announced_at=None)
+        raise
+
+
+@shared_task
+def announce_missed() -> int:
+    """Periodic (beat): announce the ledger rows whose message never reached a worker (the broker was down
+    when they were written). Returns how many were queued."""
+    from ministry_sync.models import OutboxRecord
+
+    written_before = timezone.now() - timedelta(seconds=settings.ANNOUNCE_GRACE_SECONDS)
+    missed = list(
+        OutboxRecord.objects.filter(announced_at=None, created_at__lte=written_before)
+        .order_by("created_at")
+        .values_list("entry_id", flat=True)[:1000]
+    )
+    for entry_id in missed:
+        announce_credit_entry.delay(entry_id=entry_id)
+    return len(missed)

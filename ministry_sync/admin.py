@@ -28,7 +28,16 @@ class MinistryLinkAdmin(admin.ModelAdmin[MinistryLink]):
 
 @admin.register(OutboxRecord)
 class OutboxRecordAdmin(admin.ModelAdmin[OutboxRecord]):
-    list_display = ["created_at", "doctor", "entry", "state", "attempts", "next_attempt_at", "delivered_at"]
+    list_display = [
+        "created_at",
+        "doctor",
+        "entry",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "delivered_at",
+        "announced_at",
+    ]
     list_filter = ["state", "entry__source"]
     search_fields = ["doctor__email", "doctor__last_name", "idempotency_key", "last_error"]
     list_select_related = ["doctor", "entry"]
@@ -42,6 +51,7 @@ class OutboxRecordAdmin(admin.ModelAdmin[OutboxRecord]):
         "last_error",
         "ministry_record_id",
         "delivered_at",
+        "announced_at",
         "created_at",
     ]
     actions = ["retry"]

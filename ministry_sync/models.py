@@ -37,7 +37,8 @@ class MinistryLink(models.Model):
 
 
 class OutboxRecord(models.Model):
-    """One ledger row waiting to reach the Ministry portal; written in the ledger row's own transaction."""
+    """What must follow one ledger row, written in the row's own transaction: its delivery to the Ministry
+    portal, and telling the doctor (`announced_at`, set by `credits.tasks.announce_credit_entry`)."""
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -57,13 +58,17 @@ class OutboxRecord(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     ministry_record_id = models.CharField(_("record id at the Ministry"), max_length=64, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    announced_at = models.DateTimeField(_("doctor told"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = _("outbox record")
         verbose_name_plural = _("Ministry outbox")
-        indexes = [models.Index(fields=["next_attempt_at"], name="outbox_due_idx", condition=models.Q(state="pending"))]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="outbox_due_idx", condition=models.Q(state="pending")),
+            models.Index(fields=["created_at"], name="outbox_unannounced_idx", condition=models.Q(announced_at=None)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.entry} · {self.get_state_display()}"

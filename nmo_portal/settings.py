@@ -285,9 +285,16 @@ MINISTRY_TIMEOUT_SECONDS = float(env_str("MINISTRY_TIMEOUT_SECONDS", "5"))
 MINISTRY_MAX_ATTEMPTS = env_int("MINISTRY_MAX_ATTEMPTS", 8)
 MINISTRY_RETRY_BASE_SECONDS = float(env_str("MINISTRY_RETRY_BASE_SECONDS", "10"))
 MINISTRY_RESEND_EVERY_SECONDS = env_int("MINISTRY_RESEND_EVERY_SECONDS", 60)
+# A ledger row not announced this long after it was written is announced by the periodic sweep: its message
+# never reached a worker. Longer than a busy worker's queue, so that the sweep does not race the message.
+ANNOUNCE_GRACE_SECONDS = env_int("ANNOUNCE_GRACE_SECONDS", 300)
 CELERY_BEAT_SCHEDULE = {
     "resend-undelivered-ministry-records": {
         "task": "ministry_sync.tasks.resend_undelivered",
+        "schedule": MINISTRY_RESEND_EVERY_SECONDS,
+    },
+    "announce-missed-credit-entries": {
+        "task": "credits.tasks.announce_missed",
         "schedule": MINISTRY_RESEND_EVERY_SECONDS,
     },
 }

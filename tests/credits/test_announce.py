@@ -2,6 +2,7 @@
 hand-over of the record to the Ministry, from one message of the request that wrote the row."""
 
 import logging
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -46,3 +47,57 @@ def test_an_administrators_adjustment_is_not_announced_as_an_activation(
         )
     assert mailoutbox == []
     assert OutboxRecord.objects.filter(entry=entry).exists()  # the Ministry still gets the record
+
+
+def test_a_message_delivered_twice_mails_once(doctor, ended_event, make_codes, mailoutbox):
+    from credits.tasks import announce_credit_entry
+
+    (code,) = make_codes(ended_event)
+    entry = code_activate(user=doctor, raw=code.code, ip=None)  # no commit in the test: nothing sent yet
+    announce_credit_entry(entry_id=entry.pk)
+    announce_credit_entry(entry_id=entry.pk)  # a worker lost before its ack: the broker delivers it again
+    assert len(mailoutbox) == 1
+    assert OutboxRecord.objects.get(entry=entry).announced_at is not None
+
+
+def test_activations_written_while_the_broker_was_down_are_announced_by_the_sweep(
+    doctor, ended_event, make_codes, mailoutbox, django_capture_on_commit_callbacks, monkeypatch, settings
+):
+    """The credit is there at once; the e-mail follows once the periodic sweep finds the row unannounced."""
+    from credits import tasks
+
+    def broker_down(**kwargs):
+        raise ConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+
+    (first,) = make_codes(ended_event)
+    with monkeypatch.context() as patched:
+        patched.setattr(tasks.announce_credit_entry, "delay", broker_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            entry = code_activate(user=doctor, raw=first.code, ip=None)
+    assert mailoutbox == []
+    assert tasks.announce_missed() == 0  # within the grace period its message might still be on its way
+
+    OutboxRecord.objects.filter(entry=entry).update(
+        created_at=timezone.now() - timedelta(seconds=settings.ANNOUNCE_GRACE_SECONDS + 1)
+    )
+    assert tasks.announce_missed() == 1
+    assert [m.to for m in mailoutbox] == [[doctor.email]]
+    assert tasks.announce_missed() == 0  # announced: never mailed again
+    assert len(mailoutbox) == 1
+
+
+def test_a_failed_email_is_tried_again_by_the_sweep(doctor, ended_event, make_codes, mailoutbox, monkeypatch):
+    from credits import tasks
+
+    (code,) = make_codes(ended_event)
+    entry = code_activate(user=doctor, raw=code.code, ip=None)
+
+    def smtp_down(**kwargs):
+        raise OSError("Connection refused")
+
+    with monkeypatch.context() as patched, pytest.raises(OSError, match="refused"):
+        patched.setattr(tasks, "send_templated_mail", smtp_down)
+        tasks.announce_credit_entry(entry_id=entry.pk)
+    assert OutboxRecord.objects.get(entry=entry).announced_at is None  # released for the sweep
+    tasks.announce_credit_entry(entry_id=entry.pk)
+    assert len(mailoutbox) == 1
