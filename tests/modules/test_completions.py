@@ -466,6 +466,16 @@ def test_a_file_without_a_snils_or_email_column_is_refused_as_a_whole():
     assert not report.completions
 
 
+def test_every_missing_column_is_named_at_once():
+    from django.utils import translation
+
+    with translation.override("en"):
+        report = read_completions("completed_at;ФИО\r\n31.12.2024;Иванов\r\n".encode("cp1251"), "r.csv")
+    assert report.file_error == (
+        "The first row must name the columns; missing: completion id (external_id), СНИЛС or e-mail."
+    )
+
+
 @pytest.mark.django_db
 def test_the_same_completion_id_twice_in_a_file_is_an_error():
     text = "id,email,completed_at\nc-1,a@example.org,31.12.2024\nc-1,b@example.org,31.12.2024\n"
