@@ -1,12 +1,15 @@
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from celery import shared_task
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from nmo_portal.mail import send_templated_mail
+
+if TYPE_CHECKING:
+    from .models import CreditEntry
 
 # Tasks defined beside the code they drive; imported here so that workers register them.
 from .certificates import build_event_certificates, mail_certificates  # noqa: F401
@@ -31,57 +34,87 @@ def issue_batch(*, batch_id: int) -> None:
 
 # The e-mail a doctor gets for each kind of ledger row; an administrator's adjustment is explained by them.
 EMAIL_TEMPLATE = {"credit": "credits/email/activated", "reversal": "credits/email/reversed"}
+# How long whoever takes a row to announce has before the sweep may take it again (a worker lost mid-way),
+# and after a failed attempt the pause doubles each time; the sweep gives up after ANNOUNCE_MAX_ATTEMPTS.
+ANNOUNCE_CLAIM = timedelta(minutes=10)
+ANNOUNCE_MAX_ATTEMPTS = 6
+SWEEP_BATCH = 1000
 
 
 @shared_task
-def announce_credit_entry(*, entry_id: int) -> None:
+def announce_credit_entry(*, entry_id: int, claimed: bool = False) -> None:
     """What follows a committed ledger row, as one message from the request that wrote it: its record goes
     to the Ministry when the doctor's account is linked (otherwise linking sends it later), and the doctor
-    is told by e-mail, once. A failure to queue the record does not cost the e-mail: the record is safe in
-    the outbox, and the periodic re-send takes it. Rows this task never saw (the broker was down) are found
-    by `announce_missed`."""
+    is told by e-mail. A failure to queue the record does not cost the e-mail: the record is safe in the
+    outbox, and the periodic re-send takes it.
+
+    The e-mail goes out once: this message takes the row before sending, so a copy the broker delivers again
+    (a worker lost before its ack) finds it taken. Rows no message announced (the broker was down, the worker
+    was lost, sending failed) are taken by `announce_missed`, which sends them here with `claimed`."""
     from ministry_sync.models import OutboxRecord
     from ministry_sync.services import outbox_dispatch
 
     from .models import CreditEntry
 
     entry = CreditEntry.objects.select_related("doctor", "event", "code", "module__organization").get(pk=entry_id)
+    if claimed:
+        if OutboxRecord.objects.filter(entry_id=entry_id, announced_at=None).exists():
+            _announce(entry)
+        return
     try:
         outbox_dispatch(entry)
     except Exception:
         logger.exception("Could not queue the Ministry record of ledger entry %s; the periodic re-send will", entry_id)
-    # Claimed before sending, so that a message delivered twice (a worker lost before its ack) mails once;
-    # released if sending fails, so that the sweep tries again.
-    unannounced = OutboxRecord.objects.filter(entry_id=entry_id, announced_at=None)
-    if not unannounced.update(announced_at=timezone.now()):
-        return
+    taken = OutboxRecord.objects.filter(entry_id=entry_id, announced_at=None, announce_attempts=0).update(
+        announce_attempts=1, announce_due_at=timezone.now() + ANNOUNCE_CLAIM
+    )
+    if taken:
+        _announce(entry)
+    elif not OutboxRecord.objects.filter(entry_id=entry_id).exists():
+        logger.error("Ledger entry %s has no outbox row: nothing announces it", entry_id)
+
+
+def _announce(entry: "CreditEntry") -> None:
+    """Send the e-mail of a row taken for it, then mark the row announced. If sending fails the row stays
+    unannounced, and the sweep takes it again when the claim runs out."""
+    from ministry_sync.models import OutboxRecord
+
     template = EMAIL_TEMPLATE.get(entry.kind)
-    if template is None:
-        return
-    try:
+    if template is not None:
         send_templated_mail(
             to=[entry.doctor.email],
             template=template,
             context={"entry": entry, "path": reverse("credits:activate")},
             language=entry.doctor.language,
         )
-    except Exception:
-        OutboxRecord.objects.filter(entry_id=entry_id).update(announced_at=None)
-        raise
+    OutboxRecord.objects.filter(entry_id=entry.pk).update(announced_at=timezone.now())
 
 
 @shared_task
 def announce_missed() -> int:
-    """Periodic (beat): announce the ledger rows whose message never reached a worker (the broker was down
-    when they were written). Returns how many were queued."""
+    """Periodic (beat): take the rows that are due and not announced, and send each to `announce_credit_entry`.
+    Each is taken with a conditional UPDATE that moves its due time past a growing pause, so a row still
+    queued is not queued again by the next run, and a concurrent run takes no row twice. Returns how many
+    were sent."""
     from ministry_sync.models import OutboxRecord
 
-    written_before = timezone.now() - timedelta(seconds=settings.ANNOUNCE_GRACE_SECONDS)
-    missed = list(
-        OutboxRecord.objects.filter(announced_at=None, created_at__lte=written_before)
-        .order_by("created_at")
-        .values_list("entry_id", flat=True)[:1000]
+    now = timezone.now()
+    due = list(
+        OutboxRecord.objects.filter(
+            announced_at=None, announce_due_at__lte=now, announce_attempts__lt=ANNOUNCE_MAX_ATTEMPTS
+        )
+        .order_by("announce_due_at")
+        .values_list("pk", "entry_id", "announce_attempts")[:SWEEP_BATCH]
     )
-    for entry_id in missed:
-        announce_credit_entry.delay(entry_id=entry_id)
-    return len(missed)
+    sent = 0
+    for pk, entry_id, attempts in due:
+        taken = OutboxRecord.objects.filter(pk=pk, announced_at=None, announce_attempts=attempts).update(
+            announce_attempts=attempts + 1, announce_due_at=now + ANNOUNCE_CLAIM * 2**attempts
+        )
+        if not taken:
+            continue
+        if attempts + 1 == ANNOUNCE_MAX_ATTEMPTS:
+            logger.error("Ledger entry %s: last attempt to announce it to the doctor", entry_id)
+        announce_credit_entry.delay(entry_id=entry_id, claimed=True)
+        sent += 1
+    return sent

@@ -52,6 +52,8 @@ class OutboxRecordAdmin(admin.ModelAdmin[OutboxRecord]):
         "ministry_record_id",
         "delivered_at",
         "announced_at",
+        "announce_attempts",
+        "announce_due_at",
         "created_at",
     ]
     actions = ["retry"]

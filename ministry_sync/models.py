@@ -1,6 +1,7 @@
 """The portal's side of the Ministry sync: the doctor's account link and the outbox of ledger records."""
 
 import uuid
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -36,9 +37,14 @@ class MinistryLink(models.Model):
         return f"{self.doctor} → {self.login} ({self.get_state_display()})"
 
 
+def announce_due() -> datetime:
+    """When the periodic sweep may announce a new row that its own message has not announced by then."""
+    return timezone.now() + timedelta(seconds=settings.ANNOUNCE_GRACE_SECONDS)
+
+
 class OutboxRecord(models.Model):
     """What must follow one ledger row, written in the row's own transaction: its delivery to the Ministry
-    portal, and telling the doctor (`announced_at`, set by `credits.tasks.announce_credit_entry`)."""
+    portal, and its announcement to the doctor (the e-mail; `credits.tasks.announce_credit_entry`)."""
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -58,7 +64,11 @@ class OutboxRecord(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     ministry_record_id = models.CharField(_("record id at the Ministry"), max_length=64, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
-    announced_at = models.DateTimeField(_("doctor told"), null=True, blank=True)
+    announced_at = models.DateTimeField(_("announced"), null=True, blank=True)
+    announce_attempts = models.PositiveIntegerField(_("announcement attempts"), default=0)
+    # The original message announces at once; the sweep takes a row from this time on (a grace period, then
+    # the claim of whoever tried last, then a growing pause after each failure).
+    announce_due_at = models.DateTimeField(_("announcement due"), default=announce_due)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -67,7 +77,9 @@ class OutboxRecord(models.Model):
         verbose_name_plural = _("Ministry outbox")
         indexes = [
             models.Index(fields=["next_attempt_at"], name="outbox_due_idx", condition=models.Q(state="pending")),
-            models.Index(fields=["created_at"], name="outbox_unannounced_idx", condition=models.Q(announced_at=None)),
+            models.Index(
+                fields=["announce_due_at"], name="outbox_unannounced_idx", condition=models.Q(announced_at=None)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -35,6 +35,8 @@ def test_the_email_goes_out_even_when_the_ministry_record_cannot_be_queued(
 def test_an_administrators_adjustment_is_not_announced_as_an_activation(
     doctor, staff, mailoutbox, django_capture_on_commit_callbacks
 ):
+    from credits.tasks import announce_missed
+
     with django_capture_on_commit_callbacks(execute=True):
         entry = ledger_append(
             doctor=doctor,
@@ -46,7 +48,14 @@ def test_an_administrators_adjustment_is_not_announced_as_an_activation(
             comment="Перенос из старой системы",
         )
     assert mailoutbox == []
-    assert OutboxRecord.objects.filter(entry=entry).exists()  # the Ministry still gets the record
+    record = OutboxRecord.objects.get(entry=entry)  # the Ministry still gets the record
+    assert record.announced_at is not None  # done: nothing to send, and nothing for the sweep
+    _make_due(record)
+    assert announce_missed() == 0
+
+
+def _make_due(record: OutboxRecord) -> None:
+    OutboxRecord.objects.filter(pk=record.pk).update(announce_due_at=timezone.now() - timedelta(seconds=1))
 
 
 def test_a_message_delivered_twice_mails_once(doctor, ended_event, make_codes, mailoutbox):
@@ -61,29 +70,47 @@ def test_a_message_delivered_twice_mails_once(doctor, ended_event, make_codes, m
 
 
 def test_activations_written_while_the_broker_was_down_are_announced_by_the_sweep(
-    doctor, ended_event, make_codes, mailoutbox, django_capture_on_commit_callbacks, monkeypatch, settings
+    doctor, ended_event, make_codes, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
 ):
-    """The credit is there at once; the e-mail follows once the periodic sweep finds the row unannounced."""
+    """The credit is there at once; the e-mail follows once the grace period is over and the sweep runs."""
     from credits import tasks
 
     def broker_down(**kwargs):
         raise ConnectionError("Error 111 connecting to redis:6379. Connection refused.")
 
-    (first,) = make_codes(ended_event)
+    (code,) = make_codes(ended_event)
     with monkeypatch.context() as patched:
         patched.setattr(tasks.announce_credit_entry, "delay", broker_down)
         with django_capture_on_commit_callbacks(execute=True):
-            entry = code_activate(user=doctor, raw=first.code, ip=None)
+            entry = code_activate(user=doctor, raw=code.code, ip=None)
     assert mailoutbox == []
     assert tasks.announce_missed() == 0  # within the grace period its message might still be on its way
 
-    OutboxRecord.objects.filter(entry=entry).update(
-        created_at=timezone.now() - timedelta(seconds=settings.ANNOUNCE_GRACE_SECONDS + 1)
-    )
+    _make_due(OutboxRecord.objects.get(entry=entry))
     assert tasks.announce_missed() == 1
     assert [m.to for m in mailoutbox] == [[doctor.email]]
+    _make_due(OutboxRecord.objects.get(entry=entry))
     assert tasks.announce_missed() == 0  # announced: never mailed again
     assert len(mailoutbox) == 1
+
+
+def test_the_sweep_queues_a_row_once_while_it_waits_in_the_queue(
+    doctor, ended_event, make_codes, monkeypatch, mailoutbox
+):
+    """A backlog longer than the grace period must not fill the queue with copies, one per sweep."""
+    from credits import tasks
+
+    (code,) = make_codes(ended_event)
+    entry = code_activate(user=doctor, raw=code.code, ip=None)  # its own message never ran
+    _make_due(OutboxRecord.objects.get(entry=entry))
+    queued = []
+    monkeypatch.setattr(tasks.announce_credit_entry, "delay", lambda **kwargs: queued.append(kwargs))
+    assert tasks.announce_missed() == 1
+    assert tasks.announce_missed() == 0
+    assert queued == [{"entry_id": entry.pk, "claimed": True}]
+    # the original message, arriving late, finds the row taken by the sweep
+    tasks.announce_credit_entry(entry_id=entry.pk)
+    assert mailoutbox == []
 
 
 def test_a_failed_email_is_tried_again_by_the_sweep(doctor, ended_event, make_codes, mailoutbox, monkeypatch):
@@ -98,6 +125,26 @@ def test_a_failed_email_is_tried_again_by_the_sweep(doctor, ended_event, make_co
     with monkeypatch.context() as patched, pytest.raises(OSError, match="refused"):
         patched.setattr(tasks, "send_templated_mail", smtp_down)
         tasks.announce_credit_entry(entry_id=entry.pk)
-    assert OutboxRecord.objects.get(entry=entry).announced_at is None  # released for the sweep
-    tasks.announce_credit_entry(entry_id=entry.pk)
+    record = OutboxRecord.objects.get(entry=entry)
+    assert (record.announced_at, record.announce_attempts) == (None, 1)
+    assert tasks.announce_missed() == 0  # the claim of the failed attempt has not run out yet
+
+    _make_due(record)
+    assert tasks.announce_missed() == 1
     assert len(mailoutbox) == 1
+
+    record.refresh_from_db()
+    assert record.announced_at is not None
+    assert record.announce_attempts == 2
+
+
+def test_the_sweep_gives_up_after_the_last_attempt(doctor, ended_event, make_codes, mailoutbox):
+    from credits import tasks
+
+    (code,) = make_codes(ended_event)
+    entry = code_activate(user=doctor, raw=code.code, ip=None)
+    OutboxRecord.objects.filter(entry=entry).update(
+        announce_attempts=tasks.ANNOUNCE_MAX_ATTEMPTS, announce_due_at=timezone.now() - timedelta(days=1)
+    )
+    assert tasks.announce_missed() == 0
+    assert mailoutbox == []
