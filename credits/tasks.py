@@ -34,10 +34,9 @@ def issue_batch(*, batch_id: int) -> None:
 
 # The e-mail a doctor gets for each kind of ledger row; an administrator's adjustment is explained by them.
 EMAIL_TEMPLATE = {"credit": "credits/email/activated", "reversal": "credits/email/reversed"}
-# How long whoever takes a row to announce has before the sweep may take it again (a worker lost mid-way),
-# and after a failed attempt the pause doubles each time; the sweep gives up after ANNOUNCE_MAX_ATTEMPTS.
+# How long whoever takes a row to announce has before the sweep may take it again (a worker lost mid-way);
+# the sweep doubles it at each attempt and gives up after ANNOUNCE_MAX_ATTEMPTS (10 + 20 + … + 160 minutes).
 ANNOUNCE_CLAIM = timedelta(minutes=10)
-ANNOUNCE_MAX_ATTEMPTS = 6
 SWEEP_BATCH = 1000
 
 
@@ -51,15 +50,22 @@ def announce_credit_entry(*, entry_id: int, claimed: bool = False) -> None:
     The e-mail goes out once: this message takes the row before sending, so a copy the broker delivers again
     (a worker lost before its ack) finds it taken. Rows no message announced (the broker was down, the worker
     was lost, sending failed) are taken by `announce_missed`, which sends them here with `claimed`."""
-    from ministry_sync.models import OutboxRecord
+    from ministry_sync.models import ANNOUNCE_MAX_ATTEMPTS, OutboxRecord
     from ministry_sync.services import outbox_dispatch
 
     from .models import CreditEntry
 
     entry = CreditEntry.objects.select_related("doctor", "event", "code", "module__organization").get(pk=entry_id)
     if claimed:
-        if OutboxRecord.objects.filter(entry_id=entry_id, announced_at=None).exists():
+        record = OutboxRecord.objects.filter(entry_id=entry_id, announced_at=None).first()
+        if record is None:
+            return  # a copy delivered again after the first one announced it
+        try:
             _announce(entry)
+        except Exception:
+            if record.announce_attempts >= ANNOUNCE_MAX_ATTEMPTS:
+                logger.error("Gave up e-mailing ledger entry %s after %d attempts", entry_id, ANNOUNCE_MAX_ATTEMPTS)
+            raise
         return
     try:
         outbox_dispatch(entry)
@@ -96,7 +102,7 @@ def announce_missed() -> int:
     Each is taken with a conditional UPDATE that moves its due time past a growing pause, so a row still
     queued is not queued again by the next run, and a concurrent run takes no row twice. Returns how many
     were sent."""
-    from ministry_sync.models import OutboxRecord
+    from ministry_sync.models import ANNOUNCE_MAX_ATTEMPTS, OutboxRecord
 
     now = timezone.now()
     due = list(
@@ -113,8 +119,6 @@ def announce_missed() -> int:
         )
         if not taken:
             continue
-        if attempts + 1 == ANNOUNCE_MAX_ATTEMPTS:
-            logger.error("Ledger entry %s: last attempt to announce it to the doctor", entry_id)
         announce_credit_entry.delay(entry_id=entry_id, claimed=True)
         sent += 1
     return sent

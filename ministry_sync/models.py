@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +38,10 @@ class MinistryLink(models.Model):
         return f"{self.doctor} → {self.login} ({self.get_state_display()})"
 
 
+# Attempts to announce a ledger row to the doctor before the sweep gives up (credits.tasks.announce_missed).
+ANNOUNCE_MAX_ATTEMPTS = 6
+
+
 def announce_due() -> datetime:
     """When the periodic sweep may announce a new row that its own message has not announced by then."""
     return timezone.now() + timedelta(seconds=settings.ANNOUNCE_GRACE_SECONDS)
@@ -65,10 +70,11 @@ class OutboxRecord(models.Model):
     ministry_record_id = models.CharField(_("record id at the Ministry"), max_length=64, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     announced_at = models.DateTimeField(_("announced"), null=True, blank=True)
-    announce_attempts = models.PositiveIntegerField(_("announcement attempts"), default=0)
+    # db_default: processes of the release before this field still insert rows while a deploy migrates
+    announce_attempts = models.PositiveIntegerField(_("announcement attempts"), default=0, db_default=0)
     # The original message announces at once; the sweep takes a row from this time on (a grace period, then
     # the claim of whoever tried last, then a growing pause after each failure).
-    announce_due_at = models.DateTimeField(_("announcement due"), default=announce_due)
+    announce_due_at = models.DateTimeField(_("announcement due"), default=announce_due, db_default=Now())
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -77,8 +83,11 @@ class OutboxRecord(models.Model):
         verbose_name_plural = _("Ministry outbox")
         indexes = [
             models.Index(fields=["next_attempt_at"], name="outbox_due_idx", condition=models.Q(state="pending")),
+            # the rows the announcement sweep looks at: not announced, not given up (credits.tasks)
             models.Index(
-                fields=["announce_due_at"], name="outbox_unannounced_idx", condition=models.Q(announced_at=None)
+                fields=["announce_due_at"],
+                name="outbox_unannounced_idx",
+                condition=models.Q(announced_at=None, announce_attempts__lt=ANNOUNCE_MAX_ATTEMPTS),
             ),
         ]
 

@@ -11,6 +11,8 @@ from credits.models import CreditEntry
 from credits.services import code_activate, ledger_append
 from ministry_sync.models import OutboxRecord
 
+from ..factories import DoctorProfileFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -113,38 +115,74 @@ def test_the_sweep_queues_a_row_once_while_it_waits_in_the_queue(
     assert mailoutbox == []
 
 
-def test_a_failed_email_is_tried_again_by_the_sweep(doctor, ended_event, make_codes, mailoutbox, monkeypatch):
+def _due_in(record: OutboxRecord) -> timedelta:
+    record.refresh_from_db()
+    return record.announce_due_at - timezone.now()
+
+
+def test_a_failed_email_is_tried_again_by_the_sweep_after_a_doubling_pause(
+    doctor, ended_event, make_codes, mailoutbox, monkeypatch
+):
     from credits import tasks
 
     (code,) = make_codes(ended_event)
     entry = code_activate(user=doctor, raw=code.code, ip=None)
+    record = OutboxRecord.objects.get(entry=entry)
 
     def smtp_down(**kwargs):
         raise OSError("Connection refused")
 
-    with monkeypatch.context() as patched, pytest.raises(OSError, match="refused"):
+    with monkeypatch.context() as patched:
         patched.setattr(tasks, "send_templated_mail", smtp_down)
-        tasks.announce_credit_entry(entry_id=entry.pk)
-    record = OutboxRecord.objects.get(entry=entry)
-    assert (record.announced_at, record.announce_attempts) == (None, 1)
-    assert tasks.announce_missed() == 0  # the claim of the failed attempt has not run out yet
+        with pytest.raises(OSError, match="refused"):
+            tasks.announce_credit_entry(entry_id=entry.pk)  # the original message
+        assert OutboxRecord.objects.get(pk=record.pk).announce_attempts == 1
+        assert timedelta(minutes=9) < _due_in(record) <= timedelta(minutes=10)  # its claim, not the grace period
+        assert tasks.announce_missed() == 0  # the claim has not run out yet
+
+        _make_due(record)
+        with pytest.raises(OSError, match="refused"):  # Celery runs eagerly in tests: the failure comes up here
+            tasks.announce_missed()
+        assert timedelta(minutes=19) < _due_in(record) <= timedelta(minutes=20)  # the pause doubled
+    record.refresh_from_db()
+    assert (record.announced_at, record.announce_attempts) == (None, 2)
 
     _make_due(record)
     assert tasks.announce_missed() == 1
     assert len(mailoutbox) == 1
-
     record.refresh_from_db()
     assert record.announced_at is not None
-    assert record.announce_attempts == 2
+    assert record.announce_attempts == 3
 
 
-def test_the_sweep_gives_up_after_the_last_attempt(doctor, ended_event, make_codes, mailoutbox):
+def test_the_sweep_mails_once_and_never_dispatches_to_the_ministry_again(
+    doctor, ended_event, make_codes, mailoutbox, monkeypatch
+):
+    """The original message hands the record over; the periodic re-send covers the Ministry after that."""
     from credits import tasks
 
     (code,) = make_codes(ended_event)
-    entry = code_activate(user=doctor, raw=code.code, ip=None)
-    OutboxRecord.objects.filter(entry=entry).update(
-        announce_attempts=tasks.ANNOUNCE_MAX_ATTEMPTS, announce_due_at=timezone.now() - timedelta(days=1)
-    )
-    assert tasks.announce_missed() == 0
-    assert mailoutbox == []
+    entry = code_activate(user=doctor, raw=code.code, ip=None)  # its own message never ran
+    dispatched = []
+    monkeypatch.setattr("ministry_sync.services.outbox_dispatch", dispatched.append)
+    _make_due(OutboxRecord.objects.get(entry=entry))
+    assert tasks.announce_missed() == 1
+    tasks.announce_credit_entry(entry_id=entry.pk, claimed=True)  # the sweep's message delivered again
+    assert len(mailoutbox) == 1
+    assert dispatched == []
+
+
+def test_the_sweep_makes_the_last_attempt_then_gives_up(doctor, ended_event, make_codes, mailoutbox):
+    from credits import tasks
+    from ministry_sync.models import ANNOUNCE_MAX_ATTEMPTS
+
+    first, last = make_codes(ended_event, 2)
+    entries = [code_activate(user=doctor, raw=first.code, ip=None)]
+    second_doctor = DoctorProfileFactory(specialties=list(ended_event.specialties.all())).user
+    entries.append(code_activate(user=second_doctor, raw=last.code, ip=None))
+    for entry, attempts in zip(entries, (ANNOUNCE_MAX_ATTEMPTS - 1, ANNOUNCE_MAX_ATTEMPTS), strict=True):
+        OutboxRecord.objects.filter(entry=entry).update(
+            announce_attempts=attempts, announce_due_at=timezone.now() - timedelta(days=1)
+        )
+    assert tasks.announce_missed() == 1
+    assert [m.to for m in mailoutbox] == [[doctor.email]]  # the last attempt; the row past it is left alone
