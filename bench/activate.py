@@ -25,7 +25,7 @@ import threading
 import time
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,49 +53,6 @@ class Activation:
     code: str
 
 
-@dataclass
-class RunResult:
-    name: str
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    statuses: Counter[int] = field(default_factory=Counter)
-    failures: Counter[str] = field(default_factory=Counter)
-    samples: list[str] = field(default_factory=list)
-    # CPU seconds spent during the run by role (harness.cpu_seconds_by_role), and by the whole machine
-    cpu: Counter[str] = field(default_factory=Counter)
-    machine_busy: float = 0.0
-    machine_all: float = 0.0
-
-    @property
-    def done(self) -> int:
-        return len(self.latencies)
-
-    @property
-    def created(self) -> int:
-        return self.statuses[201]
-
-    @property
-    def errors(self) -> int:
-        return self.done - self.created + sum(self.failures.values())
-
-    @property
-    def rate(self) -> float:
-        return self.done / self.seconds if self.seconds else 0.0
-
-    def add(self, other: "RunResult") -> None:
-        self.seconds += other.seconds
-        self.latencies += other.latencies
-        self.statuses.update(other.statuses)
-        self.failures.update(other.failures)
-        self.samples += other.samples[: max(0, 3 - len(self.samples))]
-        self.cpu.update(other.cpu)
-        self.machine_busy += other.machine_busy
-        self.machine_all += other.machine_all
-
-    def percentile_ms(self, share: float) -> float:
-        return harness.percentile_ms(self.latencies, share)
-
-
 def post_activation(conn: http.client.HTTPConnection, path: str, item: Activation) -> tuple[int, bytes]:
     body = json.dumps({"code": item.code})
     headers = {"Content-Type": "application/json", "Cookie": item.cookie, "X-CSRFToken": item.csrf, "Host": "127.0.0.1"}
@@ -104,16 +61,18 @@ def post_activation(conn: http.client.HTTPConnection, path: str, item: Activatio
     return response.status, response.read()
 
 
-def hammer(*, name: str, port: int, path: str, work: list[Activation], clients: int, max_seconds: float) -> RunResult:
+def hammer(
+    *, name: str, port: int, path: str, work: list[Activation], clients: int, max_seconds: float
+) -> harness.RunResult:
     """Closed loop: `clients` threads, each on one keep-alive connection, post their share of `work` back to
     back. Latency here is mostly queueing: about clients ÷ throughput."""
-    result = RunResult(name)
+    result = harness.RunResult(name, expected=201)
     lock = threading.Lock()
     start = threading.Barrier(clients + 1)
     deadline = [0.0]
 
     def client(share: list[Activation]) -> None:
-        run = RunResult(name)
+        run = harness.RunResult(name, expected=201)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         start.wait()
         for item in share:
@@ -137,7 +96,7 @@ def hammer(*, name: str, port: int, path: str, work: list[Activation], clients: 
 
 
 def send(
-    run: RunResult, conn: http.client.HTTPConnection, path: str, item: Activation, *, since: float
+    run: harness.RunResult, conn: http.client.HTTPConnection, path: str, item: Activation, *, since: float
 ) -> http.client.HTTPConnection:
     """Post one activation and count its answer in `run`, its latency counted from `since`. Returns the
     connection to go on with: a new one after a transport failure, which is counted and not retried (a POST
@@ -155,17 +114,17 @@ def send(
     return conn
 
 
-def pace(*, name: str, port: int, path: str, work: list[Activation], rate: float, clients: int) -> RunResult:
+def pace(*, name: str, port: int, path: str, work: list[Activation], rate: float, clients: int) -> harness.RunResult:
     """Open loop: activation i is due at start + i ÷ rate whatever happened to the ones before, as doctors
     arrive on their own; `clients` threads take them in order. Latency counts from when a request was due,
     so a server that falls behind shows it (no coordinated omission)."""
-    result = RunResult(name)
+    result = harness.RunResult(name, expected=201)
     lock = threading.Lock()
     queue = iter(enumerate(work))
     began = time.perf_counter() + 0.2
 
     def client() -> None:
-        run = RunResult(name)
+        run = harness.RunResult(name, expected=201)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         while True:
             with lock:
@@ -349,7 +308,7 @@ def build(*, warmup: int, activations: int, paced: int, profile: int, in_process
 def serve_and_measure(args: argparse.Namespace, env: dict[str, str], works: dict[str, list[Activation]]):
     """Start gunicorn, warm both endpoints up, then measure them in rounds of alternating order."""
     database = urlsplit(env["DATABASE_URL"]).path.lstrip("/")
-    results = {name: RunResult(name) for name in PATHS}
+    results = {name: harness.RunResult(name, expected=201) for name in PATHS}
     port = harness.free_port()
     gunicorn_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.settings"}
     with tempfile.TemporaryDirectory(prefix="nmo-bench-") as scratch:
@@ -467,8 +426,8 @@ def main() -> int:
 
     django, raw, floor, sql = results["django"], results["raw"], results["django-floor"], results["django-sql"]
     checked = [*PATHS, PACED]
-    warmups = {name: results.get(f"{name}-warmup", RunResult(name)) for name in checked}
-    successes = {name: results[name].created + warmups[name].created for name in checked}
+    warmups = {name: results.get(f"{name}-warmup", harness.RunResult(name, expected=201)) for name in checked}
+    successes = {name: results[name].succeeded + warmups[name].succeeded for name in checked}
     ratio = django.rate / raw.rate if raw.rate else 0.0
     print(
         f"ИКП activation over HTTP: gunicorn bench.wsgi, {args.workers} {args.worker_class} workers"

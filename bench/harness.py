@@ -13,8 +13,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -204,6 +206,55 @@ def cpu_seconds_by_role(
         elif command.startswith("redis-server"):
             totals["redis"] += seconds
     return totals
+
+
+@dataclass
+class RunResult:
+    """What the clients of one endpoint saw in a run (or several runs, `add`ed): latencies, statuses, transport
+    failures, a few sample refusals, body sizes, and the CPU the run cost by role and on the whole machine."""
+
+    name: str
+    expected: int = 200  # the status every request should get
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    failures: Counter[str] = field(default_factory=Counter)
+    samples: list[str] = field(default_factory=list)
+    sizes: Counter[int] = field(default_factory=Counter)
+    # CPU seconds spent during the run by role (cpu_seconds_by_role), and by the whole machine
+    cpu: Counter[str] = field(default_factory=Counter)
+    machine_busy: float = 0.0
+    machine_all: float = 0.0
+
+    @property
+    def done(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def succeeded(self) -> int:
+        return self.statuses[self.expected]
+
+    @property
+    def errors(self) -> int:
+        return self.done - self.succeeded + sum(self.failures.values())
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.seconds if self.seconds else 0.0
+
+    def add(self, other: "RunResult") -> None:
+        self.seconds += other.seconds
+        self.latencies += other.latencies
+        self.statuses.update(other.statuses)
+        self.failures.update(other.failures)
+        self.samples += other.samples[: max(0, 3 - len(self.samples))]
+        self.sizes.update(other.sizes)
+        self.cpu.update(other.cpu)
+        self.machine_busy += other.machine_busy
+        self.machine_all += other.machine_all
+
+    def percentile_ms(self, share: float) -> float:
+        return percentile_ms(self.latencies, share)
 
 
 def percentile_ms(seconds: Sequence[float], share: float) -> float:

@@ -29,7 +29,7 @@ import threading
 import time
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -47,44 +47,9 @@ QUERY_GOAL = 15
 PSYCHIATRY = "31.08.20"
 
 
-@dataclass
-class RunResult:
-    name: str
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    statuses: Counter[int] = field(default_factory=Counter)
-    failures: Counter[str] = field(default_factory=Counter)
-    sizes: Counter[int] = field(default_factory=Counter)
-    cpu: Counter[str] = field(default_factory=Counter)
-    machine_busy: float = 0.0
-    machine_all: float = 0.0
-
-    @property
-    def done(self) -> int:
-        return len(self.latencies)
-
-    @property
-    def errors(self) -> int:
-        return self.done - self.statuses[200] + sum(self.failures.values())
-
-    @property
-    def rate(self) -> float:
-        return self.done / self.seconds if self.seconds else 0.0
-
-    def add(self, other: "RunResult") -> None:
-        self.seconds += other.seconds
-        self.latencies += other.latencies
-        self.statuses.update(other.statuses)
-        self.failures.update(other.failures)
-        self.sizes.update(other.sizes)
-        self.cpu.update(other.cpu)
-        self.machine_busy += other.machine_busy
-        self.machine_all += other.machine_all
-
-
-def hammer(*, name: str, port: int, path: str, cookie: str, clients: int, seconds: float) -> RunResult:
+def hammer(*, name: str, port: int, path: str, cookie: str, clients: int, seconds: float) -> harness.RunResult:
     """`clients` threads, each on one keep-alive connection, GET `path` back to back for `seconds`."""
-    result = RunResult(name)
+    result = harness.RunResult(name)
     lock = threading.Lock()
     start = threading.Barrier(clients + 1)
     deadline = [0.0]
@@ -319,11 +284,13 @@ def profile_in_process(fixture: Fixture, count: int) -> str:
     return out.getvalue()
 
 
-def serve_and_measure(args: argparse.Namespace, env: dict[str, str], cookie: str) -> tuple[dict[str, RunResult], str]:
+def serve_and_measure(
+    args: argparse.Namespace, env: dict[str, str], cookie: str
+) -> tuple[dict[str, harness.RunResult], str]:
     """Start gunicorn, warm both endpoints up, then measure them in rounds of alternating order."""
     database = urlsplit(env["DATABASE_URL"]).path.lstrip("/")
     paths = {"django": DJANGO_PATH, "django-floor": FLOOR_PATH, "bare": BARE_PATH}
-    results = {name: RunResult(name) for name in paths}
+    results = {name: harness.RunResult(name) for name in paths}
     port = harness.free_port()
     with tempfile.TemporaryDirectory(prefix="nmo-bench-") as scratch:
         log = Path(scratch) / "gunicorn.log"
