@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -182,9 +183,12 @@ def issue_file(request: HttpRequest, pk: int) -> HttpResponse:
     if holders and not form.cleaned_data["issue_again"]:
         messages.error(
             request,
-            _(
+            ngettext(
+                "Nothing was issued: %(count)d attendee of the list already has a code of this event "
+                "(%(emails)s). Upload the list again with «issue again» ticked if they need a new certificate.",
                 "Nothing was issued: %(count)d attendees of the list already have a code of this event "
-                "(%(emails)s). Upload the list again with «issue again» ticked if they need new certificates."
+                "(%(emails)s). Upload the list again with «issue again» ticked if they need new certificates.",
+                len(holders),
             )
             % {"count": len(holders), "emails": ", ".join(sorted(holders)[:5]) + ("…" if len(holders) > 5 else "")},
         )
@@ -202,7 +206,8 @@ def issue_file(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _issued_message(request: HttpRequest, batch: IssuanceBatch) -> None:
     if batch.state == IssuanceBatch.State.DONE:
-        messages.success(request, _("Issued %(count)d codes.") % {"count": batch.issued})
+        issued = ngettext("Issued %(count)d code.", "Issued %(count)d codes.", batch.issued)
+        messages.success(request, issued % {"count": batch.issued})
     else:
         messages.info(request, _("Issuing %(count)d codes: the progress is shown below.") % {"count": batch.requested})
 
