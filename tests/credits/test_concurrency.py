@@ -79,3 +79,51 @@ def test_one_doctor_with_two_codes_of_one_event_at_once_gets_one_credit(ended_ev
     assert set(kinds) <= {"ok", "event_already_credited"}
     assert IcpCode.objects.filter(status=IcpCode.Status.ACTIVATED).count() == 1
     assert CreditEntry.objects.filter(doctor=doctor).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("sync_limit", "size"), [(1000, 400), (100, 150)], ids=["written-in-the-request", "written-by-the-task"]
+)
+def test_twenty_parallel_uploads_of_one_list_give_one_code_and_one_email_per_person(
+    ended_event, mailoutbox, settings, sync_limit, size
+):
+    from nmo_portal.errors import PortalError
+
+    from credits.attendees import Attendee
+
+    from ..factories import make_snils
+
+    settings.ICP_SYNC_ISSUE_LIMIT = sync_limit
+    provider = ended_event.organization.memberships.get().user
+    attendees = [
+        Attendee(full_name=f"Участник {i}", email=f"person{i}@example.org", snils=make_snils(5000 + i), row=i + 2)
+        for i in range(size)
+    ]
+    outcomes = []
+    barrier = threading.Barrier(20)
+
+    def upload():
+        try:
+            barrier.wait()
+            batch = services.codes_issue(event=ended_event, actor=provider, attendees=attendees)
+            outcome = ("ok", batch.requested)
+        except PortalError as exc:
+            outcome = (exc.code, None)
+        finally:
+            connections.close_all()
+        outcomes.append(outcome)
+
+    threads = [threading.Thread(target=upload) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    kinds = Counter(kind for kind, _ in outcomes)
+    assert kinds == {"ok": 1, "codes_already_held": 19}, kinds
+    holders = Counter(IcpCode.objects.filter(event=ended_event).values_list("holder_email", flat=True))
+    assert len(holders) == size
+    assert set(holders.values()) == {1}
+    recipients = Counter(message.to[0] for message in mailoutbox)
+    assert len(recipients) == size
+    assert set(recipients.values()) == {1}
