@@ -326,7 +326,8 @@ def codes_issue(
         if skipped and not attendees:
             raise IssuanceRefused(
                 ngettext(
-                    "Nothing was issued: the attendee of the list already has a code of this event (%(names)s). "
+                    "Nothing was issued: %(count)d attendee of the list already has a code of this event "
+                    "(%(names)s). "
                     'Tick «issue again» (in the API, "reissue": true) if they need a new certificate.',
                     "Nothing was issued: all %(count)d attendees of the list already have a code of this event "
                     '(%(names)s). Tick «issue again» (in the API, "reissue": true) if they need new certificates.',

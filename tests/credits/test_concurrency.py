@@ -87,9 +87,8 @@ def test_one_doctor_with_two_codes_of_one_event_at_once_gets_one_credit(ended_ev
 def test_twenty_parallel_uploads_of_one_list_give_one_code_and_one_email_per_person(
     ended_event, mailoutbox, settings, sync_limit, size
 ):
-    from nmo_portal.errors import PortalError
-
     from credits.attendees import Attendee
+    from nmo_portal.errors import PortalError
 
     from ..factories import make_snils
 
