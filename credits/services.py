@@ -317,7 +317,7 @@ def codes_issue(
         raise PortalError(_("Codes are issued only for approved events."), code="event_not_approved")
     skipped: list[Attendee] = []
     if attendees is not None and not reissue:
-        held_emails, held_snils = _event_holders(event)
+        held_emails, held_snils = _event_holders(event, attendees)
         fresh: list[Attendee] = []
         for attendee in attendees:
             holds = attendee.email in held_emails or (attendee.snils is not None and attendee.snils in held_snils)
@@ -391,11 +391,16 @@ def issuance_skipped_message(batch: IssuanceBatch) -> str:
     ) % {"count": len(emails), "names": ", ".join(emails[:5]) + ("…" if len(emails) > 5 else "")}
 
 
-def _event_holders(event: Event) -> tuple[set[str], set[str]]:
+# Up to this many attendees the holders are looked up by the list's own e-mails and СНИЛС.
+HOLDERS_LOOKUP_LIMIT = 500
+
+
+def _event_holders(event: Event, attendees: Sequence[Attendee]) -> tuple[set[str], set[str]]:
     """The e-mails and СНИЛС that hold a code of the event, or will once its queued lists are written.
 
     The lists still being written are read first: a list is marked done only after its last codes are
-    committed, so whatever it stops listing the read of the codes below already sees."""
+    committed, so whatever it stops listing the read of the codes below already sees. A short list asks
+    for its own people only; a long one reads the event's holders once."""
     emails: set[str] = set()
     snils: set[str] = set()
     pending = IssuanceBatch.objects.filter(
@@ -408,14 +413,19 @@ def _event_holders(event: Event) -> tuple[set[str], set[str]]:
             emails.add(email)
             if number:
                 snils.add(number)
-    codes = (
-        IcpCode.objects.filter(event=event)
-        .exclude(status=IcpCode.Status.REVOKED)
+    codes = IcpCode.objects.filter(event=event)
+    if len(attendees) <= HOLDERS_LOOKUP_LIMIT:
+        wanted = Q(holder_email__in=[a.email for a in attendees])
+        if numbers := [a.snils for a in attendees if a.snils]:
+            wanted |= Q(holder_snils__in=numbers)
+        codes = codes.filter(wanted)
+    held = (
+        codes.exclude(status=IcpCode.Status.REVOKED)
         .exclude(holder_email="", holder_snils="")
         .values_list("holder_email", "holder_snils")
         .iterator(chunk_size=10_000)
     )
-    for email, number in codes:
+    for email, number in held:
         if email:
             emails.add(email.lower())
         if number:

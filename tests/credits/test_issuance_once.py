@@ -71,7 +71,11 @@ def test_api_issues_nothing_twice_to_the_same_list(client, event):
     assert IssuanceBatch.objects.count() == 1
 
 
-def test_a_grown_list_issues_only_the_new_people_and_lists_the_skipped_in_the_api(client, event):
+@pytest.mark.parametrize("lookup_limit", [500, 0], ids=["looked-up-by-the-list", "read-from-the-event"])
+def test_a_grown_list_issues_only_the_new_people_and_lists_the_skipped_in_the_api(
+    client, event, monkeypatch, lookup_limit
+):
+    monkeypatch.setattr(services, "HOLDERS_LOOKUP_LIMIT", lookup_limit)
     client.force_login(provider_of(event))
     api_issue(client, event, {"attendees": people(3)})
     response = api_issue(client, event, {"attendees": people(5)})
