@@ -111,7 +111,9 @@ def test_the_check_page_of_an_event_not_ended_says_when_the_code_opens(client, m
     assert 'data-notice="event-not-ended"' not in ended.content.decode()
 
 
-def test_no_email_before_the_event_ends_and_one_per_holder_after_the_periodic_task(mailoutbox, psychiatry):
+def test_no_email_before_the_event_ends_and_one_per_holder_after_the_periodic_task(
+    mailoutbox, psychiatry, django_capture_on_commit_callbacks
+):
     ends = timezone.now() + timedelta(days=40)
     event = EventFactory(
         organization=MembershipFactory().organization,
@@ -123,7 +125,9 @@ def test_no_email_before_the_event_ends_and_one_per_holder_after_the_periodic_ta
     attendees = [
         Attendee(full_name=f"Участник {i}", email=f"person{i}@example.org", snils=None, row=i + 2) for i in range(3)
     ]
-    services.codes_issue(event=event, actor=provider_of(event), attendees=attendees)
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        services.codes_issue(event=event, actor=provider_of(event), attendees=attendees)
+    assert queued == []  # nothing is queued at issuance
     assert mailoutbox == []
     assert mail_due_certificates() == 0  # the event has not ended
     assert mailoutbox == []

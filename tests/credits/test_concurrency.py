@@ -126,3 +126,34 @@ def test_twenty_parallel_uploads_of_one_list_give_one_code_and_one_email_per_per
     recipients = Counter(message.to[0] for message in mailoutbox)
     assert len(recipients) == size
     assert set(recipients.values()) == {1}
+
+
+def test_periodic_mailing_runs_at_once_mail_each_certificate_once(ended_event, make_codes, mailoutbox):
+    from credits.certificates import mail_due_certificates
+    from credits.models import IssuanceBatch
+
+    batch = IssuanceBatch.objects.create(
+        event=ended_event, kind=IssuanceBatch.Kind.ATTENDEES, requested=30, state=IssuanceBatch.State.DONE
+    )
+    for i, code in enumerate(make_codes(ended_event, 30)):
+        IcpCode.objects.filter(pk=code.pk).update(batch=batch, holder_email=f"person{i}@example.org")
+    barrier = threading.Barrier(5)
+
+    def sweep():
+        try:
+            barrier.wait()
+            mail_due_certificates()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sweep) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    recipients = Counter(message.to[0] for message in mailoutbox)
+    assert len(recipients) == 30
+    assert set(recipients.values()) == {1}
+    batch.refresh_from_db()
+    assert batch.mailed_at is not None
