@@ -255,7 +255,7 @@ PHASES = [
     ("  DRF initial: authentication, CSRF, permissions", "rest_framework/views.py", "initial"),
     ("  ActivateView.post", "credits/api.py", "post"),
     ("    code_activate", "credits/services.py", "code_activate"),
-    ("      profile_problems (2 EXISTS)", "credits/services.py", "profile_problems"),
+    ("      doctor_identity (e-mail and СНИЛС, one query)", "credits/services.py", "doctor_identity"),
     ("      ratelimit.blocked_until (Redis)", "credits/ratelimit.py", "blocked_until"),
     ("      _code_with_event (the code lookup)", "credits/services.py", "_code_with_event"),
     ("      _refusal", "credits/services.py", "_refusal"),

@@ -2,25 +2,26 @@
 
 from typing import Any
 
-from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from accounts.models import Membership
+from accounts.models import Membership, User
 from events.models import Event
+from nmo_portal.errors import PortalError
 from nmo_portal.middleware import client_ip
 from review.api_common import request_api_key, request_user
 
 from . import selectors, services
-from .attendees import Attendee
+from .attendees import AttendeesInvalid, read_attendee_rows, require_clean
 from .models import CreditEntry, IcpCode, IssuanceBatch
 
 
@@ -88,14 +89,21 @@ class ActivateView(APIView):
 
 
 class AttendeeSerializer(serializers.Serializer[dict[str, Any]]):
-    full_name = serializers.CharField(max_length=300)
-    email = serializers.EmailField()
-    snils = serializers.CharField(max_length=20, required=False, allow_blank=True, allow_null=True)
+    """One attendee as the provider has it. Only the shape is checked here; the rules (and their messages and
+    stable codes) are those of an uploaded file, in `credits.attendees`."""
+
+    full_name = serializers.CharField(max_length=1000, allow_blank=True, trim_whitespace=False)
+    email = serializers.CharField(max_length=1000, allow_blank=True)
+    snils = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
 
 
 class IssueSerializer(serializers.Serializer[dict[str, Any]]):
     count = serializers.IntegerField(min_value=1, required=False)
     attendees = AttendeeSerializer(many=True, required=False)
+    reissue = serializers.BooleanField(
+        default=False,
+        help_text=_("Issue again to attendees who already hold a code of the event; without it they are skipped."),
+    )
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if ("count" in data) == ("attendees" in data):
@@ -103,19 +111,45 @@ class IssueSerializer(serializers.Serializer[dict[str, Any]]):
         return data
 
 
+class SkippedSerializer(serializers.Serializer[dict[str, str]]):
+    full_name = serializers.CharField(read_only=True)
+    email = serializers.CharField(read_only=True)
+
+
 class BatchSerializer(serializers.ModelSerializer[IssuanceBatch]):
+    skipped = SkippedSerializer(
+        many=True, read_only=True, help_text=_("Attendees left out because they already hold a code of the event.")
+    )
+
     class Meta:
         model = IssuanceBatch
-        fields = ["id", "kind", "state", "requested", "issued", "progress", "created_at", "finished_at"]
+        fields = ["id", "kind", "state", "requested", "issued", "progress", "skipped", "created_at", "finished_at"]
 
 
 class CodeSerializer(serializers.ModelSerializer[IcpCode]):
     code = serializers.CharField(source="display")
     verify_url = serializers.SerializerMethodField()
+    activated_by_email = serializers.CharField(
+        read_only=True, allow_null=True, help_text=_("The e-mail of the account that activated the code.")
+    )
+    email_mismatch = serializers.BooleanField(
+        read_only=True, help_text=_("Activated by an account whose e-mail is not the holder's e-mail of the list.")
+    )
 
     class Meta:
         model = IcpCode
-        fields = ["id", "code", "status", "holder_name", "holder_email", "activated_at", "revoked_at", "verify_url"]
+        fields = [
+            "id",
+            "code",
+            "status",
+            "holder_name",
+            "holder_email",
+            "activated_at",
+            "activated_by_email",
+            "email_mismatch",
+            "revoked_at",
+            "verify_url",
+        ]
 
     def get_verify_url(self, code: IcpCode) -> str:
         from django.conf import settings
@@ -127,20 +161,37 @@ class IssueThrottle(UserRateThrottle):
     rate = "60/hour"
 
 
+class IsProviderStaff(BasePermission):
+    """A provider's endpoint: an organization's API key, or a member of an organization. Anyone else gets 403
+    before their request is read (SPEC "Where a rule lives")."""
+
+    message = _("Only the staff of a provider can do this.")
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request_api_key(request) is not None:
+            return True
+        user = request.user
+        return isinstance(user, User) and Membership.objects.filter(user=user).exists()
+
+
 class EventCodesView(APIView):
     """GET the event's codes with their state; POST issues codes (count or attendees)."""
+
+    permission_classes = [IsAuthenticated, IsProviderStaff]
 
     def get_throttles(self) -> list[Any]:
         return [IssueThrottle()] if self.request.method == "POST" else []
 
     def event(self, request: Request, pk: int) -> Event:
-        event = get_object_or_404(Event.objects.select_related("organization"), pk=pk)
+        """The event, if it is the caller's organization's; an unknown id and another's event answer alike."""
         key = request_api_key(request)
-        user = request_user(request)
+        events = Event.objects.select_related("organization")
         if key is not None:
-            if key.organization_id != event.organization_id:
-                raise NotFound
-        elif not Membership.objects.filter(organization_id=event.organization_id, user=user).exists():
+            events = events.filter(organization_id=key.organization_id)
+        else:
+            events = events.filter(organization__memberships__user=request_user(request))
+        event = events.filter(pk=pk).first()
+        if event is None:
             raise NotFound
         return event
 
@@ -155,48 +206,42 @@ class EventCodesView(APIView):
         return paginator.get_paginated_response(CodeSerializer(page, many=True).data)
 
     @extend_schema(
-        request=IssueSerializer, responses={201: BatchSerializer, 202: BatchSerializer}, summary="Issue codes"
+        request=IssueSerializer,
+        responses={201: BatchSerializer, 202: BatchSerializer},
+        summary="Issue codes",
+        description="Attendees who already hold a code of the event (by e-mail or СНИЛС) are skipped and listed "
+        'in `skipped`, unless `"reissue": true`. 409 `codes_already_held` (with `skipped`) when every attendee '
+        "holds one; 400 `attendees_invalid` with `rows` (`row`, `field`, `code`, `message`) when a row is wrong.",
     )
     def post(self, request: Request, pk: int) -> Response:
         event = self.event(request, pk)
         body = IssueSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        attendees = None
-        if "attendees" in body.validated_data:
-            attendees = self.attendees(body.validated_data["attendees"])
-        batch = services.codes_issue(
-            event=event, actor=request_user(request), count=body.validated_data.get("count"), attendees=attendees
-        )
+        data = body.validated_data
+        try:
+            attendees = None
+            if "attendees" in data:
+                attendees = require_clean(read_attendee_rows(data["attendees"]))
+            batch = services.codes_issue(
+                event=event,
+                actor=request_user(request),
+                count=data.get("count"),
+                attendees=attendees,
+                reissue=data["reissue"],
+            )
+        except AttendeesInvalid as exc:
+            rows = [{"row": e.row, "field": e.field, "code": e.code, "message": e.message} for e in exc.problems]
+            return _error(exc, rows=rows)
+        except services.IssuanceRefused as exc:
+            return _error(exc, skipped=exc.skipped)
         done = batch.state == IssuanceBatch.State.DONE
         return Response(
             BatchSerializer(batch).data, status=status.HTTP_201_CREATED if done else status.HTTP_202_ACCEPTED
         )
 
-    @staticmethod
-    def attendees(rows: list[dict[str, Any]]) -> list[Attendee]:
-        """The same checks as an uploaded file: a bad row fails the whole request and issues nothing."""
-        from django.core.exceptions import ValidationError
 
-        from accounts.snils import normalize_snils, validate_snils
-
-        errors: dict[str, Any] = {}
-        seen: dict[str, int] = {}
-        result = []
-        for index, row in enumerate(rows):
-            email = row["email"].strip().lower()
-            snils = normalize_snils(row.get("snils") or "") or None
-            if snils:
-                try:
-                    validate_snils(snils)
-                except ValidationError as exc:
-                    errors[f"attendees[{index}].snils"] = exc.messages
-            if email in seen:
-                errors[f"attendees[{index}].email"] = [_("Same e-mail as attendee %(n)d.") % {"n": seen[email]}]
-            seen.setdefault(email, index)
-            result.append(Attendee(full_name=" ".join(row["full_name"].split()), email=email, snils=snils, row=index))
-        if errors:
-            raise serializers.ValidationError(errors)
-        return result
+def _error(exc: PortalError, **details: object) -> Response:
+    return Response({"error": {"code": exc.code, "message": str(exc.message), **details}}, status=exc.status)
 
 
 class PlanView(APIView):

@@ -1,12 +1,14 @@
 """Reading a provider's attendee list (ФИО, e-mail, optional СНИЛС) from CSV or XLSX before codes are issued.
 
+The same rules check a list given to the API (`read_attendee_rows`), with the same messages and stable codes.
+
 The result is all or nothing: `AttendeeList.attendees` is filled only when the whole file is clean. A list with
 one bad row is sent back to the provider with every problem at once (`file_error`, or `errors` by row and
 column), so the issuing code has nothing to filter and cannot issue codes for half a list by mistake. The file
 itself is read by `credits.spreadsheets`.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -15,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.snils import validate_snils
+from nmo_portal.errors import PortalError
 
 from .spreadsheets import (
     MAX_EMAIL_LENGTH,
@@ -29,7 +32,17 @@ from .spreadsheets import (
     too_long,
 )
 
-__all__ = ["MAX_EMAIL_LENGTH", "MAX_NAME_LENGTH", "Attendee", "AttendeeList", "RowError", "read_attendees"]
+__all__ = [
+    "MAX_EMAIL_LENGTH",
+    "MAX_NAME_LENGTH",
+    "Attendee",
+    "AttendeeList",
+    "AttendeesInvalid",
+    "RowError",
+    "read_attendee_rows",
+    "read_attendees",
+    "require_clean",
+]
 
 # The length of IcpCode.holder_name (holder_email: MAX_EMAIL_LENGTH), so that a list that reads cleanly saves.
 MAX_NAME_LENGTH: Final = 300
@@ -65,7 +78,7 @@ class Attendee:
 @dataclass
 class AttendeeList:
     attendees: list[Attendee]
-    errors: list[RowError]
+    errors: Sequence[RowError]
     file_error: str | None
 
     def __post_init__(self) -> None:
@@ -89,27 +102,58 @@ def read_attendees(data: bytes, filename: str, *, max_rows: int = 50_000) -> Att
         return AttendeeList(attendees=[], errors=[], file_error=error.message)
 
 
+def read_attendee_rows(rows: Sequence[Mapping[str, object]], *, max_rows: int = 50_000) -> AttendeeList:
+    """Check attendees given as records (the API's `{"full_name", "email", "snils"}`) with the rules and the
+    messages of a file. Rows are numbered from 1 in the order given; a problem's `column` is the field name."""
+    if len(rows) > max_rows:
+        too_many = ngettext(
+            "The list has more than %(limit)d attendee. Split it into several requests.",
+            "The list has more than %(limit)d attendees. Split it into several requests.",
+            max_rows,
+        ) % {"limit": max_rows}
+        return AttendeeList(attendees=[], errors=[], file_error=too_many)
+    check = _Checker(column=lambda field: field)
+    for number, row in enumerate(rows, start=1):
+        check.row(number, full_name=row.get("full_name"), email=row.get("email"), snils=row.get("snils"))
+    return check.result()
+
+
+class AttendeesInvalid(PortalError):
+    """An attendee list with problems: nothing is issued. `problems` say where and what, each with its code."""
+
+    def __init__(self, report: AttendeeList) -> None:
+        super().__init__(
+            report.file_error or _("The attendee list has errors; no codes were issued."),
+            code="attendees_invalid",
+        )
+        self.problems = report.errors
+
+
+def require_clean(report: AttendeeList) -> list[Attendee]:
+    if not report.ok:
+        raise AttendeesInvalid(report)
+    return report.attendees
+
+
 def _read_rows(table: Table, *, max_rows: int) -> AttendeeList:
     too_many = ngettext(
         "The file has more than %(limit)d attendee. Split it into several files.",
         "The file has more than %(limit)d attendees. Split it into several files.",
         max_rows,
     ) % {"limit": max_rows}
-    attendees: list[Attendee] = []
-    errors: list[RowError] = []
-    first_rows: dict[tuple[str, str], int] = {}
+    check = _Checker(column=lambda field: table.columns[field][1] if field in table.columns else _column_title(field))
     count = 0
     for number, row in limited(table.rows, max_rows=max_rows, too_many=too_many):
         count += 1
-        attendee, row_errors = _read_row(table, number, row, first_rows)
-        errors.extend(row_errors)
-        if attendee is not None:
-            attendees.append(attendee)
+        check.row(
+            number,
+            full_name=table.cell(row, "full_name"),
+            email=table.cell(row, "email"),
+            snils=table.cell(row, "snils"),
+        )
     if count == 0:
         raise FileError(_("The file has a header row but no attendees below it."))
-    if errors:
-        return AttendeeList(attendees=[], errors=errors, file_error=None)
-    return AttendeeList(attendees=attendees, errors=[], file_error=None)
+    return check.result()
 
 
 def _column_title(field: str) -> str:
@@ -117,39 +161,52 @@ def _column_title(field: str) -> str:
     return titles[field]
 
 
-def _read_row(
-    table: Table, number: int, row: Sequence[object], first_rows: dict[tuple[str, str], int]
-) -> tuple[Attendee | None, list[RowError]]:
-    """One attendee, or what is wrong with the row. `first_rows` remembers where each e-mail and СНИЛС was seen."""
-    errors: list[RowError] = []
+class _Checker:
+    """The one set of rules for an attendee, whichever door the list came through (a file or the API).
+    It remembers where each e-mail and СНИЛС was first seen, so a repeat names the first row."""
 
-    def error(field: Field, message: str) -> None:
-        errors.append(RowError(row=number, column=table.columns[field][1], message=message))
+    def __init__(self, *, column: Callable[[Field], str]) -> None:
+        self.column = column
+        self.attendees: list[Attendee] = []
+        self.errors: list[RowError] = []
+        self.first_rows: dict[tuple[str, str], int] = {}
 
-    full_name = " ".join(text(table.cell(row, "full_name")).split())
-    if not full_name:
-        error("full_name", _("The full name is empty."))
-    elif len(full_name) > MAX_NAME_LENGTH:
-        error("full_name", too_long(MAX_NAME_LENGTH))
+    def row(self, number: int, *, full_name: object, email: object, snils: object) -> None:
+        errors: list[RowError] = []
 
-    email = text(table.cell(row, "email")).lower()
-    if not email:
-        error("email", _("The e-mail address is empty."))
-    elif problem := email_problem(email):
-        error("email", problem)
-    elif (first := first_rows.setdefault(("email", email), number)) != number:
-        error("email", _("Same e-mail as row %(row)d.") % {"row": first})
+        def error(field: Field, code: str, message: str) -> None:
+            errors.append(RowError(row=number, column=self.column(field), message=message, field=field, code=code))
 
-    snils = snils_cell(table.cell(row, "snils")) or None
-    if snils is not None:
-        try:
-            validate_snils(snils)
-        except ValidationError as invalid:
-            error("snils", " ".join(invalid.messages))
+        name = " ".join(text(full_name).split())
+        if not name:
+            error("full_name", "full_name_missing", _("The full name is empty."))
+        elif len(name) > MAX_NAME_LENGTH:
+            error("full_name", "full_name_too_long", too_long(MAX_NAME_LENGTH))
+
+        address = text(email).lower()
+        if not address:
+            error("email", "email_missing", _("The e-mail address is empty."))
+        elif problem := email_problem(address):
+            error("email", "email_invalid", problem)
+        elif (first := self.first_rows.setdefault(("email", address), number)) != number:
+            error("email", "email_repeated", _("Same e-mail as row %(row)d.") % {"row": first})
+
+        digits = snils_cell(snils) or None
+        if digits is not None:
+            try:
+                validate_snils(digits)
+            except ValidationError as invalid:
+                error("snils", "snils_invalid", " ".join(invalid.messages))
+            else:
+                if (first := self.first_rows.setdefault(("snils", digits), number)) != number:
+                    error("snils", "snils_repeated", _("Same СНИЛС as row %(row)d.") % {"row": first})
+
+        if errors:
+            self.errors.extend(errors)
         else:
-            if (first := first_rows.setdefault(("snils", snils), number)) != number:
-                error("snils", _("Same СНИЛС as row %(row)d.") % {"row": first})
+            self.attendees.append(Attendee(full_name=name, email=address, snils=digits, row=number))
 
-    if errors:
-        return None, errors
-    return Attendee(full_name=full_name, email=email, snils=snils, row=number), []
+    def result(self) -> AttendeeList:
+        if self.errors:
+            return AttendeeList(attendees=[], errors=list(self.errors), file_error=None)
+        return AttendeeList(attendees=self.attendees, errors=[], file_error=None)

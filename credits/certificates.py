@@ -8,6 +8,7 @@ event's title and details once per event. A page then adds only the holder, the 
 keeps a congress's file small and quick to build.
 """
 
+import logging
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -23,6 +24,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from qrcode.constants import ERROR_CORRECT_M
@@ -38,6 +40,8 @@ from events.models import Event
 
 from .codes import format_code
 from .models import IcpCode, IssuanceBatch
+
+logger = logging.getLogger(__name__)
 
 MOSCOW: Final = ZoneInfo("Europe/Moscow")
 
@@ -72,6 +76,9 @@ FORMAT_RU: Final[dict[str, str]] = {
 }
 
 CHUNK_SIZE: Final = 500
+# Certificates e-mailed under one lock, and attendee lists taken by one run of the periodic mailing.
+MAIL_CHUNK_SIZE: Final = 100
+MAIL_SWEEP_BATCHES: Final = 50
 PDF_MEDIA_TYPE: Final = "application/pdf"
 
 
@@ -339,27 +346,66 @@ def build_event_certificates(*, event_id: int) -> str:
 
 @shared_task
 def mail_certificates(*, batch_id: int) -> int:
-    """E-mail every holder of the batch who has an address their certificate as a PDF; return how many were sent.
+    """E-mail every holder of the batch who has an address their certificate as a PDF, once the event has ended;
+    return how many were sent.
 
     Codes without an e-mail (blank codes) and revoked codes get nothing. All messages go over one connection.
-    Each sent certificate is marked, so a retried or redelivered task mails only those not yet sent.
+    Each certificate is sent once: a chunk of codes is locked while it is sent (a concurrent run skips it) and
+    each sent one is marked, so a retried or redelivered task mails only those not yet sent. The batch is
+    marked mailed when nothing is left to send.
     """
-    batch = IssuanceBatch.objects.get(pk=batch_id)
-    codes = (
-        IcpCode.objects.filter(batch=batch, mailed_at__isnull=True)
+    batch = IssuanceBatch.objects.select_related("event").get(pk=batch_id)
+    if batch.event.ends_at > timezone.now():
+        return 0  # too early: `mail_due_certificates` sends them when the event has ended
+    unsent = (
+        IcpCode.objects.filter(batch_id=batch_id, mailed_at__isnull=True)
         .exclude(holder_email="")
         .exclude(status=IcpCode.Status.REVOKED)
-        .select_related("event__organization")
-        .order_by("id")
-        .iterator(chunk_size=CHUNK_SIZE)
     )
+    failed: set[int] = set()
     sent = 0
     with get_connection() as connection:
-        for code in codes:
-            if _certificate_message(code, connection=connection).send():
-                IcpCode.objects.filter(pk=code.pk).update(mailed_at=timezone.now())
-                sent += 1
+        while True:
+            with transaction.atomic():
+                chunk = list(
+                    unsent.exclude(pk__in=failed)
+                    .select_for_update(skip_locked=True, of=("self",))
+                    .select_related("event__organization")
+                    .order_by("id")[:MAIL_CHUNK_SIZE]
+                )
+                if not chunk:
+                    break
+                for code in chunk:
+                    try:
+                        delivered = _certificate_message(code, connection=connection).send()
+                    except Exception:
+                        logger.exception("Could not e-mail the certificate of code %s; the next run will", code.pk)
+                        delivered = 0
+                    if delivered:
+                        IcpCode.objects.filter(pk=code.pk).update(mailed_at=timezone.now())
+                        sent += 1
+                    else:
+                        failed.add(code.pk)
+    if not unsent.exists():
+        IssuanceBatch.objects.filter(pk=batch_id, mailed_at__isnull=True).update(mailed_at=timezone.now())
     return sent
+
+
+@shared_task
+def mail_due_certificates() -> int:
+    """Periodic (beat): e-mail the certificates of attendee lists whose event has ended, reading the lists
+    still to be mailed by their partial index, a bounded number per run. Returns how many were sent."""
+    due = list(
+        IssuanceBatch.objects.filter(
+            kind=IssuanceBatch.Kind.ATTENDEES,
+            mailed_at__isnull=True,
+            state__in=[IssuanceBatch.State.DONE, IssuanceBatch.State.FAILED],
+            event__ends_at__lte=timezone.now(),
+        )
+        .order_by("id")
+        .values_list("pk", flat=True)[:MAIL_SWEEP_BATCHES]
+    )
+    return sum(mail_certificates(batch_id=batch_id) for batch_id in due)
 
 
 def _certificate_message(code: IcpCode, *, connection: BaseEmailBackend) -> EmailMessage:

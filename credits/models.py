@@ -34,6 +34,10 @@ class IssuanceBatch(models.Model):
     issued = models.PositiveIntegerField(_("codes issued"), default=0)
     source_name = models.CharField(_("file"), max_length=255, blank=True)
     attendees = models.JSONField(default=list, blank=True, help_text="Validated attendees waiting to be issued")
+    # Attendees of the list left out because they already held a code of the event: {"full_name", "email"}.
+    skipped = models.JSONField(_("skipped attendees"), default=list, blank=True)
+    # When every certificate of an attendee list has been e-mailed; they go out once the event has ended.
+    mailed_at = models.DateTimeField(_("certificates e-mailed"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("issued by")
@@ -45,9 +49,19 @@ class IssuanceBatch(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("issuance")
         verbose_name_plural = _("issuances")
+        indexes = [
+            # the periodic mailing reads only the lists whose certificates are still to be sent
+            models.Index(
+                fields=["event"], condition=Q(kind="attendees", mailed_at__isnull=True), name="batch_mail_pending_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} · {self.requested}"
+
+    @property
+    def skipped_count(self) -> int:
+        return len(self.skipped)
 
     @property
     def progress(self) -> int:
@@ -132,6 +146,17 @@ class IcpCode(models.Model):
     @property
     def display(self) -> str:
         return format_code(self.code)
+
+    @property
+    def activated_by_email(self) -> str | None:
+        """The e-mail of the account that activated the code (read with `select_related("activated_by")`)."""
+        return self.activated_by.email if self.activated_by is not None else None
+
+    @property
+    def email_mismatch(self) -> bool:
+        """Activated by an account whose e-mail is not the one the provider's list gave for the holder."""
+        email = self.activated_by_email
+        return bool(email and self.holder_email and email.lower() != self.holder_email.lower())
 
 
 class CreditEntry(models.Model):

@@ -49,15 +49,6 @@ def event_code_counts(*, event: Event) -> dict[str, int]:
     return counts
 
 
-def event_code_holders(*, event: Event, emails: list[str]) -> set[str]:
-    """Which of these e-mails already hold a code of the event (that is not revoked)."""
-    return set(
-        IcpCode.objects.filter(event=event, holder_email__in=emails)
-        .exclude(status=IcpCode.Status.REVOKED)
-        .values_list("holder_email", flat=True)
-    )
-
-
 def event_batches(*, event: Event) -> QuerySet[IssuanceBatch]:
     return IssuanceBatch.objects.filter(event=event).select_related("created_by").order_by("-created_at")
 

@@ -18,9 +18,10 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.audit import audit_log
 from accounts.models import DoctorProfile, Membership, Specialty, User
@@ -104,20 +105,48 @@ def _when(moment: datetime) -> str:
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
+@dataclass(frozen=True)
+class DoctorIdentity:
+    email_confirmed: bool
+    snils: str | None
+
+    @property
+    def problems(self) -> list[str]:
+        """What the doctor must still do before activating codes."""
+        problems = []
+        if not self.email_confirmed:
+            problems.append(_("confirm your e-mail address"))
+        if not self.snils:
+            problems.append(_("enter your СНИЛС in the profile"))
+        return problems
+
+
+def doctor_identity(user: User) -> DoctorIdentity:
+    """Whether the account has a confirmed e-mail, and the СНИЛС of its profile: one query on the hot path."""
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            email_confirmed=Exists(EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)),
+            profile_snils=Subquery(DoctorProfile.objects.filter(user=OuterRef("pk")).values("snils")[:1]),
+        )
+        .values_list("email_confirmed", "profile_snils")
+        .first()
+    )
+    if row is None:
+        return DoctorIdentity(email_confirmed=False, snils=None)
+    return DoctorIdentity(email_confirmed=bool(row[0]), snils=row[1] or None)
+
+
 def profile_problems(user: User) -> list[str]:
-    problems = []
-    if not EmailAddress.objects.filter(user=user, verified=True).exists():
-        problems.append(_("confirm your e-mail address"))
-    if not DoctorProfile.objects.filter(user=user, snils__isnull=False).exists():
-        problems.append(_("enter your СНИЛС in the profile"))
-    return problems
+    return doctor_identity(user).problems
 
 
 def code_activate(*, user: User, raw: str, ip: str | None) -> CreditEntry:
     """Activate the code typed by a signed-in doctor and credit the event once. Every refusal is an
     ActivationError with a stable code; failures that look like guessing count toward the limits."""
     # Read from the database every time: a remembered answer could outlive a СНИЛС removed a moment ago.
-    problems = profile_problems(user)
+    identity = doctor_identity(user)
+    problems = identity.problems
     if problems:
         raise ActivationError(
             _("Before activating codes, %(steps)s.") % {"steps": _(" and ").join(problems)},
@@ -153,9 +182,9 @@ def code_activate(*, user: User, raw: str, ip: str | None) -> CreditEntry:
     code = _code_with_event(value)
     if code is None or code.event.status != Status.APPROVED:
         raise fail(_("Код не был активирован. Возможно код неверен или уже был активирован ранее."), "code_not_found")
-    refusal = _refusal(code, user)
+    refusal = _refusal(code, user, snils=identity.snils)
     if refusal is not None:
-        if refusal.code in ("code_taken", "code_revoked"):
+        if refusal.code in ("code_taken", "code_issued_to_another", "code_revoked"):
             ratelimit.record_failure(counters)
         raise refusal
     event = code.event
@@ -174,7 +203,7 @@ def code_activate(*, user: User, raw: str, ip: str | None) -> CreditEntry:
             )
             if claimed == 0:
                 code.refresh_from_db()
-                raise _refusal(code, user) or ActivationError(
+                raise _refusal(code, user, snils=identity.snils) or ActivationError(
                     _("Код не был активирован. Возможно код неверен или уже был активирован ранее."),
                     code="code_not_found",
                 )
@@ -210,20 +239,30 @@ def _already_credited(user: User, event: Event) -> ActivationError:
     )
 
 
-def _refusal(code: IcpCode, user: User) -> ActivationError | None:
+def _refusal(code: IcpCode, user: User, *, snils: str | None) -> ActivationError | None:
     if code.status == IcpCode.Status.REVOKED:
         return ActivationError(
             _("This code was revoked by the event's provider or the portal administrators."), code="code_revoked"
         )
+    if code.status == IcpCode.Status.ACTIVATED and code.activated_by_id == user.pk:
+        assert code.activated_at is not None  # noqa: S101 - the constraint icp_activated_has_holder
+        return ActivationError(
+            _("You activated this code on %(time)s; the credits are already in your plan.")
+            % {"time": _when(code.activated_at)},
+            code="code_already_yours",
+            details={"activated_at": code.activated_at.isoformat()},
+        )
+    if code.holder_snils and code.holder_snils != snils:
+        # The provider named the holder by СНИЛС: the code is theirs alone, whoever else holds the paper.
+        return ActivationError(
+            _(
+                "This code was issued to a person with another СНИЛС. "
+                "If the certificate is yours, open a dispute: the provider will check it."
+            ),
+            code="code_issued_to_another",
+            details={"dispute": True},
+        )
     if code.status == IcpCode.Status.ACTIVATED:
-        if code.activated_by_id == user.pk:
-            assert code.activated_at is not None  # noqa: S101 - the constraint icp_activated_has_holder
-            return ActivationError(
-                _("You activated this code on %(time)s; the credits are already in your plan.")
-                % {"time": _when(code.activated_at)},
-                code="code_already_yours",
-                details={"activated_at": code.activated_at.isoformat()},
-            )
         return ActivationError(
             _("This code has already been activated by another account. If the certificate is yours, open a dispute."),
             code="code_taken",
@@ -244,6 +283,14 @@ def require_event_provider(*, event: Event, user: User) -> None:
     require_verified(event.organization)
 
 
+class IssuanceRefused(PortalError):
+    """A refused issuance that names people: `skipped` are the attendees who already hold a code."""
+
+    def __init__(self, message: str, *, code: str, status: int = 400, skipped: list[dict[str, str]]) -> None:
+        super().__init__(message, code=code, status=status)
+        self.skipped = skipped
+
+
 @transaction.atomic
 def codes_issue(
     *,
@@ -252,14 +299,45 @@ def codes_issue(
     count: int | None = None,
     attendees: Sequence[Attendee] | None = None,
     source_name: str = "",
+    reissue: bool = False,
 ) -> IssuanceBatch:
     """Issue codes for an approved event: one per attendee, or `count` blank ones. Large issuances are
-    written by a Celery task after commit and report progress on the batch."""
+    written by a Celery task after commit and report progress on the batch.
+
+    An attendee who already holds a code of the event (by e-mail or СНИЛС; a revoked code is not held) is
+    skipped and listed on the batch, unless `reissue` asks for a new code for them too. Issuances of one
+    event wait for each other on the event's row, so twenty uploads of the same list at once issue one code
+    per person. If everyone is skipped nothing is written: IssuanceRefused `codes_already_held`."""
     require_event_provider(event=event, user=actor)
-    if event.status != Status.APPROVED:
-        raise PortalError(_("Codes are issued only for approved events."), code="event_not_approved")
     if (count is None) == (attendees is None):
         raise PortalError(_("Give either a number of codes or an attendee list."), code="invalid_request")
+    # FOR NO KEY UPDATE: issuances of the event queue here; activations and code inserts (FOR KEY SHARE) do not.
+    event = Event.objects.select_for_update(no_key=True).get(pk=event.pk)
+    if event.status != Status.APPROVED:
+        raise PortalError(_("Codes are issued only for approved events."), code="event_not_approved")
+    skipped: list[Attendee] = []
+    if attendees is not None and not reissue:
+        held_emails, held_snils = _event_holders(event, attendees)
+        fresh: list[Attendee] = []
+        for attendee in attendees:
+            holds = attendee.email in held_emails or (attendee.snils is not None and attendee.snils in held_snils)
+            (skipped if holds else fresh).append(attendee)
+        attendees = fresh
+        if skipped and not attendees:
+            raise IssuanceRefused(
+                ngettext(
+                    "Nothing was issued: %(count)d attendee of the list already has a code of this event "
+                    "(%(names)s). "
+                    'Tick «issue again» (in the API, "reissue": true) if they need a new certificate.',
+                    "Nothing was issued: all %(count)d attendees of the list already have a code of this event "
+                    '(%(names)s). Tick «issue again» (in the API, "reissue": true) if they need new certificates.',
+                    len(skipped),
+                )
+                % {"count": len(skipped), "names": _some_emails(skipped)},
+                code="codes_already_held",
+                status=409,
+                skipped=[_person(a) for a in skipped],
+            )
     number = len(attendees) if attendees is not None else int(count or 0)
     if number < 1 or number > settings.ICP_MAX_CODES_PER_ISSUE:
         raise PortalError(
@@ -272,14 +350,87 @@ def codes_issue(
         requested=number,
         source_name=source_name[:255],
         attendees=[[a.full_name, a.email, a.snils or ""] for a in attendees] if attendees is not None else [],
+        skipped=[_person(a) for a in skipped],
         created_by=actor,
     )
-    audit_log(actor=actor, action="codes.issue", obj=event, batch=batch.pk, count=number, kind=batch.kind)
+    audit_log(
+        actor=actor,
+        action="codes.issue",
+        obj=event,
+        batch=batch.pk,
+        count=number,
+        kind=batch.kind,
+        skipped=len(skipped),
+        reissue=reissue,
+    )
     if number <= settings.ICP_SYNC_ISSUE_LIMIT:
         batch_fill(batch)
     else:
         enqueue_on_commit(issue_batch, batch_id=batch.pk)
     return batch
+
+
+def _person(attendee: Attendee) -> dict[str, str]:
+    return {"full_name": attendee.full_name, "email": attendee.email}
+
+
+def _some_emails(people: Sequence[Attendee]) -> str:
+    emails = sorted(a.email for a in people)
+    return ", ".join(emails[:5]) + ("…" if len(emails) > 5 else "")
+
+
+def issuance_skipped_message(batch: IssuanceBatch) -> str:
+    """What the page says of the attendees a list left out, naming a few of them."""
+    emails = sorted(person["email"] for person in batch.skipped)
+    return ngettext(
+        "%(count)d attendee already had a code of this event and got none (%(names)s). "
+        "Upload the list with «issue again» ticked if they need a new certificate.",
+        "%(count)d attendees already had a code of this event and got none (%(names)s). "
+        "Upload the list with «issue again» ticked if they need new certificates.",
+        len(emails),
+    ) % {"count": len(emails), "names": ", ".join(emails[:5]) + ("…" if len(emails) > 5 else "")}
+
+
+# Up to this many attendees the holders are looked up by the list's own e-mails and СНИЛС.
+HOLDERS_LOOKUP_LIMIT = 500
+
+
+def _event_holders(event: Event, attendees: Sequence[Attendee]) -> tuple[set[str], set[str]]:
+    """The e-mails and СНИЛС that hold a code of the event, or will once its queued lists are written.
+
+    The lists still being written are read first: a list is marked done only after its last codes are
+    committed, so whatever it stops listing the read of the codes below already sees. A short list asks
+    for its own people only; a long one reads the event's holders once."""
+    emails: set[str] = set()
+    snils: set[str] = set()
+    pending = IssuanceBatch.objects.filter(
+        event=event,
+        kind=IssuanceBatch.Kind.ATTENDEES,
+        state__in=[IssuanceBatch.State.QUEUED, IssuanceBatch.State.RUNNING],
+    ).values_list("attendees", flat=True)
+    for people in pending:
+        for _name, email, number in people or []:
+            emails.add(email)
+            if number:
+                snils.add(number)
+    codes = IcpCode.objects.filter(event=event)
+    if len(attendees) <= HOLDERS_LOOKUP_LIMIT:
+        wanted = Q(holder_email__in=[a.email for a in attendees])
+        if numbers := [a.snils for a in attendees if a.snils]:
+            wanted |= Q(holder_snils__in=numbers)
+        codes = codes.filter(wanted)
+    held = (
+        codes.exclude(status=IcpCode.Status.REVOKED)
+        .exclude(holder_email="", holder_snils="")
+        .values_list("holder_email", "holder_snils")
+        .iterator(chunk_size=10_000)
+    )
+    for email, number in held:
+        if email:
+            emails.add(email.lower())
+        if number:
+            snils.add(number)
+    return emails, snils
 
 
 CHUNK = 10_000
@@ -307,7 +458,8 @@ def batch_fill(batch: IssuanceBatch) -> IssuanceBatch:
     mail = bool(batch.attendees)
     batch.attendees = []  # the codes carry the holders now; personal data is not kept twice
     batch.save(update_fields=["state", "finished_at", "attendees", "issued"])
-    if mail:
+    # Certificates go out once the event has ended: before that the periodic `mail_due_certificates` waits.
+    if mail and Event.objects.filter(pk=batch.event_id, ends_at__lte=timezone.now()).exists():
         enqueue_on_commit(mail_certificates, batch_id=batch.pk)
     return batch
 
@@ -457,7 +609,18 @@ def codes_csv(codes: Iterable[IcpCode]) -> str:
 
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(["code", "status", "holder_name", "holder_email", "activated_at", "verify_url"])
+    writer.writerow(
+        [
+            "code",
+            "status",
+            "holder_name",
+            "holder_email",
+            "activated_at",
+            "activated_by_email",
+            "email_mismatch",
+            "verify_url",
+        ]
+    )
     for code in codes:
         writer.writerow(
             [
@@ -466,6 +629,8 @@ def codes_csv(codes: Iterable[IcpCode]) -> str:
                 code.holder_name,
                 code.holder_email,
                 code.activated_at.isoformat() if code.activated_at else "",
+                code.activated_by_email or "",
+                "1" if code.email_mismatch else "",
                 f"{settings.SITE_URL}/verify/{code.verify_token}/",
             ]
         )

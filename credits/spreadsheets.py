@@ -9,6 +9,7 @@ row 1, blank rows count, and a quoted CSV cell that spans lines is still one row
 
 import codecs
 import csv
+import dataclasses
 import io
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -45,6 +46,9 @@ class RowError:
     row: int  # as in Excel: the header is row 1
     column: str  # the column's header as written in the file
     message: str  # translated, for the provider
+    # stable for API clients (e.g. "email_repeated") and the caller's name of the column; not part of equality
+    code: str = dataclasses.field(default="", compare=False)
+    field: str = dataclasses.field(default="", compare=False)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from .models import CreditEntry
 
 # Tasks defined beside the code they drive; imported here so that workers register them.
-from .certificates import build_event_certificates, mail_certificates  # noqa: F401
+from .certificates import build_event_certificates, mail_certificates, mail_due_certificates  # noqa: F401
 
 logger = logging.getLogger(__name__)
 

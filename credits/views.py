@@ -13,7 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -68,7 +68,12 @@ def activate(request: HttpRequest) -> HttpResponse:
             )
             return redirect("credits:activate")
     dispute_url = None
-    if failure is not None and failure.code in ("code_taken", "code_not_found", "code_revoked"):
+    if failure is not None and failure.code in (
+        "code_taken",
+        "code_issued_to_another",
+        "code_not_found",
+        "code_revoked",
+    ):
         dispute_url = (
             reverse("credits:dispute_new")
             + "?"
@@ -179,23 +184,13 @@ def issue_file(request: HttpRequest, pk: int) -> HttpResponse:
     if not attendees.ok:
         context = {"event": event, "report": attendees, "file_name": upload.name}
         return render(request, "credits/attendee_report.html", context, status=400)
-    holders = selectors.event_code_holders(event=event, emails=[a.email for a in attendees.attendees])
-    if holders and not form.cleaned_data["issue_again"]:
-        messages.error(
-            request,
-            ngettext(
-                "Nothing was issued: %(count)d attendee of the list already has a code of this event "
-                "(%(emails)s). Upload the list again with «issue again» ticked if they need a new certificate.",
-                "Nothing was issued: %(count)d attendees of the list already have a code of this event "
-                "(%(emails)s). Upload the list again with «issue again» ticked if they need new certificates.",
-                len(holders),
-            )
-            % {"count": len(holders), "emails": ", ".join(sorted(holders)[:5]) + ("…" if len(holders) > 5 else "")},
-        )
-        return redirect("credits:event_codes", pk=pk)
     try:
         batch = services.codes_issue(
-            event=event, actor=signed_in_user(request), attendees=attendees.attendees, source_name=upload.name
+            event=event,
+            actor=signed_in_user(request),
+            attendees=attendees.attendees,
+            source_name=upload.name,
+            reissue=form.cleaned_data["issue_again"],
         )
     except PortalError as exc:
         messages.error(request, str(exc.message))
@@ -210,6 +205,8 @@ def _issued_message(request: HttpRequest, batch: IssuanceBatch) -> None:
         messages.success(request, issued % {"count": batch.issued})
     else:
         messages.info(request, _("Issuing %(count)d codes: the progress is shown below.") % {"count": batch.requested})
+    if batch.skipped:
+        messages.warning(request, services.issuance_skipped_message(batch))
 
 
 @never_cache
@@ -315,7 +312,15 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     code = selectors.code_by_token(token)
     if code is None:
         return render(request, "credits/verify.html", {"code": None}, status=404)
-    context: dict[str, Any] = {"code": code, "event": code.event}
+    context: dict[str, Any] = {
+        "code": code,
+        "event": code.event,
+        "not_ended": code.event.ends_at > timezone.now(),
+        # only the doctor who activated the code, and only with their consent; never the provider's list
+        "holder": code.activated_by.full_name
+        if code.status == IcpCode.Status.ACTIVATED and code.show_holder_name and code.activated_by
+        else "",
+    }
     return render(request, "credits/verify.html", context)
 
 

@@ -276,6 +276,8 @@ ICP_ATTEMPT_WINDOW_SECONDS = env_int("ICP_ATTEMPT_WINDOW_SECONDS", 3600)
 # Issuances up to this many codes are written during the request; larger ones go to Celery with progress.
 ICP_SYNC_ISSUE_LIMIT = env_int("ICP_SYNC_ISSUE_LIMIT", 1000)
 ICP_MAX_CODES_PER_ISSUE = env_int("ICP_MAX_CODES_PER_ISSUE", 100_000)
+# Certificates of an attendee list are e-mailed once the event has ended; a periodic task looks this often.
+CERTIFICATES_MAIL_EVERY_SECONDS = env_int("CERTIFICATES_MAIL_EVERY_SECONDS", 300)
 
 # The Ministry portal (edu.rosminzdrav.ru), stood in for by ministry_mock. In `make run` the mock answers
 # inside the dev server itself.
@@ -296,6 +298,10 @@ CELERY_BEAT_SCHEDULE = {
     "announce-missed-credit-entries": {
         "task": "credits.tasks.announce_missed",
         "schedule": MINISTRY_RESEND_EVERY_SECONDS,
+    },
+    "mail-certificates-of-ended-events": {
+        "task": "credits.certificates.mail_due_certificates",
+        "schedule": CERTIFICATES_MAIL_EVERY_SECONDS,
     },
 }
 # A request that enqueues a task must not hang when the broker is down: the outbox keeps the work.

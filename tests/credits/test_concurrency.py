@@ -79,3 +79,81 @@ def test_one_doctor_with_two_codes_of_one_event_at_once_gets_one_credit(ended_ev
     assert set(kinds) <= {"ok", "event_already_credited"}
     assert IcpCode.objects.filter(status=IcpCode.Status.ACTIVATED).count() == 1
     assert CreditEntry.objects.filter(doctor=doctor).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("sync_limit", "size"), [(1000, 400), (100, 150)], ids=["written-in-the-request", "written-by-the-task"]
+)
+def test_twenty_parallel_uploads_of_one_list_give_one_code_and_one_email_per_person(
+    ended_event, mailoutbox, settings, sync_limit, size
+):
+    from credits.attendees import Attendee
+    from nmo_portal.errors import PortalError
+
+    from ..factories import make_snils
+
+    settings.ICP_SYNC_ISSUE_LIMIT = sync_limit
+    provider = ended_event.organization.memberships.get().user
+    attendees = [
+        Attendee(full_name=f"Участник {i}", email=f"person{i}@example.org", snils=make_snils(5000 + i), row=i + 2)
+        for i in range(size)
+    ]
+    outcomes = []
+    barrier = threading.Barrier(20)
+
+    def upload():
+        try:
+            barrier.wait()
+            batch = services.codes_issue(event=ended_event, actor=provider, attendees=attendees)
+            outcome = ("ok", batch.requested)
+        except PortalError as exc:
+            outcome = (exc.code, None)
+        finally:
+            connections.close_all()
+        outcomes.append(outcome)
+
+    threads = [threading.Thread(target=upload) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    kinds = Counter(kind for kind, _ in outcomes)
+    assert kinds == {"ok": 1, "codes_already_held": 19}, kinds
+    holders = Counter(IcpCode.objects.filter(event=ended_event).values_list("holder_email", flat=True))
+    assert len(holders) == size
+    assert set(holders.values()) == {1}
+    recipients = Counter(message.to[0] for message in mailoutbox)
+    assert len(recipients) == size
+    assert set(recipients.values()) == {1}
+
+
+def test_periodic_mailing_runs_at_once_mail_each_certificate_once(ended_event, make_codes, mailoutbox):
+    from credits.certificates import mail_due_certificates
+    from credits.models import IssuanceBatch
+
+    batch = IssuanceBatch.objects.create(
+        event=ended_event, kind=IssuanceBatch.Kind.ATTENDEES, requested=30, state=IssuanceBatch.State.DONE
+    )
+    for i, code in enumerate(make_codes(ended_event, 30)):
+        IcpCode.objects.filter(pk=code.pk).update(batch=batch, holder_email=f"person{i}@example.org")
+    barrier = threading.Barrier(5)
+
+    def sweep():
+        try:
+            barrier.wait()
+            mail_due_certificates()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sweep) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    recipients = Counter(message.to[0] for message in mailoutbox)
+    assert len(recipients) == 30
+    assert set(recipients.values()) == {1}
+    batch.refresh_from_db()
+    assert batch.mailed_at is not None

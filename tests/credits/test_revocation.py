@@ -52,19 +52,25 @@ def test_the_ledger_is_append_only(ended_event, make_codes, doctor):
     assert entry.credits == 12
 
 
-def test_the_check_page_shows_the_holder_name_only_when_the_doctor_agrees(client, ended_event, make_codes, doctor):
+def test_the_check_page_shows_the_activating_doctors_own_name_only_when_they_agree(
+    client, ended_event, make_codes, doctor
+):
+    """The name on the check page is the activating account's, never the one in the provider's list."""
     from django.urls import reverse
 
-    (code,) = make_codes(ended_event, holder_name="Смирнова Анна Петровна")
+    (code,) = make_codes(ended_event, holder_name="Кузнецова Анна Петровна")
     url = reverse("credits:verify", args=[code.verify_token])
     page = client.get(url).content.decode()
     assert ended_event.title in page
-    assert "Смирнова" not in page
+    assert "Кузнецова" not in page
     services.code_activate(user=doctor, raw=code.code, ip=None)
+    assert doctor.full_name not in client.get(url).content.decode()  # not before the doctor agrees
     client.force_login(doctor)
     client.post(reverse("credits:name_visibility", args=[code.pk]), {"show": "1"})
     client.logout()
-    assert "Смирнова" in client.get(url).content.decode()
+    page = client.get(url).content.decode()
+    assert doctor.full_name in page
+    assert "Кузнецова" not in page
     stranger = client.get(reverse("credits:verify", args=["not-a-token"]))
     assert stranger.status_code == 404
 
