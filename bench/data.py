@@ -77,25 +77,25 @@ def approved_events(
     """`n` approved one-day events of the given specialties, 4 credits each, the i-th ended
     `ended_days_ago[i % len(ended_days_ago)]` days ago (so their codes can be activated)."""
     now = timezone.now()
-    events = Event.objects.bulk_create(
-        [
-            Event(
-                organization=organization,
-                title=f"Школа психиатра {tag} №{i + 1}: клинические разборы",
-                programme="Лекции и клинические разборы.",
-                format=Event.Format.IN_PERSON,
-                venue="Москва, ул. Примерная, 1",
-                starts_at=now - timedelta(days=ended_days_ago[i % len(ended_days_ago)], hours=8),
-                ends_at=now - timedelta(days=ended_days_ago[i % len(ended_days_ago)]),
-                hours=6,
-                credits_requested=4,
-                credits_granted=4,
-                status=Status.APPROVED,
-            )
-            for i in range(n)
-        ],
-        batch_size=2000,
-    )
+    events = [
+        Event(
+            organization=organization,
+            title=f"Школа психиатра {tag} №{i + 1}: клинические разборы",
+            programme="Лекции и клинические разборы.",
+            format=Event.Format.IN_PERSON,
+            venue="Москва, ул. Примерная, 1",
+            starts_at=now - timedelta(days=ended_days_ago[i % len(ended_days_ago)], hours=8),
+            ends_at=now - timedelta(days=ended_days_ago[i % len(ended_days_ago)]),
+            hours=6,
+            credits_requested=4,
+            credits_granted=4,
+            status=Status.APPROVED,
+        )
+        for i in range(n)
+    ]
+    for event in events:
+        event.set_local_dates()  # bulk_create does not call save(), which derives them
+    events = Event.objects.bulk_create(events, batch_size=2000)
     _add_specialties(Event, events, specialties)
     return events
 

@@ -151,7 +151,7 @@ def build(*, events: int, modules: int) -> Fixture:
             code=code,
             event=event,
             credits=event.credits_granted or 0,
-            earned_on=timezone.localtime(event.ends_at).date(),
+            earned_on=event.end_date,
             actor=user,
         )
         for event, code in zip(activities, codes, strict=True)

@@ -243,7 +243,7 @@ def build(*, records: int, doctors: int) -> Fixture:
             code=code,
             event=event,
             credits=event.credits_granted or 0,
-            earned_on=timezone.localtime(event.ends_at).date(),
+            earned_on=event.end_date,
             actor_id=doctor_id,
         )
         for (event, doctor_id), code in zip(pairs, codes, strict=True)

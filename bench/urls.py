@@ -41,7 +41,7 @@ WITH claimed AS (
     WHERE c.code = %(code)s AND c.status = 'issued' AND e.id = c.event_id AND e.status = 'approved'
       AND e.ends_at <= now()
     RETURNING c.id, c.code, e.id AS event_id, e.title, e.credits_granted,
-              (e.ends_at AT TIME ZONE %(zone)s)::date AS earned_on
+              e.end_date AS earned_on
 ), entry AS (
     INSERT INTO credits_creditentry
         (doctor_id, kind, source, code_id, event_id, credits, earned_on, actor_id, comment, created_at)
@@ -101,7 +101,7 @@ class SqlActivateView(APIView):
         except CodeFormatError:
             return Response({"error": {"code": "code_malformed"}}, status=400)
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(ACTIVATE_SQL, {"user": user_id, "code": code, "zone": settings.TIME_ZONE, "ip": ip})
+            cursor.execute(ACTIVATE_SQL, {"user": user_id, "code": code, "ip": ip})
             row = cursor.fetchone()
             if row is None:
                 return Response({"error": {"code": "code_not_found"}}, status=400)

@@ -12,12 +12,10 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import IO, Final
-from zoneinfo import ZoneInfo
 
 import qrcode
 from celery import shared_task
@@ -42,8 +40,6 @@ from .codes import format_code
 from .models import IcpCode, IssuanceBatch
 
 logger = logging.getLogger(__name__)
-
-MOSCOW: Final = ZoneInfo("Europe/Moscow")
 
 PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
 MARGIN: Final = 14 * mm
@@ -102,14 +98,10 @@ def credits_ru(n: int) -> str:
 
 
 def event_dates(event: Event) -> str:
-    """The event's dates in Moscow time: `12.03.2025 – 14.03.2025`, or one date for a one-day event."""
-    start = _moscow_date(event.starts_at)
-    end = _moscow_date(event.ends_at)
+    """The event's calendar days in its own zone: `12.03.2025 – 14.03.2025`, or one date for a one-day event."""
+    start = event.start_date.strftime("%d.%m.%Y")
+    end = event.end_date.strftime("%d.%m.%Y")
     return start if start == end else f"{start} – {end}"
-
-
-def _moscow_date(moment: datetime) -> str:
-    return timezone.localtime(moment, MOSCOW).strftime("%d.%m.%Y")
 
 
 def verify_url(code: IcpCode) -> str:
@@ -210,6 +202,7 @@ def _define_event(canvas: Canvas, event: Event) -> None:
         place = f"{event.venue.strip()} ({place})"
     credits = event.credits_granted
     rows = [
+        *([("Номер мероприятия", event.public_number, REGULAR)] if event.public_number else []),
         ("Даты проведения", event_dates(event), REGULAR),
         ("Место и формат", place, REGULAR),
         ("Организатор", event.organization.name, REGULAR),

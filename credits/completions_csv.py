@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Final, Literal
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -20,10 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.snils import validate_snils
+from nmo_portal.calendar import make_local
 
 from .spreadsheets import FileError, RowError, Table, email_problem, limited, read_table, snils_cell, text, too_long
 
-MOSCOW: Final = ZoneInfo("Europe/Moscow")
 # The length of ModuleCompletion.external_id, so that a file that reads cleanly also saves.
 MAX_EXTERNAL_ID_LENGTH: Final = 100
 # The service refuses completions later than this ahead of the server's clock (clocks of LMSs drift).
@@ -112,7 +111,7 @@ def parse_completed_at(value: object) -> datetime | None:
             except ValueError:
                 return None
         moment = moment_or_none
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=MOSCOW)
+    return make_local(moment)  # a time without a zone is the register's (Moscow) time
 
 
 def _strptime(written: str) -> datetime | None:

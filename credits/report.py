@@ -28,8 +28,9 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTempl
 from reportlab.platypus.doctemplate import BaseDocTemplate
 
 from accounts.models import User
+from nmo_portal.calendar import register_zone
 
-from .certificates import BOLD, MOSCOW, REGULAR, register_fonts
+from .certificates import BOLD, REGULAR, register_fonts
 from .models import CreditEntry, ProgrammeEntry
 from .selectors import ComponentProgress, CyclePlan, Record
 
@@ -148,7 +149,7 @@ def _date(day: date) -> str:
 
 
 def _generated_at() -> str:
-    moment: datetime = timezone.localtime(timezone.now(), MOSCOW)
+    moment: datetime = timezone.localtime(timezone.now(), register_zone())
     return f"{moment:%d.%m.%Y %H:%M} (МСК)"
 
 

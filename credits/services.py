@@ -29,6 +29,7 @@ from accounts.services import require_verified
 from accounts.snils import validate_snils
 from events.models import Event
 from modules.models import Module
+from nmo_portal.calendar import local_date
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PermissionDenied, PortalError
 from review.models import Status
@@ -749,7 +750,7 @@ def _credit_completion(completion: ModuleCompletion, doctor: User) -> CreditEntr
         kind=CreditEntry.Kind.CREDIT,
         source=CreditEntry.Source.MODULE_COMPLETION,
         credits=module.credits_granted or 0,
-        earned_on=timezone.localtime(completion.completed_at).date(),
+        earned_on=local_date(completion.completed_at),  # the register's (Moscow) day, whoever reported it
         actor=completion.reported_by,
         module=module,
         completion=completion,

@@ -1,5 +1,6 @@
 """Events in the API: the public catalogue of approved events and the provider's own events."""
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -9,6 +10,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.routers import SimpleRouter
 
+from nmo_portal.calendar import make_local, register_zone_name, zone
 from review import selectors
 from review.api_common import (
     ActivitySerializer,
@@ -22,11 +24,38 @@ from review.api_common import (
 
 from .models import Event
 
+TIMEZONE_HELP = gettext_lazy(
+    "The event's IANA time zone (the venue's; Europe/Moscow for online events). Its calendar days are the "
+    "event's days; `starts_at` and `ends_at` sent without an offset are in it, and are returned in it."
+)
 
-class CatalogEventSerializer(CatalogActivitySerializer):
+
+class EventTimesInItsZone:
+    """Returns `starts_at` and `ends_at` in the event's own zone, so that they read as the clock at the event."""
+
+    def to_representation(self, instance: Any) -> Any:
+        data: dict[str, Any] = super().to_representation(instance)  # type: ignore[misc]
+        in_zone = serializers.DateTimeField(default_timezone=zone(instance.timezone))
+        for name in ("starts_at", "ends_at"):
+            if data.get(name) is not None:
+                data[name] = in_zone.to_representation(getattr(instance, name))
+        return data
+
+
+class WallClockDateTimeField(serializers.DateTimeField):
+    """Leaves a time sent without an offset naive; EventSerializer.validate reads it in the event's zone."""
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            return value
+        return super().enforce_timezone(value)
+
+
+class CatalogEventSerializer(EventTimesInItsZone, CatalogActivitySerializer):
     format = serializers.ChoiceField(choices=Event.Format.choices, read_only=True)
     venue = serializers.CharField(read_only=True)
     link = serializers.URLField(read_only=True)
+    timezone = serializers.CharField(read_only=True, help_text=TIMEZONE_HELP)
     starts_at = serializers.DateTimeField(read_only=True)
     ends_at = serializers.DateTimeField(read_only=True)
 
@@ -44,7 +73,8 @@ class CatalogEventFilterSerializer(CatalogFilterSerializer):
 @extend_schema_view(
     list=extend_schema(
         summary="Approved events",
-        description="Events overlapping [date_from, date_to] by their Moscow dates; `q` looks in title and programme.",
+        description="Events overlapping [date_from, date_to] by their own calendar days (in each event's time "
+        "zone); `q` looks in title and programme, or finds the event by its exact public number.",
         parameters=[CatalogEventFilterSerializer],
     ),
     retrieve=extend_schema(summary="One approved event"),
@@ -59,7 +89,13 @@ class CatalogEventViewSet(CatalogViewSet):
         return selectors.catalog_events(filters)
 
 
-class EventSerializer(ActivitySerializer):
+class EventSerializer(EventTimesInItsZone, ActivitySerializer):
+    timezone = serializers.CharField(
+        max_length=64, required=False, validators=Event._meta.get_field("timezone").validators, help_text=TIMEZONE_HELP
+    )
+    starts_at = WallClockDateTimeField()
+    ends_at = WallClockDateTimeField()
+
     class Meta(ActivitySerializer.Meta):
         model = Event
         fields = [
@@ -68,10 +104,20 @@ class EventSerializer(ActivitySerializer):
             "format",
             "venue",
             "link",
+            "timezone",
             "starts_at",
             "ends_at",
             *ActivitySerializer.Meta.fields[4:],
         ]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        current = self.instance.timezone if isinstance(self.instance, Event) else register_zone_name()
+        in_zone = attrs.get("timezone") or current
+        for name in ("starts_at", "ends_at"):
+            if isinstance(attrs.get(name), datetime):
+                attrs[name] = make_local(attrs[name], in_zone)
+        return attrs
 
 
 @extend_schema_view(

@@ -1,13 +1,13 @@
 from datetime import date, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
+from nmo_portal.calendar import local_date, register_zone_name, validate_time_zone
 from review.models import Activity
 
 
@@ -27,6 +27,17 @@ class Event(Activity):
     link = models.URLField(_("link"), blank=True, help_text=_("Where participants join online"))
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
+    timezone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=register_zone_name,
+        validators=[validate_time_zone],
+        help_text=_("The venue's zone for an in-person event; Moscow for an online one. Its days are the event's."),
+    )
+    # The event's calendar days in its own zone, derived from the moments and the zone on every save(), so that
+    # the catalogue filters on an index and the day cap, the earned date and the certificates agree.
+    start_date = models.DateField(_("first day"), editable=False, blank=True)
+    end_date = models.DateField(_("last day"), editable=False, blank=True)
 
     class Meta(Activity.Meta):
         ordering = ["starts_at", "id"]
@@ -35,8 +46,13 @@ class Event(Activity):
         constraints = [
             *Activity.Meta.constraints,
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="event_ends_after_start"),
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="event_days_ordered"),
         ]
-        indexes = [models.Index(fields=["status", "starts_at"], name="event_catalog_idx")]
+        indexes = [
+            models.Index(fields=["status", "starts_at"], name="event_catalog_idx"),
+            models.Index(fields=["status", "start_date"], name="event_catalog_start_idx"),
+            models.Index(fields=["status", "end_date"], name="event_catalog_end_idx"),
+        ]
 
     def clean(self) -> None:
         errors: dict[str, StrOrPromise] = {}
@@ -46,22 +62,31 @@ class Event(Activity):
             errors["venue"] = _("Give the venue of an in-person or mixed event.")
         if self.format in (self.Format.ONLINE, self.Format.MIXED) and not self.link.strip():
             errors["link"] = _("Give the link of an online or mixed event.")
+        if self.format == self.Format.ONLINE and self.timezone != register_zone_name():
+            errors["timezone"] = _("An online event keeps the register's time zone, %(zone)s.") % {
+                "zone": register_zone_name()
+            }
         if self.hours is not None and self.credits_requested is not None and self.credits_requested > self.hours:
             errors["credits_requested"] = _("Credits requested cannot exceed the academic hours.")
         if errors:
             raise ValidationError(errors)
 
-    @property
-    def start_date(self) -> date:
-        return timezone.localtime(self.starts_at).date()
+    def set_local_dates(self) -> None:
+        """Derive the first and last day from the moments and the zone (save() does it; bulk_create does not)."""
+        if self.starts_at is not None and self.ends_at is not None:
+            self.start_date = local_date(self.starts_at, self.timezone)
+            self.end_date = local_date(self.ends_at, self.timezone)
 
-    @property
-    def end_date(self) -> date:
-        return timezone.localtime(self.ends_at).date()
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.set_local_dates()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"starts_at", "ends_at", "timezone"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "start_date", "end_date"}
+        super().save(*args, **kwargs)
 
     @property
     def days(self) -> int:
-        """Calendar days the event spans in Moscow time (a 4-day congress: 4)."""
+        """Calendar days the event spans in its own time zone (a 4-day congress: 4)."""
         return (self.end_date - self.start_date).days + 1
 
     def calendar_days(self) -> list[date]:

@@ -1,7 +1,6 @@
 """E-learning modules in the API: the public catalogue of approved modules and the provider's own modules."""
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 from django.urls import include, path
@@ -15,6 +14,7 @@ from rest_framework.routers import SimpleRouter
 
 from credits.models import ModuleCompletion
 from credits.services import completion_report
+from nmo_portal.calendar import register_zone
 from review import selectors
 from review.api_common import (
     ActivitySerializer,
@@ -79,7 +79,7 @@ class CompletionReportSerializer(serializers.Serializer[dict[str, Any]]):
     )
     email = serializers.EmailField(default="", allow_blank=True, help_text=_("The doctor's e-mail."))
     completed_at = serializers.DateTimeField(
-        default_timezone=ZoneInfo("Europe/Moscow"),
+        default_timezone=register_zone(),
         help_text=_("When the module was completed, ISO 8601; Moscow time when no offset is given."),
     )
 

@@ -71,6 +71,9 @@ class CatalogActivitySerializer(serializers.Serializer[Activity]):
     """The fields every catalogue entry has; each app adds its own."""
 
     id = serializers.IntegerField(read_only=True)
+    public_number = serializers.CharField(
+        read_only=True, help_text=gettext_lazy("The activity's public number, unique across events and modules.")
+    )
     title = serializers.CharField(read_only=True)
     organization = OrganizationBriefSerializer(read_only=True)
     specialties = SpecialtyBriefSerializer(many=True, read_only=True)
@@ -94,7 +97,10 @@ class CatalogFilterSerializer(serializers.Serializer[dict[str, Any]]):
         required=False, help_text=gettext_lazy("Only activities that run on or before this date (ISO 8601).")
     )
     q = serializers.CharField(
-        required=False, allow_blank=True, max_length=200, help_text=gettext_lazy("Words to look for.")
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text=gettext_lazy("Words to look for, or an activity's public number (e.g. 2026-000042)."),
     )
     provider = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.all(), required=False, help_text=gettext_lazy("Provider organization id.")
@@ -169,6 +175,7 @@ class ActivitySerializer(serializers.ModelSerializer[Any]):
             "hours",
             "credits_requested",
             "status",
+            "public_number",
             "credits_granted",
             "submitted_at",
             "due_at",
@@ -179,6 +186,7 @@ class ActivitySerializer(serializers.ModelSerializer[Any]):
         ]
         read_only_fields = [
             "status",
+            "public_number",
             "credits_granted",
             "submitted_at",
             "due_at",

@@ -5,6 +5,7 @@ The reviewable content lives in each app's model (events.Event, modules.Module),
 catalogue filters. Every change of status is a `Transition` row: who, when, from, to, why.
 """
 
+import re
 from typing import ClassVar, TypeVar
 
 from django.conf import settings
@@ -68,6 +69,10 @@ class Activity(models.Model):
         related_name="+",
         verbose_name=_("reviewer"),
     )
+    # Given at approval (review.services.public_number_issue); see PublicNumber for its form.
+    public_number = models.CharField(
+        _("public number"), max_length=24, unique=True, null=True, blank=True, editable=False
+    )
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
     due_at = models.DateTimeField(_("review due"), null=True, blank=True)
@@ -114,6 +119,52 @@ class Activity(models.Model):
     def credits(self) -> int | None:
         """What a doctor gets: the granted credits once approved."""
         return self.credits_granted if self.status == Status.APPROVED else None
+
+
+PUBLIC_NUMBER = re.compile(r"^\s*(?:№|N|No\.?)?\s*(\d{4})\s*[-‐‑–—/. ]\s*(\d{1,12})\s*$", re.IGNORECASE)
+
+
+def format_public_number(*, year: int, serial: int) -> str:
+    return f"{year}-{serial:06d}"
+
+
+def parse_public_number(text: str) -> str | None:
+    """A public number as people type it («2026-000042», «2026-42», «№ 2026 42») in its stored form, else None."""
+    match = PUBLIC_NUMBER.match(text)
+    if match is None:
+        return None
+    return format_public_number(year=int(match[1]), serial=int(match[2]))
+
+
+class PublicNumber(models.Model):
+    """The one sequence that numbers approved events and modules alike: a row's id is the serial of a number.
+
+    The public number reads `YYYY-NNNNNN`: the year of approval and the serial, zero-padded to six digits (it
+    grows beyond a million rather than wraps). The serial alone is unique, as the primary key of this table
+    guarantees, so a number is unique across events and modules; the year tells a reader at a glance when the
+    activity was approved, and digits with one dash are easy to read out, type and search.
+    """
+
+    class Kind(models.TextChoices):
+        EVENT = "event", _("event")
+        MODULE = "module", _("e-learning module")
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    activity_id = models.PositiveBigIntegerField(_("activity id"))
+    number = models.CharField(_("public number"), max_length=24, unique=True, null=True, blank=True)
+    issued_at = models.DateTimeField(_("issued"), default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("public number")
+        verbose_name_plural = _("public numbers")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "activity_id"], name="public_number_one_per_activity"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or str(self.pk)
 
 
 class Transition(models.Model):

@@ -9,14 +9,17 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Organization, User
 
-from .models import Activity, Status
+from .models import Activity, Status, parse_public_number
 
 
 def _search(queryset: QuerySet[Any], q: str, fields: tuple[str, ...]) -> QuerySet[Any]:
-    """Full-text search in Russian on PostgreSQL; a case-insensitive match elsewhere (SQLite in `make run`)."""
+    """An activity's public number finds that activity (by its unique index); other words are looked for by
+    full-text search in Russian on PostgreSQL, by a case-insensitive match elsewhere (SQLite in `make run`)."""
     q = q.strip()
     if not q:
         return queryset
+    if (number := parse_public_number(q)) is not None:
+        return queryset.filter(public_number=number)
     if connection.vendor == "postgresql":
         vector = SearchVector(*fields, config="russian")
         query = SearchQuery(q, config="russian", search_type="websearch")
@@ -40,10 +43,11 @@ def catalog_events(filters: dict[str, Any]) -> QuerySet[Any]:
         queryset = queryset.filter(format=fmt)
     if provider := filters.get("provider"):
         queryset = queryset.filter(organization=provider)
+    # The event's own calendar days (in its time zone), not the viewer's or the server's.
     if date_from := filters.get("date_from"):
-        queryset = queryset.filter(ends_at__date__gte=date_from)
+        queryset = queryset.filter(end_date__gte=date_from)
     if date_to := filters.get("date_to"):
-        queryset = queryset.filter(starts_at__date__lte=date_to)
+        queryset = queryset.filter(start_date__lte=date_to)
     queryset = _search(queryset, filters.get("q", ""), ("title", "programme"))
     return queryset.order_by("starts_at", "id")
 

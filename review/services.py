@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_log
 from accounts.models import Membership, Organization, ReviewerAppointment, Specialty, User
 from accounts.services import require_verified
+from nmo_portal.calendar import today
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PermissionDenied, PortalError
 
-from .models import OPEN, SUBMITTABLE, WITHDRAWABLE, Activity, Status, Transition
+from .models import OPEN, SUBMITTABLE, WITHDRAWABLE, Activity, PublicNumber, Status, Transition, format_public_number
 from .tasks import send_assignment_email, send_decision_email
 
 A = TypeVar("A", bound=Activity)
@@ -93,7 +94,8 @@ def submission_problems(activity: Activity) -> list[str]:
 
         assert isinstance(activity, Event)  # noqa: S101 - kind says so
         lead = settings.EVENT_SUBMISSION_LEAD_DAYS
-        if activity.start_date < timezone.localdate() + timedelta(days=lead):
+        # The event's own days: what day it is where the event is held, whatever the provider's zone.
+        if activity.start_date < today(activity.timezone) + timedelta(days=lead):
             problems.append(
                 _("An event is submitted at least %(days)d days before it starts; this one starts on %(date)s.")
                 % {"days": lead, "date": activity.start_date.strftime("%d.%m.%Y")}
@@ -256,6 +258,25 @@ def activity_reassign(*, activity: A, reviewer: User, actor: User) -> A:
     return activity
 
 
+@transaction.atomic(savepoint=False)
+def public_number_issue(*, activity: Activity, actor: User | None) -> str:
+    """Give an approved activity its public number, once; the same number ever after.
+
+    The serial comes from the one PublicNumber sequence that events and modules share (see its docstring
+    for the form); the year is that of approval in the register's zone. Called by `review_decide` on
+    approval, and by `seed_demo` for the demo's approved activities, so every number is issued here.
+    """
+    if activity.public_number:
+        return activity.public_number
+    row = PublicNumber.objects.create(kind=activity.kind, activity_id=activity.pk)
+    row.number = format_public_number(year=today().year, serial=row.pk)
+    row.save(update_fields=["number"])
+    activity.public_number = row.number
+    type(activity).objects.filter(pk=activity.pk).update(public_number=row.number)
+    audit_log(actor=actor, action=f"{activity.kind}.number", obj=activity, public_number=row.number)
+    return row.number
+
+
 class Decision:
     APPROVE = "approve"
     REJECT = "reject"
@@ -291,6 +312,7 @@ def review_decide(*, activity: A, actor: User, decision: str, credits: int | Non
                 code="credits_above_requested",
             )
         activity.credits_granted = credits
+        public_number_issue(activity=activity, actor=actor)
         to = Status.APPROVED
     elif decision in (Decision.REJECT, Decision.CHANGES):
         if not comment:

@@ -1,6 +1,5 @@
 import importlib
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import factory
 from allauth.account.models import EmailAddress
@@ -11,6 +10,7 @@ from accounts.models import DoctorProfile, Membership, Organization, ReviewerApp
 from accounts.snils import snils_control
 from events.models import Event
 from modules.models import Module
+from nmo_portal.calendar import register_zone
 from review.models import Status
 
 PASSWORD = "correct-horse-battery-9"
@@ -117,7 +117,7 @@ class ReviewerAppointmentFactory(factory.django.DjangoModelFactory):
 def moscow(days_ahead: int, hour: int = 10) -> "datetime":
     """A Moscow-time moment `days_ahead` days from today at `hour` o'clock."""
     day = timezone.localdate() + timedelta(days=days_ahead)
-    return datetime.combine(day, time(hour), tzinfo=ZoneInfo("Europe/Moscow"))
+    return datetime.combine(day, time(hour), tzinfo=register_zone())
 
 
 class ActivityFactoryMixin(factory.django.DjangoModelFactory):

@@ -4,6 +4,9 @@ from django.urls import reverse
 
 from accounts.models import DoctorProfile, Organization, ReviewerAppointment, User
 from accounts.selectors import user_roles
+from events.models import Event
+from modules.models import Module
+from review.models import PublicNumber, Status
 
 DEMO = ["admin@example.org", "doctor@example.org", "provider@example.org", "reviewer@example.org"]
 
@@ -26,6 +29,19 @@ def test_seed_demo_is_idempotent_and_every_demo_user_signs_in(client, settings):
     roles = user_roles(User.objects.get(email="provider@example.org"))
     assert roles.is_provider
     assert not roles.is_reviewer
+
+
+@pytest.mark.django_db
+def test_seed_demo_numbers_its_approved_activities_once_through_the_review_service(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+    approved = [*Event.objects.filter(status=Status.APPROVED), *Module.objects.filter(status=Status.APPROVED)]
+    numbers = [activity.public_number for activity in approved]
+    assert approved
+    assert all(numbers)
+    assert sorted(numbers) == sorted(PublicNumber.objects.values_list("number", flat=True))
+    assert not Event.objects.exclude(status=Status.APPROVED).exclude(public_number=None).exists()
 
 
 @pytest.mark.django_db

@@ -1,13 +1,13 @@
 """Events and modules for the API tests (kept here, apart from tests/factories.py, while both grow)."""
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import factory
 from django.utils import timezone
 
 from events.models import Event
 from modules.models import Module
+from nmo_portal.calendar import register_zone
 from review.models import Status
 
 from ..factories import OrganizationFactory, specialty
@@ -15,7 +15,7 @@ from ..factories import OrganizationFactory, specialty
 
 def moscow(days_ahead: int, hour: int = 10) -> datetime:
     day = timezone.localdate() + timedelta(days=days_ahead)
-    return datetime.combine(day, time(hour), tzinfo=ZoneInfo("Europe/Moscow"))
+    return datetime.combine(day, time(hour), tzinfo=register_zone())
 
 
 class _ActivityFactory(factory.django.DjangoModelFactory):

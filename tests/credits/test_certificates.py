@@ -19,10 +19,11 @@ from credits.certificates import (
 )
 from credits.codes import format_code, generate_codes
 from credits.models import IcpCode, IssuanceBatch
+from nmo_portal.calendar import register_zone
 
 from ..factories import EventFactory, OrganizationFactory
 
-MOSCOW = ZoneInfo("Europe/Moscow")
+MOSCOW = register_zone()
 PAGE = re.compile(rb"/Type /Page\b(?!s)")
 
 

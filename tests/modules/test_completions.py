@@ -15,12 +15,15 @@ from openpyxl import Workbook
 from rest_framework.test import APIClient
 
 from accounts.services import api_key_create, doctor_profile_update
-from credits.completions_csv import MOSCOW, parse_completed_at, read_completions
+from credits.completions_csv import parse_completed_at, read_completions
 from credits.models import CreditEntry, ModuleCompletion
 from credits.services import completion_report
+from nmo_portal.calendar import register_zone
 from review.models import Status
 
 from ..factories import MembershipFactory, ModuleFactory, UserFactory, make_snils
+
+MOSCOW = register_zone()  # the register's zone, settings.TIME_ZONE
 
 # СНИЛС numbers no factory hands out: doctors who have not signed up yet.
 UNREGISTERED_SNILS = make_snils(800_001)

@@ -1,6 +1,5 @@
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -13,7 +12,9 @@ from credits.models import Cycle, IcpCode
 from credits.services import codes_issue, cycle_add, programme_add
 from events.models import Event
 from modules.models import Module
+from nmo_portal.calendar import make_local
 from review.models import Activity, Status, Transition
+from review.services import public_number_issue
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - published demo password; seed_demo refuses to run without DEBUG
 DEMO_SNILS = "11223344595"
@@ -126,7 +127,7 @@ class Command(BaseCommand):
         today = timezone.localdate()
 
         def at(days: int, hour: int) -> datetime:
-            return datetime.combine(today + timedelta(days=days), time(hour), tzinfo=ZoneInfo("Europe/Moscow"))
+            return make_local(datetime.combine(today + timedelta(days=days), time(hour)))
 
         events = [
             ("Национальный конгресс психиатров", 90, 4, 24, Status.APPROVED, ["31.08.20", "31.08.21", "31.08.22"]),
@@ -172,6 +173,8 @@ class Command(BaseCommand):
             if created:
                 event.specialties.set([specialties[code] for code in codes])
                 self.history(event, provider=provider, reviewer=reviewer)
+            if event.status == Status.APPROVED:
+                public_number_issue(activity=event, actor=reviewer)
         modules = [
             ("Антипсихотики: выбор и мониторинг побочных эффектов", 10, ["31.08.20", "31.08.21"]),
             ("Когнитивно-поведенческая терапия бессонницы", 6, ["31.08.22", "31.08.20"]),
@@ -196,6 +199,7 @@ class Command(BaseCommand):
             if created:
                 module.specialties.set([specialties[code] for code in codes])
                 self.history(module, provider=provider, reviewer=reviewer)
+            public_number_issue(activity=module, actor=reviewer)  # every demo module is approved
 
     def history(self, activity: Activity, *, provider: User, reviewer: User) -> None:
         """The review steps the seeded state implies, so that timelines read as they would in real use."""

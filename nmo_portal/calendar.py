@@ -1,0 +1,66 @@
+"""The register's calendar: which day a moment falls on, and in which time zone.
+
+The register keeps its time in `settings.TIME_ZONE` (Europe/Moscow): a module completion sent without a zone
+is in it, and so is the day such a completion is earned. An event's calendar days are those of its own zone
+(`Event.timezone`): the day cap, the date a code's credit is earned, the dates on its certificates and hence
+the cycle a credit counts in. The zone a viewer chose changes how moments are shown, never which day they
+fall on, so nothing here reads the active time zone.
+"""
+
+import zoneinfo
+from datetime import date, datetime
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def register_zone_name() -> str:
+    """The register's own zone, by its IANA name (also the default zone of a new event)."""
+    return str(settings.TIME_ZONE)
+
+
+def register_zone() -> ZoneInfo:
+    return ZoneInfo(register_zone_name())  # ZoneInfo keeps one instance per name
+
+
+def zone(name: str | ZoneInfo | None = None) -> ZoneInfo:
+    """The zone of that name; the register's zone when none is given."""
+    if isinstance(name, ZoneInfo):
+        return name
+    return ZoneInfo(name) if name else register_zone()
+
+
+def local_date(moment: datetime, in_zone: str | ZoneInfo | None = None) -> date:
+    """The calendar day `moment` falls on in `in_zone` (the register's zone by default)."""
+    return timezone.localtime(moment, zone(in_zone)).date()
+
+
+def today(in_zone: str | ZoneInfo | None = None) -> date:
+    return local_date(timezone.now(), in_zone)
+
+
+def make_local(moment: datetime, in_zone: str | ZoneInfo | None = None) -> datetime:
+    """A time read without an offset is a wall-clock time in `in_zone`; one with an offset means what it says."""
+    if timezone.is_aware(moment):
+        return moment
+    return timezone.make_aware(moment, zone(in_zone))
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    # Region/City names only, as the profile offers them: no bare abbreviations such as "EST" or "UTC".
+    return frozenset(name for name in zoneinfo.available_timezones() if "/" in name)
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA zone name the tz database knows (Europe/Moscow, Asia/Vladivostok)."""
+    if value not in _known_zones():
+        raise ValidationError(
+            _("«%(value)s» is not a time zone; give an IANA name such as Europe/Moscow."),
+            code="invalid_time_zone",
+            params={"value": value},
+        )
