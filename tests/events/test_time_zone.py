@@ -5,8 +5,6 @@ cycle a credit counts in, the form's times and the catalogue's date filters foll
 module completion sent without a zone is Moscow time and is earned on its Moscow day.
 """
 
-import shutil
-import subprocess
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -25,19 +23,12 @@ from review import services
 from review.models import Status
 
 from ..factories import EventFactory, MembershipFactory, ModuleFactory, moscow
+from ..pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 
 MOSCOW = register_zone()
 VLADIVOSTOK = ZoneInfo("Asia/Vladivostok")  # UTC+10: seven hours ahead of Moscow
-
-
-def pdf_text(pdf: bytes, tmp_path) -> str:
-    source = tmp_path / "certificate.pdf"
-    source.write_bytes(pdf)
-    return subprocess.run(
-        [shutil.which("pdftotext"), "-layout", str(source), "-"], capture_output=True, check=True, text=True
-    ).stdout
 
 
 # The Vladivostok scenario: credited on 31 December, and counted in the cycle that holds it.
