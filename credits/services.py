@@ -124,8 +124,8 @@ def code_activate(*, user: User, raw: str, ip: str | None) -> CreditEntry:
             code="profile_incomplete",
             status=403,
         )
-    counters = ratelimit.counters(user_id=user.pk, ip=ip)
-    retry_at = ratelimit.blocked_until(counters)
+    attempt = ratelimit.attempt_start(user_id=user.pk, ip=ip)  # increment, then compare: exact under bursts
+    retry_at = attempt.retry_at
     if retry_at is not None:
         raise ActivationError(
             _("Too many unsuccessful attempts. Try again after %(time)s.") % {"time": _when(retry_at)},
@@ -133,9 +133,15 @@ def code_activate(*, user: User, raw: str, ip: str | None) -> CreditEntry:
             status=429,
             details={"retry_at": retry_at.isoformat()},
         )
+    try:
+        return _code_activate(user=user, raw=raw, ip=ip, attempt=attempt)
+    finally:
+        attempt.finish()  # gives the slot back unless the attempt failed
 
+
+def _code_activate(*, user: User, raw: str, ip: str | None, attempt: ratelimit.Attempt) -> CreditEntry:
     def fail(message: str, code: str, details: dict[str, object] | None = None) -> ActivationError:
-        ratelimit.record_failure(counters)
+        attempt.fail()
         return ActivationError(message, code=code, details=details)
 
     try:
@@ -156,7 +162,7 @@ def code_activate(*, user: User, raw: str, ip: str | None) -> CreditEntry:
     refusal = _refusal(code, user)
     if refusal is not None:
         if refusal.code in ("code_taken", "code_revoked"):
-            ratelimit.record_failure(counters)
+            attempt.fail()
         raise refusal
     event = code.event
     now = timezone.now()
