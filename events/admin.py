@@ -21,3 +21,4 @@ class EventAdmin(ActivityAdmin):
         "overdue",
     ]
     list_filter = [*ActivityAdmin.list_filter, "format"]
+    frozen_fields = [*ActivityAdmin.frozen_fields, "starts_at", "ends_at"]

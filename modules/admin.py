@@ -19,3 +19,4 @@ class ModuleAdmin(ActivityAdmin):
         "due_at",
         "overdue",
     ]
+    frozen_fields = [*ActivityAdmin.frozen_fields, "available_from", "available_until"]
