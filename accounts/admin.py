@@ -3,7 +3,9 @@ from typing import Any, TypeVar
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from nmo_portal.errors import PortalError
@@ -100,6 +102,15 @@ class UserAdmin(AuditedAdmin[User], DjangoUserAdmin):  # type: ignore[type-arg] 
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     inlines = [DoctorProfileInline]
+    actions = ["adjust_credits"]
+
+    @admin.action(description=_("Adjust the doctor's credits"))
+    def adjust_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, _("Choose one doctor."), messages.WARNING)
+            return None
+        url = reverse("admin:credits_creditentry_adjust")
+        return HttpResponseRedirect(f"{url}?{urlencode({'doctor': queryset.get().pk})}")
 
     @admin.display(description=_("Full name"), ordering="last_name")
     def name(self, user: User) -> str:

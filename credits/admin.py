@@ -62,6 +62,11 @@ class IcpCodeAdmin(admin.ModelAdmin[IcpCode]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # codes are issued for an event by its provider
 
+    def has_change_permission(self, request: HttpRequest, obj: IcpCode | None = None) -> bool:
+        # The holder decides who may activate the code, and the name shown on the check page is the doctor's
+        # consent: neither is rewritten in place. A wrong holder is fixed by revoking and reissuing.
+        return False
+
     def has_delete_permission(self, request: HttpRequest, obj: IcpCode | None = None) -> bool:
         return False  # revoke instead: the ledger refers to codes
 

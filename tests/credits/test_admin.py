@@ -224,3 +224,24 @@ def test_a_doctors_cycles_plan_and_completions_are_read_only_in_the_admin(client
     assert client.post(reverse("admin:credits_cycle_delete", args=[cycle.pk]), {"post": "yes"}).status_code == 403
     for name in ("cycle", "programmeentry", "plannedactivity", "modulecompletion"):
         assert client.get(reverse(f"admin:credits_{name}_add")).status_code == 403, name
+
+
+def test_the_adjustment_form_opens_from_the_doctors_row_in_the_user_list(client, staff, doctor):
+    client.force_login(staff)
+    response = client.post(
+        reverse("admin:accounts_user_changelist"), {"action": "adjust_credits", "_selected_action": [doctor.pk]}
+    )
+    assert response.status_code == 302
+    form = client.get(response["Location"])
+    assert form.status_code == 200
+    assert form.context["form"].initial["doctor"] == str(doctor.pk)
+
+
+def test_a_codes_holder_cannot_be_rewritten_in_the_admin(client, staff, ended_event, make_codes):
+    (code,) = make_codes(ended_event, holder_name="Иванов Иван", holder_snils="11223344595")
+    client.force_login(staff)
+    change = reverse("admin:credits_icpcode_change", args=[code.pk])
+    assert client.get(change).status_code == 200  # read-only view
+    client.post(change, {"holder_name": "Петров Пётр", "holder_snils": "00000000000", "show_holder_name": "on"})
+    code.refresh_from_db()
+    assert (code.holder_name, code.holder_snils, code.show_holder_name) == ("Иванов Иван", "11223344595", False)
