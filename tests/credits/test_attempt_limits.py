@@ -118,3 +118,18 @@ def test_a_locked_ip_does_not_use_up_the_accounts_own_allowance(doctor, settings
         assert outcome(doctor, generate_code(), "192.0.2.1") == "too_many_attempts"
     assert outcome(doctor, generate_code(), "192.0.2.2") == "code_not_found"  # the account's second failure
     assert outcome(doctor, generate_code(), "192.0.2.3") == "too_many_attempts"
+
+
+def test_while_redis_is_down_failures_are_not_counted_and_activations_go_on(doctor, ended_event, make_codes, settings):
+    settings.ICP_FAILED_ATTEMPTS_PER_ACCOUNT = 1
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "nmo_portal.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # the discard port: nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.5},
+        }
+    }
+    (code,) = make_codes(ended_event)
+    for _ in range(3):
+        assert outcome(doctor, generate_code(), "192.0.2.1") == "code_not_found"
+    assert outcome(doctor, code.code, "192.0.2.1") == "ok"
