@@ -121,7 +121,7 @@ def ledger_adjust(
         raise PortalError(_("Write the reason for the adjustment: the doctor will see it."), code="reason_required")
     if event is not None and module is not None:
         raise PortalError(_("An adjustment concerns one activity at most."), code="invalid_request")
-    # an event's credits are earned on its last day; a module's, like a correction of no activity, on the day given
+    # an event's credits are earned on its last day; a module's, like a correction of no activity, on the day recorded
     earned_on = event.end_date if event is not None else timezone.localdate()
     entry = ledger_append(
         doctor=doctor,
@@ -163,14 +163,6 @@ def profile_problems(user: User) -> list[str]:
 def code_activate(*, user: User, raw: str, ip: str | None) -> CreditEntry:
     """Activate the code typed by a signed-in doctor and credit the event once. Every refusal is an
     ActivationError with a stable code; failures that look like guessing count toward the limits."""
-    # Read from the database every time: a remembered answer could outlive a СНИЛС removed a moment ago.
-    problems = profile_problems(user)
-    if problems:
-        raise ActivationError(
-            _("Before activating codes, %(steps)s.") % {"steps": _(" and ").join(problems)},
-            code="profile_incomplete",
-            status=403,
-        )
     attempt = ratelimit.attempt_start(user_id=user.pk, ip=ip)  # increment, then compare: exact under bursts
     retry_at = attempt.retry_at
     if retry_at is not None:
@@ -187,6 +179,15 @@ def code_activate(*, user: User, raw: str, ip: str | None) -> CreditEntry:
 
 
 def _code_activate(*, user: User, raw: str, ip: str | None, attempt: ratelimit.Attempt) -> CreditEntry:
+    # Read from the database every time: a remembered answer could outlive a СНИЛС removed a moment ago.
+    problems = profile_problems(user)
+    if problems:
+        raise ActivationError(
+            _("Before activating codes, %(steps)s.") % {"steps": _(" and ").join(problems)},
+            code="profile_incomplete",
+            status=403,
+        )
+
     def fail(message: str, code: str, details: dict[str, object] | None = None) -> ActivationError:
         attempt.fail()
         return ActivationError(message, code=code, details=details)
