@@ -86,6 +86,11 @@ def test_an_administrator_adjusts_credits_with_the_admin_form(client, staff, doc
     changelist = client.get(reverse("admin:credits_creditentry_changelist"))
     assert ADJUST in changelist.content.decode()  # the button on the ledger's page
     assert client.get(ADJUST, {"doctor": doctor.pk}).status_code == 200
+    found = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "credits", "model_name": "creditentry", "field_name": "doctor", "term": doctor.last_name},
+    )
+    assert str(doctor.pk) in [row["id"] for row in found.json()["results"]]  # the form's doctor search
     response = client.post(
         ADJUST, {"doctor": doctor.pk, "credits": "5", "reason": "Зачёт по решению комиссии", "event": ended_event.pk}
     )

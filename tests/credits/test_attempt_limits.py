@@ -8,6 +8,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import DoctorProfile
 from credits import services
 from credits.codes import generate_code
 from credits.models import IcpCode
@@ -133,3 +134,14 @@ def test_while_redis_is_down_failures_are_not_counted_and_activations_go_on(doct
     for _ in range(3):
         assert outcome(doctor, generate_code(), "192.0.2.1") == "code_not_found"
     assert outcome(doctor, code.code, "192.0.2.1") == "ok"
+
+
+def test_an_incomplete_profile_does_not_use_up_the_limit(doctor, settings):
+    settings.ICP_FAILED_ATTEMPTS_PER_ACCOUNT = 1
+    snils = doctor.doctor_profile.snils
+    DoctorProfile.objects.filter(user=doctor).update(snils=None)
+    for _ in range(3):
+        assert outcome(doctor, generate_code()) == "profile_incomplete"
+    DoctorProfile.objects.filter(user=doctor).update(snils=snils)
+    assert outcome(doctor, generate_code()) == "code_not_found"
+    assert outcome(doctor, generate_code()) == "too_many_attempts"
