@@ -37,7 +37,8 @@ class AuditedAdmin(admin.ModelAdmin[M]):
 
     def save_model(self, request: HttpRequest, obj: M, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        admin_audit(request=request, obj=obj, verb="change" if change else "add", fields=list(form.changed_data))
+        if form.changed_data or not change:  # "Save" on an unchanged form is no change
+            admin_audit(request=request, obj=obj, verb="change" if change else "add", fields=list(form.changed_data))
 
     def delete_model(self, request: HttpRequest, obj: M) -> None:
         admin_audit(request=request, obj=obj, verb="delete")
