@@ -1,7 +1,11 @@
+from typing import Any, TypeVar
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from nmo_portal.errors import PortalError
@@ -14,14 +18,64 @@ from .models import (
     Invitation,
     Membership,
     Organization,
+    OrganizationApiKey,
     ReviewerAppointment,
     Specialty,
     User,
 )
 
+M = TypeVar("M", bound=Model)
+
+
+def admin_audit(*, request: HttpRequest, obj: Model, verb: str, **details: Any) -> None:
+    """An audit row for a change made in the admin form itself (not through a service, which writes its own)."""
+    audit_log(actor=request.user, action=f"{obj._meta.label_lower}.admin_{verb}", obj=obj, **details)  # type: ignore[arg-type]
+
+
+class AuditedAdmin(admin.ModelAdmin[M]):
+    """Edits the admin allows on reference data and settings-like rows leave an audit row: what changed, by whom."""
+
+    def save_model(self, request: HttpRequest, obj: M, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if form.changed_data or not change:  # "Save" on an unchanged form is no change
+            admin_audit(request=request, obj=obj, verb="change" if change else "add", fields=list(form.changed_data))
+
+    def delete_model(self, request: HttpRequest, obj: M) -> None:
+        admin_audit(request=request, obj=obj, verb="delete")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[M]) -> None:
+        for obj in queryset:
+            admin_audit(request=request, obj=obj, verb="delete")
+        super().delete_queryset(request, queryset)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        changes = {
+            "added": [str(obj) for obj in formset.new_objects],
+            "changed": [f"{obj}: {', '.join(fields)}" for obj, fields in formset.changed_objects],
+            "deleted": [str(obj) for obj in formset.deleted_objects],
+        }
+        if any(changes.values()):
+            admin_audit(request=request, obj=form.instance, verb="change", inline=formset.model._meta.label, **changes)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[M]):
+    """Rows that their own pages or services write (a doctor's plan, a provider's reports): administrators read
+    them here and change them, if at all, through those services."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(Specialty)
-class SpecialtyAdmin(admin.ModelAdmin[Specialty]):
+class SpecialtyAdmin(AuditedAdmin[Specialty]):
     list_display = ["code", "name", "name_en", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "name", "name_en"]
@@ -34,9 +88,9 @@ class DoctorProfileInline(admin.StackedInline[DoctorProfile, User]):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]  # stubs require AbstractUser; ours is e-mail based
+class UserAdmin(AuditedAdmin[User], DjangoUserAdmin):  # type: ignore[type-arg]  # stubs require AbstractUser; ours is e-mail based
     ordering = ["email"]
-    list_display = ["email", "full_name", "is_staff", "is_active", "date_joined", "last_login"]
+    list_display = ["email", "name", "is_staff", "is_active", "date_joined", "last_login"]
     list_filter = ["is_staff", "is_superuser", "is_active", "language"]
     search_fields = ["email", "last_name", "first_name", "doctor_profile__snils"]
     readonly_fields = ["date_joined", "last_login"]
@@ -49,10 +103,23 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]  # stubs require Abs
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     inlines = [DoctorProfileInline]
+    actions = ["adjust_credits"]
+
+    @admin.action(description=_("Adjust the doctor's credits"))
+    def adjust_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, _("Choose one doctor."), messages.WARNING)
+            return None
+        url = reverse("admin:credits_creditentry_adjust")
+        return HttpResponseRedirect(f"{url}?{urlencode({'doctor': queryset.get().pk})}")
+
+    @admin.display(description=_("Full name"), ordering="last_name")
+    def name(self, user: User) -> str:
+        return user.full_name
 
 
 @admin.register(DoctorProfile)
-class DoctorProfileAdmin(admin.ModelAdmin[DoctorProfile]):
+class DoctorProfileAdmin(AuditedAdmin[DoctorProfile]):
     list_display = ["user", "snils", "updated_at"]
     list_filter = ["specialties"]
     search_fields = ["user__email", "user__last_name", "snils"]
@@ -68,7 +135,7 @@ class MembershipInline(admin.TabularInline[Membership, Organization]):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin[Organization]):
+class OrganizationAdmin(AuditedAdmin[Organization]):
     list_display = ["name", "short_name", "kind", "inn", "status", "created_at"]
     list_filter = ["status", "kind"]
     search_fields = ["name", "short_name", "inn", "email"]
@@ -99,7 +166,7 @@ class OrganizationAdmin(admin.ModelAdmin[Organization]):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin[Membership]):
+class MembershipAdmin(AuditedAdmin[Membership]):
     list_display = ["user", "organization", "role", "created_at"]
     list_filter = ["role", "organization__status"]
     search_fields = ["user__email", "user__last_name", "organization__name"]
@@ -108,7 +175,7 @@ class MembershipAdmin(admin.ModelAdmin[Membership]):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin[Invitation]):
+class InvitationAdmin(AuditedAdmin[Invitation]):
     list_display = ["email", "organization", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
     list_filter = ["role", ("accepted_at", admin.EmptyFieldListFilter), ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["email", "organization__name"]
@@ -159,3 +226,28 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
+
+
+@admin.register(OrganizationApiKey)
+class OrganizationApiKeyAdmin(AuditedAdmin[OrganizationApiKey]):
+    list_display = ["name", "organization", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "organization"]
+    search_fields = ["name", "prefix", "organization__name", "organization__inn"]
+    list_select_related = ["organization", "created_by"]
+    fields = ["organization", "name", "prefix", "key_hash", "created_by", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["organization", "prefix", "key_hash", "created_by", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # keys are created on the organization's page, which shows the key once
+
+    def has_delete_permission(self, request: HttpRequest, obj: OrganizationApiKey | None = None) -> bool:
+        return False  # revoke instead: the audit log refers to the key
+
+    @admin.action(description=_("Revoke the selected API keys"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[OrganizationApiKey]) -> None:
+        count = 0
+        for api_key in queryset.filter(revoked_at__isnull=True).select_related("organization"):
+            services.api_key_revoke(api_key=api_key, actor=request.user)  # type: ignore[arg-type]
+            count += 1
+        self.message_user(request, _("Revoked: %(count)d.") % {"count": count}, messages.SUCCESS)

@@ -286,7 +286,9 @@ def api_key_create(*, organization: Organization, actor: User, name: str) -> tup
 
 @transaction.atomic
 def api_key_revoke(*, api_key: OrganizationApiKey, actor: User) -> OrganizationApiKey:
-    require_organization_admin(organization=api_key.organization, user=actor)
+    """An administrator of the organization, or of the portal (the admin's action), revokes a key."""
+    if not actor.is_staff:
+        require_organization_admin(organization=api_key.organization, user=actor)
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])

@@ -93,21 +93,24 @@ class SqlActivateView(APIView):
 
     def post(self, request: Request) -> Response:
         user_id, ip = int(request.user.pk or 0), client_ip(request._request)  # IsAuthenticated: a user
-        counters = ratelimit.counters(user_id=user_id, ip=ip)
-        if ratelimit.blocked_until(counters) is not None:
+        attempt = ratelimit.attempt_start(user_id=user_id, ip=ip)
+        if attempt.retry_at is not None:
             return Response({"error": {"code": "too_many_attempts"}}, status=429)
         try:
             code = parse_code(str(request.data.get("code", "")))
         except CodeFormatError:
+            attempt.fail()
             return Response({"error": {"code": "code_malformed"}}, status=400)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(ACTIVATE_SQL, {"user": user_id, "code": code, "ip": ip})
             row = cursor.fetchone()
             if row is None:
+                attempt.fail()
                 return Response({"error": {"code": "code_not_found"}}, status=400)
             entry_id, event_id, title, credits, earned_on, code, created_at = row
             plan_changed(user_id)
             enqueue_on_commit(announce_credit_entry, entry_id=entry_id)
+        attempt.finish()  # a success gives its slot back
         body = {
             "id": entry_id,
             "kind": "credit",

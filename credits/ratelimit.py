@@ -2,9 +2,15 @@
 
 Fixed windows: a person locked out is told the exact time the window ends. The counters live in the
 cache rather than the database so that an evening of activations does not queue behind counter rows.
+
+Increment, then compare: an attempt takes a slot in each counter before it is evaluated, and is refused
+if that takes a counter past its limit; an attempt that did not fail gives its slots back. A check first
+and a count after would let every request of a burst pass the check before the first failure is counted
+(64 at once let 17 failures through a limit of 10); this way exactly `limit` failures are evaluated per
+window. While Redis is down nothing is counted (nmo_portal.cache): activations go on, unlimited.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -31,24 +37,56 @@ def counters(*, user_id: int, ip: str | None) -> list[Counter]:
     return found
 
 
-def blocked_until(items: list[Counter]) -> datetime | None:
-    """When the caller may try again, if any counter is exhausted in the current window."""
-    now = timezone.now()
-    start, end = _window(now)
-    values = cache.get_many([f"{item.name}:{start}" for item in items])
-    for item in items:
-        if values.get(f"{item.name}:{start}", 0) >= item.limit:
-            return end
-    return None
-
-
-def record_failure(items: list[Counter]) -> None:
-    start, _end = _window(timezone.now())
+def _count(keys: list[str], delta: int) -> list[int] | None:
+    """Add `delta` to each counter; the new values, or None when nothing could be counted."""
     timeout = settings.ICP_ATTEMPT_WINDOW_SECONDS + 60
-    for item in items:
-        key = f"{item.name}:{start}"
+    count = getattr(cache, "count", None)  # nmo_portal.cache.RedisCache: every counter in one round trip
+    if count is not None:
+        values: list[int] | None = count(keys, delta, timeout)
+        return values
+    values = []
+    for key in keys:  # another backend (local memory in development): its incr is atomic, add + incr suffices
         cache.add(key, 0, timeout)
         try:
-            cache.incr(key)
+            values.append(cache.incr(key, delta))
         except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout)
+            cache.set(key, delta, timeout)
+            values.append(delta)
+    return values
+
+
+@dataclass
+class Attempt:
+    """One activation attempt's slots in the counters of the current window."""
+
+    keys: list[str] = field(default_factory=list)  # the slots taken; empty once given back or never taken
+    retry_at: datetime | None = None  # set when the attempt is refused: when the window ends
+    failed: bool = False
+
+    def fail(self) -> None:
+        """The attempt failed in a way that counts toward the limits: its slots stay taken."""
+        self.failed = True
+
+    def finish(self) -> None:
+        """Give the slots back unless the attempt failed."""
+        if self.keys and not self.failed:
+            _count(self.keys, -1)
+        self.keys = []
+
+
+def attempt_start(*, user_id: int, ip: str | None) -> Attempt:
+    """Take a slot in each counter. The attempt is refused (`retry_at` set, nothing kept) if a counter is
+    past its limit; otherwise the caller evaluates it and then calls `fail()` or not, and `finish()`."""
+    items = counters(user_id=user_id, ip=ip)
+    start, end = _window(timezone.now())
+    keys = [f"{item.name}:{start}" for item in items]
+    values = _count(keys, 1)
+    if values is None:
+        return Attempt()
+    attempt = Attempt(keys=keys)
+    if any(value > item.limit for value, item in zip(values, items, strict=True)):
+        # a refused request evaluates nothing: its slots go back, so a locked IP does not use up the
+        # account's own allowance (and the counters keep counting failures, not refusals)
+        attempt.finish()
+        attempt.retry_at = end
+    return attempt

@@ -102,6 +102,53 @@ def ledger_append(
     return entry
 
 
+@transaction.atomic
+def ledger_adjust(
+    *,
+    doctor: User,
+    credits: int,
+    reason: str,
+    actor: User,
+    event: Event | None = None,
+    module: Module | None = None,
+) -> CreditEntry:
+    """An administrator's correction of a doctor's credits: a ledger row of its own (the rows already there are
+    never edited), with its outbox and audit rows. Signed; the activity, if any, decides the cycle it counts in."""
+    if not actor.is_staff:
+        raise PermissionDenied(_("Only the portal administrators adjust credits."))
+    reason = reason.strip()
+    if not credits:
+        raise PortalError(_("An adjustment adds or removes at least one credit."), code="adjustment_zero")
+    if not reason:
+        raise PortalError(_("Write the reason for the adjustment: the doctor will see it."), code="reason_required")
+    if event is not None and module is not None:
+        raise PortalError(_("An adjustment concerns one activity at most."), code="invalid_request")
+    # an event's credits are earned on its last day; a module's, like a correction of no activity, on the day recorded
+    earned_on = event.end_date if event is not None else timezone.localdate()
+    entry = ledger_append(
+        doctor=doctor,
+        kind=CreditEntry.Kind.ADJUSTMENT,
+        source=CreditEntry.Source.ADJUSTMENT,
+        credits=credits,
+        earned_on=earned_on,
+        actor=actor,
+        event=event,
+        module=module,
+        comment=reason,
+    )
+    audit_log(
+        actor=actor,
+        action="ledger.adjust",
+        obj=entry,
+        doctor=doctor.pk,
+        credits=credits,
+        event=event.pk if event else None,
+        module=module.pk if module else None,
+        reason=reason,
+    )
+    return entry
+
+
 def _when(moment: datetime) -> str:
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
@@ -145,6 +192,22 @@ def profile_problems(user: User) -> list[str]:
 def code_activate(*, user: User, raw: str, ip: str | None) -> CreditEntry:
     """Activate the code typed by a signed-in doctor and credit the event once. Every refusal is an
     ActivationError with a stable code; failures that look like guessing count toward the limits."""
+    attempt = ratelimit.attempt_start(user_id=user.pk, ip=ip)  # increment, then compare: exact under bursts
+    retry_at = attempt.retry_at
+    if retry_at is not None:
+        raise ActivationError(
+            _("Too many unsuccessful attempts. Try again after %(time)s.") % {"time": _when(retry_at)},
+            code="too_many_attempts",
+            status=429,
+            details={"retry_at": retry_at.isoformat()},
+        )
+    try:
+        return _code_activate(user=user, raw=raw, ip=ip, attempt=attempt)
+    finally:
+        attempt.finish()  # gives the slot back unless the attempt failed
+
+
+def _code_activate(*, user: User, raw: str, ip: str | None, attempt: ratelimit.Attempt) -> CreditEntry:
     # Read from the database every time: a remembered answer could outlive a СНИЛС removed a moment ago.
     identity = doctor_identity(user)
     problems = identity.problems
@@ -154,18 +217,9 @@ def code_activate(*, user: User, raw: str, ip: str | None) -> CreditEntry:
             code="profile_incomplete",
             status=403,
         )
-    counters = ratelimit.counters(user_id=user.pk, ip=ip)
-    retry_at = ratelimit.blocked_until(counters)
-    if retry_at is not None:
-        raise ActivationError(
-            _("Too many unsuccessful attempts. Try again after %(time)s.") % {"time": _when(retry_at)},
-            code="too_many_attempts",
-            status=429,
-            details={"retry_at": retry_at.isoformat()},
-        )
 
     def fail(message: str, code: str, details: dict[str, object] | None = None) -> ActivationError:
-        ratelimit.record_failure(counters)
+        attempt.fail()
         return ActivationError(message, code=code, details=details)
 
     try:
@@ -186,7 +240,7 @@ def code_activate(*, user: User, raw: str, ip: str | None) -> CreditEntry:
     refusal = _refusal(code, user, snils=identity.snils)
     if refusal is not None:
         if refusal.code in ("code_taken", "code_issued_to_another", "code_revoked"):
-            ratelimit.record_failure(counters)
+            attempt.fail()
         raise refusal
     event = code.event
     now = timezone.now()
@@ -587,7 +641,7 @@ def dispute_open(*, doctor: User, data: DisputeInput) -> Dispute:
 def dispute_resolve(*, dispute: Dispute, actor: User, accepted: bool, resolution: str) -> Dispute:
     """The event's provider or an administrator answers a dispute (a code is moved by revocation and
     reissue, which stay explicit actions of their own)."""
-    dispute = Dispute.objects.select_for_update().select_related("event").get(pk=dispute.pk)
+    dispute = Dispute.objects.select_for_update(of=("self",)).select_related("event").get(pk=dispute.pk)
     if not actor.is_staff:
         if dispute.event is None:
             raise PermissionDenied(_("Only the portal administrators can resolve this dispute."))

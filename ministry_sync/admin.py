@@ -3,12 +3,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin import AuditedAdmin
+
 from . import services
 from .models import MinistryLink, OutboxRecord
 
 
 @admin.register(MinistryLink)
-class MinistryLinkAdmin(admin.ModelAdmin[MinistryLink]):
+class MinistryLinkAdmin(AuditedAdmin[MinistryLink]):
     list_display = ["doctor", "login", "state", "attempts", "requested_at", "linked_at"]
     list_filter = ["state"]
     search_fields = ["doctor__email", "doctor__last_name", "login", "doctor__doctor_profile__snils"]

@@ -8,6 +8,7 @@ from .models import Module
 @admin.register(Module)
 class ModuleAdmin(ActivityAdmin):
     list_display = [
+        "public_number",
         "title",
         "organization",
         "available_from",
@@ -19,3 +20,4 @@ class ModuleAdmin(ActivityAdmin):
         "due_at",
         "overdue",
     ]
+    frozen_fields = [*ActivityAdmin.frozen_fields, "available_from", "available_until"]

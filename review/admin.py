@@ -8,11 +8,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin import AuditedAdmin
 from accounts.models import User
 from nmo_portal.errors import PortalError
 
 from . import services
-from .models import Activity, Status, Transition
+from .models import EDITABLE, Activity, PublicNumber, Status, Transition
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -48,15 +49,21 @@ class TransitionInline(admin.TabularInline[Transition, Any]):
         return False
 
 
-class ActivityAdmin(admin.ModelAdmin[Any]):
-    """Shared by events and modules: review state is changed only through the workflow's actions."""
+class ActivityAdmin(AuditedAdmin[Any]):
+    """Shared by events and modules: review state is changed only through the workflow's actions (review/services.py).
+
+    Once submitted, what the experts judge and doctors are credited for (the organization, specialties, dates,
+    hours and credits) is read-only here too, as on the provider's pages; other corrections (a typo in the title,
+    a moved link) remain possible and leave an audit row.
+    """
 
     list_filter = ["status", OverdueFilter, "specialties", "organization"]
-    search_fields = ["title", "organization__name", "organization__inn", "reviewer__email"]
+    search_fields = ["public_number", "title", "organization__name", "organization__inn", "reviewer__email"]
     list_select_related = ["organization", "reviewer"]
     filter_horizontal = ["specialties"]
     date_hierarchy = "created_at"
     readonly_fields = [
+        "public_number",
         "status",
         "reviewer",
         "credits_granted",
@@ -70,6 +77,20 @@ class ActivityAdmin(admin.ModelAdmin[Any]):
     ]
     inlines = [TransitionInline]
     actions = ["reassign"]
+    frozen_fields = ["organization", "specialties", "hours", "credits_requested"]  # once out of the provider's hands
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status not in EDITABLE:
+            fields += [name for name in self.frozen_fields if name not in fields]
+        return fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # providers register activities on their pages (review.services.activity_save)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # only a draft nobody has judged; the bulk action (no obj) is off, so each deletion is looked at
+        return obj is not None and obj.status == Status.DRAFT and super().has_delete_permission(request, obj)
 
     @admin.display(description=_("overdue"), boolean=True)
     def overdue(self, obj: Activity) -> bool:
@@ -109,7 +130,7 @@ class ActivityAdmin(admin.ModelAdmin[Any]):
 
 @admin.register(Transition)
 class TransitionAdmin(admin.ModelAdmin[Transition]):
-    list_display = ["created_at", "event", "module", "from_status", "to_status", "actor", "credits"]
+    list_display = ["created_at", "of_event", "of_module", "from_status", "to_status", "actor", "credits"]
     list_filter = ["to_status", "from_status"]
     search_fields = ["event__title", "module__title", "actor__email", "comment"]
     list_select_related = ["event", "module", "actor"]
@@ -121,4 +142,31 @@ class TransitionAdmin(admin.ModelAdmin[Transition]):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Transition | None = None) -> bool:
+        return False
+
+    # the model's fields have no verbose name of their own; a model change would need a migration for a label
+    @admin.display(description=_("event"), ordering="event__title")
+    def of_event(self, transition: Transition) -> Any:
+        return transition.event
+
+    @admin.display(description=_("module"), ordering="module__title")
+    def of_module(self, transition: Transition) -> Any:
+        return transition.module
+
+
+@admin.register(PublicNumber)
+class PublicNumberAdmin(admin.ModelAdmin[PublicNumber]):
+    """The sequence of public numbers, for looking up which activity holds one; given only at approval."""
+
+    list_display = ["number", "kind", "activity_id", "issued_at"]
+    list_filter = ["kind"]
+    search_fields = ["number"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

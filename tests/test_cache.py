@@ -72,3 +72,17 @@ def test_a_refused_password_is_not_taken_for_an_outage(monkeypatch):
     monkeypatch.setattr(cache._cache, "get_client", refuse)
     with pytest.raises(AuthenticationError):
         cache.get("k")
+
+
+def test_counting_adds_to_several_counters_at_once_and_gives_new_ones_their_lifetime(live_cache):
+    assert live_cache.count(["a", "b"], 1, 60) == [1, 1]
+    assert live_cache.count(["a", "b"], 1, 60) == [2, 2]
+    assert live_cache.count(["a"], -1, 600) == [1]
+    assert live_cache.get("a") == 1  # a counter reads as the integer it holds
+    client = live_cache._cache.get_client()
+    assert 0 < client.ttl(live_cache.make_and_validate_key("a")) <= 60  # the first lifetime stays
+
+
+def test_counting_while_redis_is_down_counts_nothing():
+    cache = RedisCache(DEAD, {"OPTIONS": {"socket_connect_timeout": 0.5}})
+    assert cache.count(["a"], 1, 60) is None

@@ -1,0 +1,252 @@
+"""The ledger and disputes in the admin: nothing edited in place, every change through its service."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import AuditEvent
+from credits import services
+from credits.models import CreditEntry, CycleRule, Dispute
+from ministry_sync.models import OutboxRecord
+from nmo_portal.errors import PermissionDenied, PortalError
+
+from ..factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ADJUST = reverse("admin:credits_creditentry_adjust")
+
+
+@pytest.fixture
+def entry(doctor, staff):
+    return services.ledger_adjust(doctor=doctor, credits=4, reason="Перенос из старой системы", actor=staff)
+
+
+# The ledger ---------------------------------------------------------------------------------------------
+
+
+def test_the_ledger_admin_refuses_add_change_and_delete_even_to_a_superuser(client, staff, entry):
+    assert staff.is_superuser
+    client.force_login(staff)
+    assert client.get(reverse("admin:credits_creditentry_add")).status_code == 403
+    change = reverse("admin:credits_creditentry_change", args=[entry.pk])
+    assert client.post(change, {"credits": 40, "comment": "edited"}).status_code == 403
+    assert client.post(reverse("admin:credits_creditentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
+    response = client.post(
+        reverse("admin:credits_creditentry_changelist"),
+        {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"},
+    )
+    assert response.status_code == 200  # no such action here: the list is shown again
+    entry.refresh_from_db()
+    assert (entry.credits, entry.comment) == (4, "Перенос из старой системы")
+    assert client.get(change).status_code == 200  # it can be read
+
+
+def test_an_adjustment_through_the_service_is_a_ledger_row_with_its_outbox_and_audit_rows(doctor, staff, ended_event):
+    entry = services.ledger_adjust(
+        doctor=doctor, credits=-3, reason="  Ошибочное зачисление ", actor=staff, event=ended_event
+    )
+    assert (entry.kind, entry.source, entry.credits) == (CreditEntry.Kind.ADJUSTMENT, CreditEntry.Source.ADJUSTMENT, -3)
+    assert (entry.comment, entry.actor, entry.event, entry.earned_on) == (
+        "Ошибочное зачисление",
+        staff,
+        ended_event,
+        ended_event.end_date,
+    )
+    assert OutboxRecord.objects.filter(entry=entry).exists()
+    audit = AuditEvent.objects.get(action="ledger.adjust")
+    assert (audit.actor, audit.object_id) == (staff, str(entry.pk))
+    assert audit.details["credits"] == -3
+
+
+@pytest.mark.parametrize(
+    ("credits", "reason", "code"), [(0, "Исправление", "adjustment_zero"), (2, "   ", "reason_required")]
+)
+def test_an_adjustment_of_nothing_or_without_a_reason_is_refused_and_writes_nothing(
+    doctor, staff, credits, reason, code
+):
+    with pytest.raises(PortalError) as refused:
+        services.ledger_adjust(doctor=doctor, credits=credits, reason=reason, actor=staff)
+    assert refused.value.code == code
+    assert not CreditEntry.objects.exists()
+    assert not OutboxRecord.objects.exists()
+    assert not AuditEvent.objects.filter(action="ledger.adjust").exists()
+
+
+def test_only_the_portal_administrators_adjust_credits(doctor):
+    with pytest.raises(PermissionDenied):
+        services.ledger_adjust(doctor=doctor, credits=5, reason="Себе", actor=doctor)
+    assert not CreditEntry.objects.exists()
+
+
+def test_an_administrator_adjusts_credits_with_the_admin_form(client, staff, doctor, ended_event):
+    client.force_login(staff)
+    changelist = client.get(reverse("admin:credits_creditentry_changelist"))
+    assert ADJUST in changelist.content.decode()  # the button on the ledger's page
+    assert client.get(ADJUST, {"doctor": doctor.pk}).status_code == 200
+    found = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "credits", "model_name": "creditentry", "field_name": "doctor", "term": doctor.last_name},
+    )
+    assert str(doctor.pk) in [row["id"] for row in found.json()["results"]]  # the form's doctor search
+    response = client.post(
+        ADJUST, {"doctor": doctor.pk, "credits": "5", "reason": "Зачёт по решению комиссии", "event": ended_event.pk}
+    )
+    assert response.status_code == 302
+    entry = CreditEntry.objects.get()
+    assert (entry.doctor, entry.kind, entry.credits, entry.event, entry.actor) == (
+        doctor,
+        CreditEntry.Kind.ADJUSTMENT,
+        5,
+        ended_event,
+        staff,
+    )
+    assert OutboxRecord.objects.filter(entry=entry).exists()
+    assert AuditEvent.objects.filter(action="ledger.adjust", actor=staff, object_id=str(entry.pk)).exists()
+    assert "+5" in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("credits", "reason", "message"),
+    [
+        ("0", "Исправление", "Корректировка добавляет или снимает хотя бы один кредит."),
+        ("2", "", "Укажите причину корректировки: врач её увидит."),
+    ],
+)
+def test_the_admin_form_refuses_an_adjustment_of_nothing_or_without_a_reason(
+    client, staff, doctor, credits, reason, message
+):
+    client.force_login(staff)
+    response = client.post(ADJUST, {"doctor": doctor.pk, "credits": credits, "reason": reason})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not CreditEntry.objects.exists()
+    assert not AuditEvent.objects.filter(action="ledger.adjust").exists()
+
+
+def test_staff_without_the_ledger_permission_cannot_open_the_adjustment_form(client, doctor):
+    clerk = UserFactory(is_staff=True)
+    client.force_login(clerk)
+    assert client.post(ADJUST, {"doctor": doctor.pk, "credits": "5", "reason": "x"}).status_code == 403
+    assert not CreditEntry.objects.exists()
+
+
+# Disputes -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dispute(doctor):
+    return services.dispute_open(
+        doctor=doctor,
+        data=services.DisputeInput(
+            code_text="ABCD-EFGH1234", event_name="Съезд психиатров", event_date=date(2026, 3, 1), event_place="Москва"
+        ),
+    )
+
+
+def test_the_dispute_change_form_cannot_change_its_state(client, staff, dispute):
+    client.force_login(staff)
+    change = reverse("admin:credits_dispute_change", args=[dispute.pk])
+    assert client.get(change).status_code == 200  # read-only view
+    client.post(change, {"state": "resolved", "resolution": "Решено", "event_name": "Другое"})
+    dispute.refresh_from_db()
+    assert (dispute.state, dispute.resolution, dispute.event_name) == (Dispute.State.OPEN, "", "Съезд психиатров")
+    assert not AuditEvent.objects.filter(action="dispute.resolve").exists()
+
+
+def test_an_administrator_resolves_a_dispute_through_the_service_and_it_is_audited(client, staff, dispute):
+    client.force_login(staff)
+    changelist = reverse("admin:credits_dispute_changelist")
+    form = client.post(changelist, {"action": "accept", "_selected_action": [dispute.pk]})
+    assert "Ответ врачу" in form.content.decode()  # the answer is asked for first
+    empty = client.post(changelist, {"action": "accept", "_selected_action": [dispute.pk], "apply": "1"})
+    assert empty.status_code == 302
+    dispute.refresh_from_db()
+    assert dispute.state == Dispute.State.OPEN  # the service asks for an answer the doctor will read
+    client.post(
+        changelist,
+        {"action": "accept", "_selected_action": [dispute.pk], "apply": "1", "resolution": "Код перевыпущен"},
+    )
+    dispute.refresh_from_db()
+    assert (dispute.state, dispute.resolution, dispute.resolved_by) == (
+        Dispute.State.RESOLVED,
+        "Код перевыпущен",
+        staff,
+    )
+    assert AuditEvent.objects.filter(action="dispute.resolve", object_id=str(dispute.pk), actor=staff).exists()
+
+
+# Cycle rules --------------------------------------------------------------------------------------------
+
+
+def test_editing_a_cycle_rule_in_the_admin_leaves_an_audit_row(client, staff):
+    rule = CycleRule.objects.get(is_default=True)
+    client.force_login(staff)
+    page = client.get(reverse("admin:credits_cyclerule_change", args=[rule.pk]))
+    assert page.status_code == 200
+    components = list(rule.components.all())
+    data = {
+        "name": rule.name,
+        "name_en": rule.name_en,
+        "slug": rule.slug,
+        "years": rule.years,
+        "total_hours": rule.total_hours,
+        "yearly_recommended": 50,
+        "is_default": "on",
+        "components-TOTAL_FORMS": len(components),
+        "components-INITIAL_FORMS": len(components),
+    }
+    for n, component in enumerate(components):
+        data |= {
+            f"components-{n}-id": component.pk,
+            f"components-{n}-rule": rule.pk,
+            f"components-{n}-counts": component.counts,
+            f"components-{n}-name": component.name,
+            f"components-{n}-name_en": component.name_en,
+            f"components-{n}-required_hours": component.required_hours + (1 if n == 0 else 0),
+            f"components-{n}-is_minimum": "on" if component.is_minimum else "",
+            f"components-{n}-order": component.order,
+        }
+    response = client.post(reverse("admin:credits_cyclerule_change", args=[rule.pk]), data)
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    rule.refresh_from_db()
+    assert rule.yearly_recommended == 50
+    audits = AuditEvent.objects.filter(action="credits.cyclerule.admin_change", object_id=str(rule.pk), actor=staff)
+    assert [a.details.get("fields") for a in audits if "fields" in a.details] == [["yearly_recommended"]]
+    assert any(a.details.get("changed") for a in audits)  # the component's hours, on the rule's row
+
+
+def test_a_doctors_cycles_plan_and_completions_are_read_only_in_the_admin(client, staff, doctor, psychiatry):
+    cycle = services.cycle_add(doctor=doctor, specialty=psychiatry, starts_on=timezone.localdate())
+    client.force_login(staff)
+    change = reverse("admin:credits_cycle_change", args=[cycle.pk])
+    assert client.get(change).status_code == 200
+    client.post(change, {"starts_on": "2020-01-01"})
+    cycle.refresh_from_db()
+    assert cycle.starts_on == timezone.localdate()
+    assert client.post(reverse("admin:credits_cycle_delete", args=[cycle.pk]), {"post": "yes"}).status_code == 403
+    for name in ("cycle", "programmeentry", "plannedactivity", "modulecompletion"):
+        assert client.get(reverse(f"admin:credits_{name}_add")).status_code == 403, name
+
+
+def test_the_adjustment_form_opens_from_the_doctors_row_in_the_user_list(client, staff, doctor):
+    client.force_login(staff)
+    response = client.post(
+        reverse("admin:accounts_user_changelist"), {"action": "adjust_credits", "_selected_action": [doctor.pk]}
+    )
+    assert response.status_code == 302
+    form = client.get(response["Location"])
+    assert form.status_code == 200
+    assert form.context["form"].initial["doctor"] == str(doctor.pk)
+
+
+def test_a_codes_holder_cannot_be_rewritten_in_the_admin(client, staff, ended_event, make_codes):
+    (code,) = make_codes(ended_event, holder_name="Иванов Иван", holder_snils="11223344595")
+    client.force_login(staff)
+    change = reverse("admin:credits_icpcode_change", args=[code.pk])
+    assert client.get(change).status_code == 200  # read-only view
+    client.post(change, {"holder_name": "Петров Пётр", "holder_snils": "00000000000", "show_holder_name": "on"})
+    code.refresh_from_db()
+    assert (code.holder_name, code.holder_snils, code.show_holder_name) == ("Иванов Иван", "11223344595", False)
