@@ -528,3 +528,65 @@ def test_the_credit_email_names_the_module(key_api, module, doctor, django_captu
 
     assert module.title in mail.outbox[0].subject
     assert module.title in mail.outbox[0].body
+
+
+# What the provider learns, and whom it may credit.
+
+
+def _without_echo(body):
+    """A completion as answered, without what the provider sent or the row's own id and time."""
+    return {k: v for k, v in body.items() if k not in {"id", "external_id", "snils", "email", "reported_at"}}
+
+
+@pytest.mark.django_db
+def test_the_completion_api_answers_alike_for_a_known_and_an_unknown_doctor(key_api, module, doctor):
+    known = key_api.post(completions_url(module), payload("k-1", snils=doctor_snils(doctor)), format="json")
+    unknown = key_api.post(completions_url(module), payload("u-1", snils=UNREGISTERED_SNILS), format="json")
+    known_by_email = key_api.post(completions_url(module), payload("k-2", email=doctor.email), format="json")
+    unknown_by_email = key_api.post(completions_url(module), payload("u-2", email="nobody@example.org"), format="json")
+
+    assert CreditEntry.objects.filter(doctor=doctor).count() == 1  # the known doctor was credited
+    assert known.status_code == unknown.status_code == known_by_email.status_code == unknown_by_email.status_code
+    assert _without_echo(known.json()) == _without_echo(unknown.json())
+    assert _without_echo(known_by_email.json()) == _without_echo(unknown_by_email.json())
+    listed = key_api.get(completions_url(module)).json()["results"]
+    assert len({tuple(sorted(_without_echo(row))) for row in listed}) == 1
+
+
+@pytest.mark.django_db
+def test_the_upload_page_answers_alike_for_a_known_and_an_unknown_doctor(member_client, module, doctor):
+    day = yesterday().strftime("%d.%m.%Y %H:%M")
+
+    known = upload(member_client, module, f"external_id,snils,completed_at\nk-1,{doctor_snils(doctor)},{day}\n".encode())
+    known_page = member_client.get(known["Location"]).content.decode()
+    unknown = upload(member_client, module, f"external_id,snils,completed_at\nu-1,{UNREGISTERED_SNILS},{day}\n".encode())
+    unknown_page = member_client.get(unknown["Location"]).content.decode()
+
+    assert CreditEntry.objects.filter(doctor=doctor).count() == 1
+    assert (known.status_code, unknown.status_code) == (302, 302)
+    assert "Accepted: 1, already reported: 0." in known_page
+    assert "Accepted: 1, already reported: 0." in unknown_page
+    for phrase in ("credited at once", "Credited", "Waiting for the doctor", "already credited"):
+        assert phrase not in unknown_page  # both rows are listed alike, without a state
+
+
+@pytest.mark.django_db
+def test_provider_staff_are_not_credited_by_email_for_their_own_organizations_module(
+    key_api, module, membership, django_capture_on_commit_callbacks
+):
+    colleague = MembershipFactory(organization=membership.organization).user
+    stranger_staff = MembershipFactory().user  # staff of another provider: a doctor like any other here
+
+    own = key_api.post(completions_url(module), payload("s-1", email=membership.user.email), format="json")
+    colleagues = key_api.post(completions_url(module), payload("s-2", email=colleague.email), format="json")
+    others = key_api.post(completions_url(module), payload("s-3", email=stranger_staff.email), format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        email_confirmed.send(
+            sender=EmailAddress, request=None, email_address=EmailAddress.objects.get(user=membership.user)
+        )
+
+    assert (own.status_code, colleagues.status_code, others.status_code) == (201, 201, 201)
+    assert _without_echo(own.json()) == _without_echo(others.json())  # the provider sees nothing different
+    assert ModuleCompletion.objects.count() == 3  # kept
+    assert not CreditEntry.objects.filter(doctor__in=[membership.user, colleague]).exists()
+    assert CreditEntry.objects.get().doctor == stranger_staff
