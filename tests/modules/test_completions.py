@@ -187,13 +187,16 @@ def test_an_api_key_of_another_organization_gets_404(module, doctor):
 
 
 @pytest.mark.django_db
-def test_a_signed_in_member_reports_and_a_stranger_gets_404(module, membership, doctor):
+def test_a_signed_in_member_reports_another_provider_gets_404_and_a_non_provider_403(module, membership, doctor):
     member = APIClient()
     member.force_login(membership.user)
     stranger = APIClient()
-    stranger.force_login(UserFactory())
+    stranger.force_login(MembershipFactory().user)
+    not_staff = APIClient()
+    not_staff.force_login(UserFactory())
 
     assert stranger.post(completions_url(module), payload(snils=doctor_snils(doctor)), format="json").status_code == 404
+    assert not_staff.post(completions_url(module), payload(), format="json").status_code == 403
     response = member.post(completions_url(module), payload(snils=doctor_snils(doctor)), format="json")
 
     assert response.status_code == 201
@@ -557,9 +560,13 @@ def test_the_completion_api_answers_alike_for_a_known_and_an_unknown_doctor(key_
 def test_the_upload_page_answers_alike_for_a_known_and_an_unknown_doctor(member_client, module, doctor):
     day = yesterday().strftime("%d.%m.%Y %H:%M")
 
-    known = upload(member_client, module, f"external_id,snils,completed_at\nk-1,{doctor_snils(doctor)},{day}\n".encode())
+    known = upload(
+        member_client, module, f"external_id,snils,completed_at\nk-1,{doctor_snils(doctor)},{day}\n".encode()
+    )
     known_page = member_client.get(known["Location"]).content.decode()
-    unknown = upload(member_client, module, f"external_id,snils,completed_at\nu-1,{UNREGISTERED_SNILS},{day}\n".encode())
+    unknown = upload(
+        member_client, module, f"external_id,snils,completed_at\nu-1,{UNREGISTERED_SNILS},{day}\n".encode()
+    )
     unknown_page = member_client.get(unknown["Location"]).content.decode()
 
     assert CreditEntry.objects.filter(doctor=doctor).count() == 1
