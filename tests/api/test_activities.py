@@ -185,7 +185,7 @@ def test_a_foreign_organization_and_an_unknown_one_answer_alike(provider_api):
 
     assert to_foreign.status_code == to_unknown.status_code == 400
     assert to_foreign.json() == to_unknown.json()
-    assert error(to_foreign, 400)["fields"] == {"organization": ["This is not one of your organizations."]}
+    assert error(to_foreign, 400)["fields"] == {"organization": ["Это не одна из ваших организаций."]}
     missing = provider_api.post(EVENTS, event_payload(), format="json")
     assert "organization" in error(missing, 400)["fields"]
     assert not Event.objects.exists()
