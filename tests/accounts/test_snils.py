@@ -103,3 +103,17 @@ def test_profile_page_refuses_a_snils_confirmed_for_another_account_with_a_clear
     )
     assert response.status_code == 200
     assert "подтверждён порталом Минздрава для другой учётной записи" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_profile_page_says_whether_the_snils_is_confirmed(client):
+    typed = DoctorProfileFactory(snils="11223344595").user
+    confirmed = DoctorProfileFactory(snils_confirmed_at=timezone.now()).user
+
+    client.force_login(typed)
+    typed_page = client.get(reverse("accounts:profile")).content.decode()
+    client.force_login(confirmed)
+    confirmed_page = client.get(reverse("accounts:profile")).content.decode()
+
+    assert "Ещё не подтверждён" in typed_page
+    assert "Подтверждён порталом Минздрава" in confirmed_page
