@@ -561,7 +561,7 @@ def plan_remove(*, planned: PlannedActivity, doctor: User) -> None:
 # Module completions -----------------------------------------------------------------------------------
 
 
-def _staff_of(module: Module) -> Any:
+def _staff_of(module: Module) -> Any:  # a subquery of user ids
     return Membership.objects.filter(organization_id=module.organization_id).values("user")
 
 

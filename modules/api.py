@@ -129,7 +129,8 @@ class ModuleViewSet(ProviderActivityViewSet):
         "credited by e-mail. The answer does not say whether a doctor was found. 201 with the completion; "
         "200 with the same body when this `external_id` was reported before (nothing changes). 400 "
         "`module_not_approved`, `external_id_required`, `doctor_required`, `snils_invalid`, "
-        "`completed_in_future`; 404 for a module of another organization.",
+        "`completed_in_future`; 403 for a person who is not provider staff; 404 for a module of another "
+        "organization.",
         request=CompletionReportSerializer,
         responses={201: CompletionSerializer, 200: CompletionSerializer},
     )

@@ -237,7 +237,8 @@ class ProviderActivityViewSet(
     is no longer wanted stays in the organization's list, like every other row the register keeps.
 
     A signed-in person sees the activities of every organization they are a member of; an API key sees those
-    of its own organization. Anything else is a 404, so that nobody learns what other providers prepare.
+    of its own organization. Anything else is a 404, so that nobody learns what other providers prepare. A
+    person who is a member of no provider gets 403 before anything they sent is validated (IsProviderStaff).
     """
 
     model: ClassVar[type[Activity]]
