@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
@@ -137,6 +138,10 @@ def test_the_squatter_loses_the_snils_and_what_it_brought_and_the_held_credits_r
     ]
     assert balance(squatter) == 0
     assert {c.doctor for c in ModuleCompletion.objects.filter(pk__in=[held.pk, brought.pk])} == {owner}
+    told = [m for m in mail.outbox if m.to == [squatter.email] and "отменены" in m.subject]
+    assert len(told) == 1
+    assert "Суицидология" in told[0].subject
+    assert "СНИЛС" in told[0].body
     lost = AuditEvent.objects.get(action="doctor_profile.snils_lost")
     assert lost.object_id == str(squatter.doctor_profile.pk)
     # The Ministry received the owner's records under the owner's СНИЛС, and nothing of the squatter's.
