@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -132,6 +133,8 @@ def snils_confirm(*, user: User, snils: str) -> DoctorProfile:
         other.save(update_fields=["snils", "updated_at"])
         snils_released.send(sender=DoctorProfile, user=other.user, snils=snils, actor=None)
         audit_log(actor=None, action="doctor_profile.snils_lost", obj=other, confirmed_by=user.pk)
+        # What still names that account (a confirmed e-mail) may now be credited to it instead.
+        transaction.on_commit(partial(doctor_identified.send, sender=DoctorProfile, user=other.user))
     audit_log(actor=user, action="doctor_profile.snils_confirm", obj=profile)
     transaction.on_commit(lambda: doctor_identified.send(sender=DoctorProfile, user=user))
     return profile

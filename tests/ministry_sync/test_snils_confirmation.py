@@ -258,3 +258,25 @@ def test_a_link_whose_snils_was_taken_by_a_confirmed_owner_meanwhile_fails_with_
     assert pending.reason
     assert DoctorProfile.objects.get(user=owner).snils_confirmed_at is not None
     assert DoctorProfile.objects.get(user=squatter).snils is None
+
+
+def test_the_account_that_loses_a_snils_keeps_what_its_own_confirmed_email_names(
+    membership, psychiatry, django_capture_on_commit_callbacks
+):
+    module = approved_module(membership, psychiatry, "Психофармакология")
+    squatter = UserFactory()
+    type_snils(squatter, OWNER_SNILS, psychiatry)
+    by_snils = report(module, membership, "lms-1", snils=OWNER_SNILS)
+    _credit_completion(by_snils, squatter, ModuleCompletion.MatchedBy.SNILS)  # credited under the old rules
+    by_email = report(module, membership, "lms-2", email=squatter.email)  # held: the module was credited
+    owner = UserFactory()
+    type_snils(owner, OWNER_SNILS, psychiatry)
+    Specialist.objects.create(snils=OWNER_SNILS, login="petrov.ap", full_name="Петров Андрей")
+
+    link(owner, "petrov.ap", django_capture_on_commit_callbacks)
+
+    by_snils.refresh_from_db()
+    by_email.refresh_from_db()
+    assert (by_snils.doctor, by_email.doctor) == (owner, squatter)
+    assert balance(owner) == 6
+    assert balance(squatter) == 6  # reversed for lms-1, credited for lms-2
