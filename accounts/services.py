@@ -35,9 +35,11 @@ SNILS_TAKEN = _lazy(
 )
 
 
-def _lock_snils(number: str) -> None:
-    """Serialize every write that gives or confirms one СНИЛС (PostgreSQL; SQLite serializes writers anyway):
-    no account can type a number at the instant another account's link confirms it."""
+def snils_lock(number: str) -> None:
+    """Serialize, until the end of the transaction, every write that gives, confirms or reports one СНИЛС
+    (PostgreSQL; SQLite serializes writers anyway): no account can type a number at the instant another
+    account's link confirms it, and no completion naming it slips in between a confirmation and the credit
+    of what was held for it."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(number)])
@@ -66,7 +68,7 @@ def doctor_profile_update(
             raise PortalError(exc.messages[0], code="snils_invalid") from exc
     with transaction.atomic():
         if number is not None:
-            _lock_snils(number)
+            snils_lock(number)
             if DoctorProfile.objects.filter(snils=number, snils_confirmed_at__isnull=False).exclude(user=user).exists():
                 raise PortalError(SNILS_TAKEN, code="snils_taken")
         profile, _created = DoctorProfile.objects.select_for_update().get_or_create(user=user)
@@ -115,7 +117,7 @@ def snils_confirm(*, user: User, snils: str) -> DoctorProfile:
     The confirmed number wins over the same number typed into other accounts: they lose it, and what it
     brought them is reversed, each with an audit row. Once committed, the completions held for this
     СНИЛС are credited to `user` (doctor_identified)."""
-    _lock_snils(snils)
+    snils_lock(snils)
     profile = DoctorProfile.objects.select_for_update().get(user=user)
     if profile.snils != snils:
         raise PortalError(

@@ -612,6 +612,7 @@ def completion_report(
     """Record a provider's report of a completed module; (completion, created). The same external id
     again changes nothing. A doctor not registered yet (or whose СНИЛС is not confirmed yet) is credited
     later. What the provider gets back never depends on whether the doctor exists."""
+    from accounts.services import snils_lock
     from accounts.snils import normalize_snils
 
     external_id = external_id.strip()
@@ -635,6 +636,8 @@ def completion_report(
         existing = ModuleCompletion.objects.filter(module=module, external_id=external_id).first()
         if existing is not None:
             return existing, False
+        if snils:
+            snils_lock(snils)  # a confirmation of this СНИЛС either sees this report or is seen by it
         try:
             with transaction.atomic():
                 completion = ModuleCompletion.objects.create(

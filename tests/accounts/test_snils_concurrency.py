@@ -2,9 +2,11 @@
 
 import threading
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from accounts.models import DoctorProfile
 from accounts.services import doctor_profile_update, snils_confirm
@@ -67,3 +69,29 @@ def test_accounts_typing_a_snils_while_its_owner_confirms_it_never_keep_it(psych
     # Whoever typed it before the confirmation lost it to the owner; whoever came after was refused.
     assert list(DoctorProfile.objects.filter(snils=SNILS).values_list("user_id", flat=True)) == [owner.pk]
     assert DoctorProfile.objects.get(user=owner).snils_confirmed_at is not None
+
+
+def test_completions_reported_while_the_owner_confirms_the_snils_all_reach_the_owner(psychiatry):
+    from credits.models import CreditEntry, ModuleCompletion
+    from credits.services import completion_report
+
+    from ..factories import MembershipFactory, ModuleFactory
+
+    membership = MembershipFactory()
+    modules = [
+        ModuleFactory(organization=membership.organization, approved=True, hours=2, credits_requested=2)
+        for _ in range(10)
+    ]
+    owner = DoctorProfileFactory(snils=SNILS, specialties=[psychiatry]).user
+    yesterday = timezone.now() - timedelta(days=1)
+
+    def report(module):
+        completion_report(
+            module=module, actor=membership.user, external_id=f"lms-{module.pk}", completed_at=yesterday, snils=SNILS
+        )
+
+    outcomes = run_at_once([lambda: snils_confirm(user=owner, snils=SNILS)] + [lambda m=m: report(m) for m in modules])
+
+    assert Counter(outcomes) == {"ok": 11}
+    assert ModuleCompletion.objects.filter(doctor=owner).count() == 10  # none left waiting
+    assert CreditEntry.objects.filter(doctor=owner, kind="credit").count() == 10
