@@ -100,10 +100,21 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class DoctorProfile(models.Model):
-    """What makes a user a doctor (специалист): СНИЛС and specialties."""
+    """What makes a user a doctor (специалист): СНИЛС and specialties.
+
+    A typed СНИЛС is the doctor's word: several unconfirmed accounts may hold the same number, so that a
+    squatter never locks the owner out. The Ministry link confirms it (`snils_confirmed_at`), and a confirmed
+    number belongs to one account only.
+    """
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="doctor_profile", verbose_name=_("user"))
-    snils = models.CharField(_("СНИЛС"), max_length=11, unique=True, null=True, blank=True, validators=[validate_snils])
+    snils = models.CharField(_("СНИЛС"), max_length=11, null=True, blank=True, validators=[validate_snils])
+    snils_confirmed_at = models.DateTimeField(
+        _("СНИЛС confirmed by the Ministry"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the Ministry portal linked the account with this СНИЛС."),
+    )
     specialties = models.ManyToManyField(Specialty, blank=True, related_name="doctors", verbose_name=_("specialties"))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -114,8 +125,17 @@ class DoctorProfile(models.Model):
             models.CheckConstraint(
                 condition=Q(snils__isnull=True) | Q(snils__regex=r"^[0-9]{11}$"),
                 name="doctor_snils_eleven_digits",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(snils_confirmed_at__isnull=True) | Q(snils__isnull=False),
+                name="doctor_confirmed_snils_present",
+            ),
+            # Typed numbers may repeat; a confirmed one belongs to one account.
+            models.UniqueConstraint(
+                fields=["snils"], condition=Q(snils_confirmed_at__isnull=False), name="doctor_confirmed_snils_unique"
+            ),
         ]
+        indexes = [models.Index(fields=["snils"], name="doctor_snils_idx")]
 
     def __str__(self) -> str:
         return str(self.user)
@@ -123,6 +143,10 @@ class DoctorProfile(models.Model):
     @property
     def snils_display(self) -> str:
         return format_snils(self.snils) if self.snils else ""
+
+    @property
+    def snils_confirmed(self) -> bool:
+        return self.snils is not None and self.snils_confirmed_at is not None
 
 
 class Organization(models.Model):

@@ -2,12 +2,14 @@
 
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PermissionDenied, PortalError
@@ -24,9 +26,23 @@ from .models import (
     User,
     hash_token,
 )
-from .signals import doctor_identified
+from .signals import doctor_identified, snils_released
 from .snils import normalize_snils, validate_snils
 from .tasks import send_invitation_email, send_organization_decision_email
+
+SNILS_TAKEN = _lazy(
+    "This СНИЛС is confirmed by the Ministry portal for another account. If it is yours, write to support."
+)
+
+
+def snils_lock(number: str) -> None:
+    """Serialize, until the end of the transaction, every write that gives, confirms or reports one СНИЛС
+    (PostgreSQL; SQLite serializes writers anyway): no account can type a number at the instant another
+    account's link confirms it, and no completion naming it slips in between a confirmation and the credit
+    of what was held for it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(number)])
 
 
 def doctor_profile_update(
@@ -40,53 +56,100 @@ def doctor_profile_update(
     language: str | None = None,
     timezone_name: str | None = None,
 ) -> DoctorProfile:
-    """Save ФИО, СНИЛС and specialties. A СНИЛС belongs to one account only."""
+    """Save ФИО, СНИЛС and specialties. A typed СНИЛС is the doctor's word: it may also be typed into another
+    unconfirmed account, but not into one where the Ministry link has confirmed it. A confirmed СНИЛС is
+    changed only after administrators reset the link. Whatever a СНИЛС that leaves the profile brought
+    (module completions credited by it) is reversed in the same transaction."""
     number = normalize_snils(snils) or None
     if number is not None:
         try:
             validate_snils(number)
         except ValidationError as exc:
             raise PortalError(exc.messages[0], code="snils_invalid") from exc
-        if DoctorProfile.objects.filter(snils=number).exclude(user=user).exists():
+    with transaction.atomic():
+        if number is not None:
+            snils_lock(number)
+            if DoctorProfile.objects.filter(snils=number, snils_confirmed_at__isnull=False).exclude(user=user).exists():
+                raise PortalError(SNILS_TAKEN, code="snils_taken")
+        profile, _created = DoctorProfile.objects.select_for_update().get_or_create(user=user)
+        old_snils = profile.snils
+        if old_snils != number and profile.snils_confirmed_at is not None:
             raise PortalError(
-                _("This СНИЛС is already registered to another account. If it is yours, write to support."),
-                code="snils_taken",
+                _(
+                    "Your СНИЛС has been confirmed by the Ministry portal and cannot be changed here. "
+                    "If it is wrong, write to support."
+                ),
+                code="snils_confirmed",
             )
-    try:
-        with transaction.atomic():
-            user.last_name, user.first_name, user.middle_name = (
-                last_name.strip(),
-                first_name.strip(),
-                middle_name.strip(),
-            )
-            update_fields = ["last_name", "first_name", "middle_name"]
-            if language:
-                user.language = language
-                update_fields.append("language")
-            if timezone_name:
-                user.timezone = timezone_name
-                update_fields.append("timezone")
-            user.save(update_fields=update_fields)
-            profile, _created = DoctorProfile.objects.get_or_create(user=user)
-            old_snils = profile.snils
-            profile.snils = number
-            profile.save()
-            profile.specialties.set(specialties)
-            transaction.on_commit(lambda: doctor_identified.send(sender=DoctorProfile, user=user))
-            audit_log(
-                actor=user,
-                action="doctor_profile.update",
-                obj=profile,
-                snils_changed=old_snils != number,
-                specialties=sorted(s.code for s in profile.specialties.all()),
-            )
-    except IntegrityError as exc:
-        # Two accounts saving the same СНИЛС at the same instant: the unique constraint decides.
-        raise PortalError(
-            _("This СНИЛС is already registered to another account. If it is yours, write to support."),
-            code="snils_taken",
-        ) from exc
+        user.last_name, user.first_name, user.middle_name = (
+            last_name.strip(),
+            first_name.strip(),
+            middle_name.strip(),
+        )
+        update_fields = ["last_name", "first_name", "middle_name"]
+        if language:
+            user.language = language
+            update_fields.append("language")
+        if timezone_name:
+            user.timezone = timezone_name
+            update_fields.append("timezone")
+        user.save(update_fields=update_fields)
+        profile.snils = number
+        profile.save()
+        profile.specialties.set(specialties)
+        if old_snils is not None and old_snils != number:
+            snils_released.send(sender=DoctorProfile, user=user, snils=old_snils, actor=user)
+        transaction.on_commit(lambda: doctor_identified.send(sender=DoctorProfile, user=user))
+        audit_log(
+            actor=user,
+            action="doctor_profile.update",
+            obj=profile,
+            snils_changed=old_snils != number,
+            specialties=sorted(s.code for s in profile.specialties.all()),
+        )
     return profile
+
+
+@transaction.atomic
+def snils_confirm(*, user: User, snils: str) -> DoctorProfile:
+    """The Ministry portal has linked `user` as the specialist with this СНИЛС (ministry_sync's link task).
+
+    The confirmed number wins over the same number typed into other accounts: they lose it, and what it
+    brought them is reversed, each with an audit row. Once committed, the completions held for this
+    СНИЛС are credited to `user` (doctor_identified)."""
+    snils_lock(snils)
+    profile = DoctorProfile.objects.select_for_update().get(user=user)
+    if profile.snils != snils:
+        raise PortalError(
+            _("The СНИЛС in your profile changed while the account was being linked; link it again."),
+            code="snils_changed",
+        )
+    if DoctorProfile.objects.filter(snils=snils, snils_confirmed_at__isnull=False).exclude(user=user).exists():
+        raise PortalError(SNILS_TAKEN, code="snils_taken")
+    if profile.snils_confirmed_at is None:
+        profile.snils_confirmed_at = timezone.now()
+        profile.save(update_fields=["snils_confirmed_at", "updated_at"])
+    squatters = DoctorProfile.objects.select_for_update().select_related("user").filter(snils=snils).exclude(user=user)
+    for other in squatters:
+        other.snils = None
+        other.save(update_fields=["snils", "updated_at"])
+        snils_released.send(sender=DoctorProfile, user=other.user, snils=snils, actor=None)
+        audit_log(actor=None, action="doctor_profile.snils_lost", obj=other, confirmed_by=user.pk)
+        # What still names that account (a confirmed e-mail) may now be credited to it instead.
+        transaction.on_commit(partial(doctor_identified.send, sender=DoctorProfile, user=other.user))
+    audit_log(actor=user, action="doctor_profile.snils_confirm", obj=profile)
+    transaction.on_commit(lambda: doctor_identified.send(sender=DoctorProfile, user=user))
+    return profile
+
+
+def snils_unconfirm(*, user: User, actor: User) -> None:
+    """Administrators reset the Ministry link (another login, a corrected СНИЛС): the СНИЛС is the doctor's
+    word again until the next link confirms it. Called inside the caller's transaction."""
+    updated = DoctorProfile.objects.filter(user=user, snils_confirmed_at__isnull=False).update(
+        snils_confirmed_at=None, updated_at=timezone.now()
+    )
+    if updated:
+        audit_log(actor=actor, action="doctor_profile.snils_unconfirm", obj=user)
 
 
 @transaction.atomic

@@ -186,12 +186,14 @@ class CreditEntry(models.Model):
     module = models.ForeignKey(
         "modules.Module", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("module")
     )
-    completion = models.OneToOneField(
+    # A completion may be credited, reversed (its СНИЛС turned out to be someone else's) and credited again to
+    # its owner: several rows, of which at most one un-reversed credit (see ModuleCompletion.matched_by).
+    completion = models.ForeignKey(
         "ModuleCompletion",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="entry",
+        related_name="entries",
         verbose_name=_("module completion"),
     )
     credits = models.IntegerField(_("credits"))
@@ -223,6 +225,10 @@ class CreditEntry(models.Model):
             ),
             # A code credits once; a second credit row for it cannot exist.
             models.UniqueConstraint(fields=["code"], condition=Q(kind="credit"), name="ledger_one_credit_per_code"),
+            # A completion credits a doctor once; after a reversal it may credit its real owner.
+            models.UniqueConstraint(
+                fields=["completion", "doctor"], condition=Q(kind="credit"), name="ledger_completion_credits_once"
+            ),
         ]
         indexes = [models.Index(fields=["doctor", "earned_on"], name="ledger_doctor_idx")]
 
@@ -433,7 +439,15 @@ class PlannedActivity(models.Model):
 
 
 class ModuleCompletion(models.Model):
-    """A provider's report that someone completed a module; credited at once or when the doctor signs up."""
+    """A provider's report that someone completed a module; credited at once or when the doctor signs up.
+
+    `doctor`, `credited_at` and `matched_by` describe the credit that stands now: a credit reversed because
+    the СНИЛС that brought it left the account clears them, and the completion waits for its owner again.
+    """
+
+    class MatchedBy(models.TextChoices):
+        SNILS = "snils", _("confirmed СНИЛС")
+        EMAIL = "email", _("confirmed e-mail")
 
     module = models.ForeignKey("modules.Module", on_delete=models.PROTECT, related_name="completions")
     external_id = models.CharField(_("provider's completion id"), max_length=100)
@@ -449,6 +463,7 @@ class ModuleCompletion(models.Model):
         verbose_name=_("doctor"),
     )
     credited_at = models.DateTimeField(_("credited"), null=True, blank=True)
+    matched_by = models.CharField(_("matched by"), max_length=8, choices=MatchedBy.choices, blank=True)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("reported by")
     )
@@ -461,6 +476,11 @@ class ModuleCompletion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["module", "external_id"], name="completion_once_per_external_id"),
             models.CheckConstraint(condition=~Q(snils="") | ~Q(email=""), name="completion_identifies_doctor"),
+            models.CheckConstraint(
+                condition=Q(doctor__isnull=True, credited_at__isnull=True, matched_by="")
+                | Q(doctor__isnull=False, credited_at__isnull=False, matched_by__in=["snils", "email"]),
+                name="completion_credit_is_whole",
+            ),
         ]
         indexes = [
             models.Index(fields=["snils"], name="completion_snils_idx", condition=Q(doctor__isnull=True)),

@@ -781,23 +781,37 @@ def plan_remove(*, planned: PlannedActivity, doctor: User) -> None:
 # Module completions -----------------------------------------------------------------------------------
 
 
-def _doctor_for(*, snils: str, email: str) -> User | None:
-    """The doctor a completion names: by СНИЛС first, then by a confirmed e-mail."""
+def _staff_of(module: Module) -> Any:  # a subquery of user ids
+    return Membership.objects.filter(organization_id=module.organization_id).values("user")
+
+
+def _doctor_for(*, module: Module, snils: str, email: str) -> tuple[User, str] | None:
+    """The doctor a completion names, and how: by a СНИЛС the Ministry link has confirmed, then by a confirmed
+    e-mail. A typed, unconfirmed СНИЛС names nobody (anyone may type anyone's number), and neither does the
+    e-mail of a member of the module's own provider (staff do not credit themselves)."""
     if snils:
-        profile = DoctorProfile.objects.select_related("user").filter(snils=snils).first()
+        profile = (
+            DoctorProfile.objects.select_related("user").filter(snils=snils, snils_confirmed_at__isnull=False).first()
+        )
         if profile is not None:
-            return profile.user
+            return profile.user, ModuleCompletion.MatchedBy.SNILS
     if email:
-        address = EmailAddress.objects.select_related("user").filter(email__iexact=email, verified=True).first()
+        address = (
+            EmailAddress.objects.select_related("user")
+            .filter(email__iexact=email, verified=True)
+            .exclude(user__in=_staff_of(module))
+            .first()
+        )
         if address is not None:
-            return address.user  # type: ignore[no-any-return]
+            return address.user, ModuleCompletion.MatchedBy.EMAIL
     return None
 
 
-def _credit_completion(completion: ModuleCompletion, doctor: User) -> CreditEntry:
+def _credit_completion(completion: ModuleCompletion, doctor: User, matched_by: str) -> CreditEntry:
     completion.doctor = doctor
     completion.credited_at = timezone.now()
-    completion.save(update_fields=["doctor", "credited_at"])
+    completion.matched_by = matched_by
+    completion.save(update_fields=["doctor", "credited_at", "matched_by"])
     module = completion.module
     entry = ledger_append(
         doctor=doctor,
@@ -816,7 +830,9 @@ def completion_report(
     *, module: Module, actor: User, external_id: str, completed_at: datetime, snils: str = "", email: str = ""
 ) -> tuple[ModuleCompletion, bool]:
     """Record a provider's report of a completed module; (completion, created). The same external id
-    again changes nothing. A doctor not registered yet is credited when they sign up."""
+    again changes nothing. A doctor not registered yet (or whose СНИЛС is not confirmed yet) is credited
+    later. What the provider gets back never depends on whether the doctor exists."""
+    from accounts.services import snils_lock
     from accounts.snils import normalize_snils
 
     external_id = external_id.strip()
@@ -840,6 +856,8 @@ def completion_report(
         existing = ModuleCompletion.objects.filter(module=module, external_id=external_id).first()
         if existing is not None:
             return existing, False
+        if snils:
+            snils_lock(snils)  # a confirmation of this СНИЛС either sees this report or is seen by it
         try:
             with transaction.atomic():
                 completion = ModuleCompletion.objects.create(
@@ -853,33 +871,38 @@ def completion_report(
         except IntegrityError:  # the same report arriving twice at the same instant
             return ModuleCompletion.objects.get(module=module, external_id=external_id), False
         audit_log(actor=actor, action="completion.report", obj=completion, module=module.pk)
-        doctor = _doctor_for(snils=snils, email=email)
-        if (
-            doctor is not None
-            and not ModuleCompletion.objects.filter(module=module, doctor=doctor, credited_at__isnull=False).exists()
-        ):
-            _credit_completion(completion, doctor)
+        found = _doctor_for(module=module, snils=snils, email=email)
+        if found is not None:
+            doctor, matched_by = found
+            if not ModuleCompletion.objects.filter(module=module, doctor=doctor).exists():
+                _credit_completion(completion, doctor, matched_by)
         return completion, True
 
 
 def completions_claim(*, user: User) -> int:
-    """Credit the completions reported before this doctor could be identified; returns how many."""
+    """Credit the completions held for this doctor: those naming their confirmed СНИЛС, and those naming one
+    of their confirmed e-mails (except for modules of the doctor's own organizations). Returns how many."""
     profile = DoctorProfile.objects.filter(user=user).first()
-    emails = list(EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True))
-    condition = Q(email__in=[e.lower() for e in emails]) if emails else Q(pk__in=[])
-    if profile is not None and profile.snils:
-        condition |= Q(snils=profile.snils)
+    confirmed_snils = profile.snils if profile is not None and profile.snils_confirmed else None
+    emails = [e.lower() for e in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)]
+    own_organizations = Membership.objects.filter(user=user).values("organization")
+    condition = Q(pk__in=[])
+    if emails:
+        condition |= Q(email__in=emails) & ~Q(module__organization__in=own_organizations)
+    if confirmed_snils is not None:
+        condition |= Q(snils=confirmed_snils)
     credited = 0
     with transaction.atomic():
         pending = (
             ModuleCompletion.objects.select_for_update().select_related("module").filter(condition, doctor__isnull=True)
         )
-        for completion in pending.order_by("completed_at"):
-            if ModuleCompletion.objects.filter(
-                module=completion.module, doctor=user, credited_at__isnull=False
-            ).exists():
+        for completion in pending.order_by("completed_at", "pk"):
+            if ModuleCompletion.objects.filter(module=completion.module, doctor=user).exists():
                 continue  # the module is credited once, whatever the number of reports
-            _credit_completion(completion, user)
+            by_snils = confirmed_snils is not None and completion.snils == confirmed_snils
+            _credit_completion(
+                completion, user, ModuleCompletion.MatchedBy.SNILS if by_snils else ModuleCompletion.MatchedBy.EMAIL
+            )
             credited += 1
     return credited
 
@@ -887,3 +910,50 @@ def completions_claim(*, user: User) -> int:
 def require_member_of(*, organization_id: int, user: User) -> None:
     if not Membership.objects.filter(organization_id=organization_id, user=user).exists():
         raise PermissionDenied(_("You are not a member of the module's provider."))
+
+
+def completions_release(*, user: User, snils: str, actor: User | None) -> int:
+    """A СНИЛС left `user`'s profile (changed, removed, or confirmed for another account): reverse the module
+    credits it brought and let those completions wait for their owner again. A completion that also names
+    one of the account's confirmed e-mails keeps its credit, standing on the e-mail now. Runs inside the
+    caller's transaction; returns how many credits were reversed."""
+    emails = {e.lower() for e in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)}
+    own_organizations = set(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
+    reversed_count = 0
+    with transaction.atomic(savepoint=False):
+        brought = (
+            ModuleCompletion.objects.select_for_update()
+            .select_related("module")
+            .filter(doctor=user, snils=snils, matched_by=ModuleCompletion.MatchedBy.SNILS)
+            .order_by("pk")
+        )
+        for completion in brought:
+            if completion.email in emails and completion.module.organization_id not in own_organizations:
+                completion.matched_by = ModuleCompletion.MatchedBy.EMAIL
+                completion.save(update_fields=["matched_by"])
+                continue
+            credit = CreditEntry.objects.filter(
+                completion=completion, doctor=user, kind=CreditEntry.Kind.CREDIT, reversed_by__isnull=True
+            ).first()
+            if credit is not None:
+                ledger_append(
+                    doctor=user,
+                    kind=CreditEntry.Kind.REVERSAL,
+                    source=CreditEntry.Source.MODULE_COMPLETION,
+                    credits=-credit.credits,
+                    earned_on=credit.earned_on,
+                    actor=actor,
+                    module=completion.module,
+                    completion=completion,
+                    reverses=credit,
+                    comment=_("The СНИЛС that identified the doctor left the profile."),
+                )
+                reversed_count += 1
+            completion.doctor = None
+            completion.credited_at = None
+            completion.matched_by = ""
+            completion.save(update_fields=["doctor", "credited_at", "matched_by"])
+            audit_log(
+                actor=actor, action="completion.release", obj=completion, doctor=user.pk, reversed=credit is not None
+            )
+    return reversed_count

@@ -1,11 +1,12 @@
-"""Module completions reported before a doctor could be identified are credited once they can be."""
+"""Module completions follow what identifies a doctor: credited once a confirmed СНИЛС or e-mail names the
+doctor, reversed when the СНИЛС that named them leaves the profile."""
 
 from typing import Any
 
 from allauth.account.signals import email_confirmed
 from django.dispatch import receiver
 
-from accounts.signals import doctor_identified
+from accounts.signals import doctor_identified, snils_released
 
 
 @receiver(doctor_identified)
@@ -20,3 +21,10 @@ def credit_pending_completions_by_email(sender: Any, request: Any, email_address
     from .services import completions_claim
 
     completions_claim(user=email_address.user)
+
+
+@receiver(snils_released)
+def reverse_what_the_snils_brought(sender: Any, user: Any, snils: str, actor: Any, **kwargs: Any) -> None:
+    from .services import completions_release
+
+    completions_release(user=user, snils=snils, actor=actor)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_log
 from accounts.models import DoctorProfile, User
+from accounts.services import snils_confirm, snils_unconfirm
 from credits.selectors import plan_changed
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PortalError
@@ -102,15 +103,30 @@ def _link_perform(link_id: int) -> MinistryLink:
     if link.state == MinistryLink.State.LINKED:
         return link
     snils = link.doctor.doctor_profile.snils
+    if snils is None:  # taken away since the request: confirmed for another account, or removed
+        link.state = MinistryLink.State.FAILED
+        link.reason = _("Your profile has no СНИЛС any more: enter it and link the account again.")
+        link.save()
+        return link
     answer = client.call("POST", "accounts/link", {"snils": snils, "login": link.login})
     link.attempts += 1
     if answer.ok:
-        link.state = MinistryLink.State.LINKED
-        link.specialist_id = str(answer.body.get("specialist_id", ""))
-        link.cycles = answer.body.get("cycles", [])
-        link.linked_at = timezone.now()
-        link.reason = ""
-        link.save()
+        try:
+            with transaction.atomic():
+                # The Ministry knows this person by the СНИЛС and login: the number is confirmed as theirs,
+                # and taken from any other account that typed it.
+                snils_confirm(user=link.doctor, snils=snils)
+                link.state = MinistryLink.State.LINKED
+                link.specialist_id = str(answer.body.get("specialist_id", ""))
+                link.cycles = answer.body.get("cycles", [])
+                link.linked_at = timezone.now()
+                link.reason = ""
+                link.save()
+        except PortalError as refused:
+            link.state = MinistryLink.State.FAILED
+            link.reason = str(refused.message)
+            link.save()
+            return link
         waiting = list(
             OutboxRecord.objects.filter(doctor_id=link.doctor_id, state=OutboxRecord.State.PENDING).values_list(
                 "pk", flat=True
@@ -265,7 +281,9 @@ def outbox_retry(*, record: OutboxRecord, actor: User) -> OutboxRecord:
 
 @transaction.atomic
 def link_reset(*, link: MinistryLink, actor: User) -> None:
-    """Administrators allow a doctor to link again (another login, a corrected СНИЛС)."""
+    """Administrators allow a doctor to link again (another login, a corrected СНИЛС). The СНИЛС is the
+    doctor's word again until the next link confirms it, so the doctor may correct it."""
     audit_log(actor=actor, action="ministry.relink", obj=link, login=link.login)
+    snils_unconfirm(user=link.doctor, actor=actor)
     link.delete()
     plan_changed(link.doctor_id)

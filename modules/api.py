@@ -27,7 +27,7 @@ from review.api_common import (
 )
 
 from .models import Module
-from .views import CreditState, module_completions
+from .views import module_completions
 
 
 class CatalogModuleSerializer(CatalogActivitySerializer):
@@ -85,43 +85,15 @@ class CompletionReportSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class CompletionSerializer(serializers.ModelSerializer[ModuleCompletion]):
-    """A reported completion as its provider sees it: what became of it, never who the doctor is."""
+    """A reported completion as its provider sees it: what it reported. Whether the report named a registered
+    doctor, or was credited, is not shown: the answer is the same for a known and an unknown doctor."""
 
     reported_at = serializers.DateTimeField(source="created_at", read_only=True)
-    credit_state = serializers.ChoiceField(
-        choices=CreditState.choices,
-        read_only=True,
-        help_text=_("What became of the report."),
-    )
-    doctor_identified = serializers.SerializerMethodField(
-        help_text=_("Whether a registered doctor matches the СНИЛС or e-mail.")
-    )
-    credited = serializers.SerializerMethodField(help_text=_("Whether this report put credits into the ledger."))
 
     class Meta:
         model = ModuleCompletion
-        fields = [
-            "id",
-            "external_id",
-            "snils",
-            "email",
-            "completed_at",
-            "reported_at",
-            "credit_state",
-            "doctor_identified",
-            "credited",
-            "credited_at",
-        ]
+        fields = ["id", "external_id", "snils", "email", "completed_at", "reported_at"]
         read_only_fields = fields
-
-    def get_doctor_identified(self, completion: ModuleCompletion) -> bool:
-        state = getattr(completion, "credit_state", None)  # annotated by module_completions()
-        if state is None:
-            return completion.doctor_id is not None
-        return bool(state != CreditState.WAITING)
-
-    def get_credited(self, completion: ModuleCompletion) -> bool:
-        return completion.credited_at is not None
 
 
 @extend_schema_view(
@@ -151,11 +123,14 @@ class ModuleViewSet(ProviderActivityViewSet):
     @extend_schema(
         methods=["POST"],
         summary="Report a completion",
-        description="Credits the doctor named by `snils` or `email` with the module's credits once, however many "
-        "reports name them; a doctor not registered yet is credited on signing up. 201 with the completion; "
+        description="Credits the doctor named by a confirmed `snils` or a confirmed `email` with the module's "
+        "credits once, however many reports name them; a doctor not registered yet (or whose СНИЛС the Ministry "
+        "link has not confirmed yet) is credited later, and members of the module's organization are never "
+        "credited by e-mail. The answer does not say whether a doctor was found. 201 with the completion; "
         "200 with the same body when this `external_id` was reported before (nothing changes). 400 "
         "`module_not_approved`, `external_id_required`, `doctor_required`, `snils_invalid`, "
-        "`completed_in_future`; 404 for a module of another organization.",
+        "`completed_in_future`; 403 for a person who is not provider staff; 404 for a module of another "
+        "organization.",
         request=CompletionReportSerializer,
         responses={201: CompletionSerializer, 200: CompletionSerializer},
     )

@@ -5,13 +5,13 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db import models, transaction
-from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db import transaction
+from django.db.models import Count, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts.models import Membership, User
 from credits.completions_csv import MAX_ROWS, CompletionList, CompletionRow, read_completions
@@ -64,35 +64,10 @@ def catalog_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # Completion reports ------------------------------------------------------------------------------------
 
 
-class CreditState(models.TextChoices):
-    """What became of a reported completion, as the provider may know it (never who the doctor is)."""
-
-    CREDITED = "credited", pgettext_lazy("completion state", "Credited")
-    CREDITED_ELSEWHERE = (
-        "credited_elsewhere",
-        gettext_lazy("The doctor was already credited for this module by another report"),
-    )
-    WAITING = "waiting", gettext_lazy("Waiting for the doctor to register with this СНИЛС or e-mail")
-
-
 def module_completions(module: Module) -> QuerySet[ModuleCompletion]:
-    """The module's completion reports, newest first, each with its `credit_state`.
-
-    A report naming a doctor who already has the module's credits from an earlier report is kept without a
-    doctor, like one still waiting for its doctor to sign up; the two are told apart by looking for a credited
-    report of the module whose doctor has this СНИЛС or this confirmed e-mail (only for uncredited rows).
-    """
-    twin = ModuleCompletion.objects.filter(module=OuterRef("module"), credited_at__isnull=False).filter(
-        Q(doctor__doctor_profile__snils=OuterRef("snils"))
-        | Q(doctor__emailaddress__email__iexact=OuterRef("email"), doctor__emailaddress__verified=True)
-    )
-    state = Case(
-        When(credited_at__isnull=False, then=Value(CreditState.CREDITED)),
-        When(Exists(twin), then=Value(CreditState.CREDITED_ELSEWHERE)),
-        default=Value(CreditState.WAITING),
-        output_field=models.CharField(),
-    )
-    return ModuleCompletion.objects.filter(module=module).annotate(credit_state=state).order_by("-created_at", "-id")
+    """The module's completion reports, newest first. The provider sees what it reported, never whether a
+    report named a registered doctor or was credited: that would tell it who has an account."""
+    return ModuleCompletion.objects.filter(module=module).order_by("-created_at", "-id")
 
 
 class CompletionFileForm(forms.Form):
@@ -118,7 +93,6 @@ class CompletionFileForm(forms.Form):
 class ReportTotals:
     accepted: int = 0
     unchanged: int = 0
-    credited: int = 0
 
 
 class ModuleCompletionsView(ModuleMixin, review_views.ProviderActivityView):
@@ -153,8 +127,8 @@ class ModuleCompletionsView(ModuleMixin, review_views.ProviderActivityView):
             return self._render(request, activity, membership, form, status=400)
         messages.success(
             request,
-            _("Accepted: %(accepted)d, already reported: %(unchanged)d, credited at once: %(credited)d.")
-            % {"accepted": totals.accepted, "unchanged": totals.unchanged, "credited": totals.credited},
+            _("Accepted: %(accepted)d, already reported: %(unchanged)d.")
+            % {"accepted": totals.accepted, "unchanged": totals.unchanged},
         )
         return redirect("modules:completions", pk=activity.pk)
 
@@ -166,7 +140,7 @@ class ModuleCompletionsView(ModuleMixin, review_views.ProviderActivityView):
         with transaction.atomic():
             for row in rows:
                 try:
-                    completion, created = completion_report(
+                    _completion, created = completion_report(
                         module=module,
                         actor=actor,
                         external_id=row.external_id,
@@ -180,8 +154,6 @@ class ModuleCompletionsView(ModuleMixin, review_views.ProviderActivityView):
                     totals.unchanged += 1
                     continue
                 totals.accepted += 1
-                if completion.credited_at is not None:
-                    totals.credited += 1
         return totals
 
     def _render(
@@ -198,9 +170,7 @@ class ModuleCompletionsView(ModuleMixin, review_views.ProviderActivityView):
         assert isinstance(activity, Module)  # noqa: S101 - ModuleMixin.model
         completions = module_completions(activity)
         page = Paginator(completions, 50).get_page(request.GET.get("page"))
-        counts = ModuleCompletion.objects.filter(module=activity).aggregate(
-            total=Count("id"), credited=Count("id", filter=Q(credited_at__isnull=False))
-        )
+        counts = ModuleCompletion.objects.filter(module=activity).aggregate(total=Count("id"))
         context = {
             "activity": activity,
             "page": page,

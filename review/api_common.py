@@ -14,7 +14,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -34,6 +34,28 @@ def request_user(request: Request) -> User:
 
 def request_api_key(request: Request) -> OrganizationApiKey | None:
     return request.auth if isinstance(request.auth, OrganizationApiKey) else None
+
+
+class IsProviderStaff(BasePermission):
+    """Provider endpoints answer 403 to a person who is a member of no provider organization, before anything
+    they sent is read: a doctor learns nothing from validation errors. An organization's API key passes."""
+
+    message = gettext_lazy("Only staff of a provider organization can do this.")
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        if request_api_key(request) is not None:
+            return True
+        return isinstance(request.user, User) and Membership.objects.filter(user=request.user).exists()
+
+
+def my_organizations(request: Request) -> QuerySet[Organization]:
+    """The organizations the caller acts for: the API key's own, or those the person is a member of."""
+    api_key = request_api_key(request)
+    if api_key is not None:
+        return Organization.objects.filter(pk=api_key.organization_id)
+    if not isinstance(request.user, User):  # the OpenAPI schema is built for an anonymous request
+        return Organization.objects.none()
+    return Organization.objects.filter(memberships__user=request.user)
 
 
 def with_timeline(queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -153,10 +175,13 @@ class ActivitySerializer(serializers.ModelSerializer[Any]):
     organization and may be left out. Review fields are read-only: only the workflow moves them.
     """
 
+    # Only the caller's own organizations are found (see get_fields): another provider's id and an id that
+    # does not exist get the same answer.
     organization = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.all(),
         required=False,
         help_text=gettext_lazy("The provider organization; implied by an API key."),
+        error_messages={"does_not_exist": gettext_lazy("This is not one of your organizations.")},
     )
     specialties = serializers.SlugRelatedField(
         many=True,
@@ -165,6 +190,14 @@ class ActivitySerializer(serializers.ModelSerializer[Any]):
         help_text=gettext_lazy('Specialty codes, e.g. ["31.08.20"].'),
     )
     transitions = TransitionSerializer(many=True, read_only=True)
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        organization = fields["organization"]
+        if request is not None and isinstance(organization, serializers.PrimaryKeyRelatedField):
+            organization.queryset = my_organizations(request)
+        return fields
 
     class Meta:
         fields = [
@@ -212,11 +245,13 @@ class ProviderActivityViewSet(
     is no longer wanted stays in the organization's list, like every other row the register keeps.
 
     A signed-in person sees the activities of every organization they are a member of; an API key sees those
-    of its own organization. Anything else is a 404, so that nobody learns what other providers prepare.
+    of its own organization. Anything else is a 404, so that nobody learns what other providers prepare. A
+    person who is a member of no provider gets 403 before anything they sent is validated (IsProviderStaff).
     """
 
     model: ClassVar[type[Activity]]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    permission_classes = [IsAuthenticated, IsProviderStaff]
 
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema is built without a user
@@ -245,9 +280,7 @@ class ProviderActivityViewSet(
     def _organization_for_create(self, given: Organization | None) -> Organization:
         api_key = request_api_key(self.request)
         if api_key is not None:
-            if given is not None and given.pk != api_key.organization_id:
-                raise ValidationError({"organization": [_("This API key acts only for its own organization.")]})
-            return api_key.organization
+            return api_key.organization  # `given` can only be the key's own (ActivitySerializer.get_fields)
         if given is None:
             raise ValidationError({"organization": [_("Say which of your organizations the activity belongs to.")]})
         return given

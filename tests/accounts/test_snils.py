@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import DoctorProfile
 from accounts.services import doctor_profile_update
@@ -47,8 +48,8 @@ def test_snils_is_shown_in_the_usual_grouping():
 
 
 @pytest.mark.django_db
-def test_a_snils_registered_to_one_account_is_refused_to_another():
-    DoctorProfileFactory(snils="11223344595")
+def test_a_snils_confirmed_for_one_account_is_refused_to_another():
+    DoctorProfileFactory(snils="11223344595", snils_confirmed_at=timezone.now())
     other = UserFactory()
     with pytest.raises(PortalError) as info:
         doctor_profile_update(
@@ -85,8 +86,8 @@ def test_profile_page_saves_a_valid_snils_and_shows_an_error_for_a_bad_one(clien
 
 
 @pytest.mark.django_db
-def test_profile_page_refuses_a_duplicate_snils_with_a_clear_message(client):
-    DoctorProfileFactory(snils="11223344595")
+def test_profile_page_refuses_a_snils_confirmed_for_another_account_with_a_clear_message(client):
+    DoctorProfileFactory(snils="11223344595", snils_confirmed_at=timezone.now())
     user = UserFactory()
     client.force_login(user)
     response = client.post(
@@ -101,4 +102,18 @@ def test_profile_page_refuses_a_duplicate_snils_with_a_clear_message(client):
         },
     )
     assert response.status_code == 200
-    assert "уже зарегистрирован" in response.content.decode()
+    assert "подтверждён порталом Минздрава для другой учётной записи" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_profile_page_says_whether_the_snils_is_confirmed(client):
+    typed = DoctorProfileFactory(snils="11223344595").user
+    confirmed = DoctorProfileFactory(snils_confirmed_at=timezone.now()).user
+
+    client.force_login(typed)
+    typed_page = client.get(reverse("accounts:profile")).content.decode()
+    client.force_login(confirmed)
+    confirmed_page = client.get(reverse("accounts:profile")).content.decode()
+
+    assert "Ещё не подтверждён" in typed_page
+    assert "Подтверждён порталом Минздрава" in confirmed_page

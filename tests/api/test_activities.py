@@ -176,13 +176,54 @@ def test_provider_sees_only_the_activities_of_own_organizations(provider_api, or
 
 
 @pytest.mark.django_db
-def test_a_person_cannot_create_for_an_organization_they_do_not_belong_to(provider_api):
-    stranger = OrganizationFactory()
-    response = provider_api.post(EVENTS, event_payload(stranger), format="json")
-    assert error(response, 403)["code"] == "permission_denied"
+def test_a_foreign_organization_and_an_unknown_one_answer_alike(provider_api):
+    foreign = OrganizationFactory()
+    unknown_id = foreign.pk + 1000
+
+    to_foreign = provider_api.post(EVENTS, event_payload(foreign), format="json")
+    to_unknown = provider_api.post(EVENTS, {**event_payload(), "organization": unknown_id}, format="json")
+
+    assert to_foreign.status_code == to_unknown.status_code == 400
+    assert to_foreign.json() == to_unknown.json()
+    assert error(to_foreign, 400)["fields"] == {"organization": ["Это не одна из ваших организаций."]}
     missing = provider_api.post(EVENTS, event_payload(), format="json")
     assert "organization" in error(missing, 400)["fields"]
     assert not Event.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_person_who_is_not_provider_staff_gets_403_before_validation(api, doctor, provider):
+    event = EventFactory(organization=provider.memberships.get().organization)
+    module = ModuleFactory(organization=event.organization, approved=True)
+    api.force_login(doctor)
+
+    answers = [
+        api.post(EVENTS, {"title": ""}, format="json"),  # invalid: a provider would get a 400
+        api.get(EVENTS),
+        api.get(event_url(event)),
+        api.patch(event_url(event), {"hours": -1}, format="json"),
+        api.post(event_url(event, "submit")),
+        api.post(MODULES, {}, format="json"),
+        api.get(MODULES),
+        api.get(reverse("api:api-modules:module-detail", args=[module.pk])),
+        api.post(reverse("api:api-modules:module-submit", args=[module.pk])),
+        api.post(reverse("api:api-modules:module-completions", args=[module.pk]), {}, format="json"),
+        api.get(reverse("api:api-modules:module-completions", args=[module.pk])),
+    ]
+
+    assert [response.status_code for response in answers] == [403] * len(answers)
+    assert {response.json()["error"]["code"] for response in answers} == {"permission_denied"}
+    assert Event.objects.count() == 1
+    assert Module.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_staff_of_another_provider_still_get_404_for_activities_not_theirs(api, provider):
+    event = EventFactory(organization=provider.memberships.get().organization)
+    api.force_login(MembershipFactory().user)
+
+    assert error(api.get(event_url(event)), 404)["code"] == "not_found"
+    assert error(api.post(event_url(event, "submit")), 404)["code"] == "not_found"
 
 
 @pytest.mark.django_db

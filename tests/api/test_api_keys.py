@@ -10,7 +10,7 @@ from accounts.services import api_key_revoke
 from events.models import Event
 from review.models import Status
 
-from ..factories import MembershipFactory, UserFactory
+from ..factories import DoctorProfileFactory, MembershipFactory, UserFactory, make_snils
 from .conftest import key_client, key_for
 from .factories import EventFactory
 from .test_activities import event_payload, event_url
@@ -128,9 +128,32 @@ def test_a_key_registers_and_submits_an_event_for_its_organization(key_api, orga
 def test_a_key_cannot_create_for_another_organization(key_api):
     other = MembershipFactory().organization
     response = key_api.post(EVENTS, event_payload(other), format="json")
+    unknown = key_api.post(EVENTS, {**event_payload(), "organization": other.pk + 1000}, format="json")
     assert response.status_code == 400
     assert "organization" in response.json()["error"]["fields"]
+    assert unknown.json() == response.json()  # another provider's id and a made-up one answer alike
     assert not Event.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_key_asking_who_it_is_gets_the_key_and_its_organization_not_its_creators_personal_data(
+    organization, provider, psychiatry
+):
+    DoctorProfileFactory(user=provider, snils=make_snils(840_001), specialties=[psychiatry])
+    key = key_client(key_for(organization, provider, name="СДО общества"))
+
+    response = key.get(reverse("api:api-accounts:me"))
+
+    assert response.status_code == 200
+    body = response.json()
+    text = response.content.decode()
+    for private in (make_snils(840_001), provider.email, provider.first_name, provider.last_name):
+        assert private not in text
+    assert set(body) == {"api_key", "roles", "organizations"}
+    assert body["api_key"]["name"] == "СДО общества"
+    assert body["organizations"] == [
+        {"id": organization.pk, "name": organization.name, "kind": organization.kind, "role": "api_key"}
+    ]
 
 
 @pytest.mark.django_db

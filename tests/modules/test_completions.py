@@ -14,14 +14,14 @@ from django.utils import timezone
 from openpyxl import Workbook
 from rest_framework.test import APIClient
 
-from accounts.services import api_key_create, doctor_profile_update
+from accounts.services import api_key_create, doctor_profile_update, snils_confirm
 from credits.completions_csv import parse_completed_at, read_completions
 from credits.models import CreditEntry, ModuleCompletion
 from credits.services import completion_report
 from nmo_portal.calendar import register_zone
 from review.models import Status
 
-from ..factories import MembershipFactory, ModuleFactory, UserFactory, make_snils
+from ..factories import DoctorProfileFactory, MembershipFactory, ModuleFactory, UserFactory, make_snils
 
 MOSCOW = register_zone()  # the register's zone, settings.TIME_ZONE
 
@@ -32,6 +32,12 @@ ANOTHER_UNREGISTERED_SNILS = make_snils(800_002)
 
 def wrong_control(snils: str) -> str:
     return snils[:9] + ("01" if snils[9:] == "00" else "00")
+
+
+@pytest.fixture
+def doctor(db, psychiatry):
+    """A doctor whose СНИЛС the Ministry link has confirmed: completions naming it are credited at once."""
+    return DoctorProfileFactory(specialties=[psychiatry], snils_confirmed_at=timezone.now()).user
 
 
 @pytest.fixture
@@ -89,9 +95,6 @@ def test_the_same_completion_reported_twice_credits_once_and_the_repeat_answers_
     assert first.status_code == 201
     body = first.json()
     assert body["external_id"] == "lms-1"
-    assert body["credited"] is True
-    assert body["doctor_identified"] is True
-    assert body["credit_state"] == "credited"
     assert doctor.last_name not in first.content.decode()
     assert doctor.first_name not in first.content.decode()
     assert again.status_code == 200
@@ -104,15 +107,12 @@ def test_the_same_completion_reported_twice_credits_once_and_the_repeat_answers_
 
 
 @pytest.mark.django_db
-def test_a_completion_for_an_unregistered_snils_is_kept_and_credited_when_that_doctor_saves_the_profile(
+def test_a_completion_for_an_unregistered_snils_is_kept_and_credited_when_that_doctor_confirms_it(
     key_api, module, psychiatry, django_capture_on_commit_callbacks
 ):
     response = key_api.post(completions_url(module), payload(snils=UNREGISTERED_SNILS), format="json")
 
     assert response.status_code == 201
-    assert response.json()["credit_state"] == "waiting"
-    assert response.json()["doctor_identified"] is False
-    assert response.json()["credited"] is False
     assert not CreditEntry.objects.exists()
 
     newcomer = UserFactory()
@@ -125,6 +125,9 @@ def test_a_completion_for_an_unregistered_snils_is_kept_and_credited_when_that_d
             snils=UNREGISTERED_SNILS,
             specialties=[psychiatry],
         )
+    assert not CreditEntry.objects.exists()  # a typed СНИЛС is the doctor's word until the Ministry confirms it
+    with django_capture_on_commit_callbacks(execute=True):
+        snils_confirm(user=newcomer, snils=UNREGISTERED_SNILS)
 
     entry = CreditEntry.objects.get()
     assert entry.doctor == newcomer
@@ -133,7 +136,7 @@ def test_a_completion_for_an_unregistered_snils_is_kept_and_credited_when_that_d
     assert ModuleCompletion.objects.get().doctor == newcomer
     assert [m.to for m in mail.outbox] == [[newcomer.email]]
     listed = key_api.get(completions_url(module)).json()["results"]
-    assert [(c["credit_state"], c["credited"]) for c in listed] == [("credited", True)]
+    assert listed == [response.json()]  # what the provider sees did not change when the doctor was credited
 
 
 @pytest.mark.django_db
@@ -146,8 +149,7 @@ def test_a_completion_by_email_is_credited_when_an_account_confirms_that_address
     response = key_api.post(completions_url(module), payload(email="New.Doctor@example.org"), format="json")
 
     assert response.status_code == 201
-    assert response.json()["credit_state"] == "waiting"  # an unconfirmed address identifies nobody
-    assert not CreditEntry.objects.exists()
+    assert not CreditEntry.objects.exists()  # an unconfirmed address identifies nobody
 
     address.verified = True
     address.save()
@@ -164,11 +166,9 @@ def test_the_same_doctor_under_two_completion_ids_is_credited_once(key_api, modu
     second = key_api.post(completions_url(module), payload("lms-2", email=doctor.email), format="json")
 
     assert (first.status_code, second.status_code) == (201, 201)
-    assert first.json()["credited"] is True
-    assert second.json()["credited"] is False
-    assert second.json()["doctor_identified"] is True
-    assert second.json()["credit_state"] == "credited_elsewhere"
     assert CreditEntry.objects.filter(doctor=doctor).count() == 1
+    assert ModuleCompletion.objects.get(external_id="lms-1").doctor == doctor
+    assert ModuleCompletion.objects.get(external_id="lms-2").doctor is None
     assert ModuleCompletion.objects.count() == 2
 
 
@@ -190,13 +190,16 @@ def test_an_api_key_of_another_organization_gets_404(module, doctor):
 
 
 @pytest.mark.django_db
-def test_a_signed_in_member_reports_and_a_stranger_gets_404(module, membership, doctor):
+def test_a_signed_in_member_reports_another_provider_gets_404_and_a_non_provider_403(module, membership, doctor):
     member = APIClient()
     member.force_login(membership.user)
     stranger = APIClient()
-    stranger.force_login(UserFactory())
+    stranger.force_login(MembershipFactory().user)
+    not_staff = APIClient()
+    not_staff.force_login(UserFactory())
 
     assert stranger.post(completions_url(module), payload(snils=doctor_snils(doctor)), format="json").status_code == 404
+    assert not_staff.post(completions_url(module), payload(), format="json").status_code == 403
     response = member.post(completions_url(module), payload(snils=doctor_snils(doctor)), format="json")
 
     assert response.status_code == 201
@@ -281,7 +284,6 @@ def test_the_list_is_paginated_newest_first_in_a_fixed_number_of_queries(
     assert body["count"] == 31
     assert body["results"][0]["external_id"] == "b29"
     assert body["results"][-1]["external_id"] == "a"
-    assert body["results"][-1]["credited"] is True
 
 
 # The browser.
@@ -352,7 +354,7 @@ def test_a_good_csv_credits_the_registered_and_counts_what_was_reported_before(
 
     assert response.status_code == 302
     page = member_client.get(response["Location"]).content.decode()
-    assert "Accepted: 2, already reported: 1, credited at once: 1." in page
+    assert "Accepted: 2, already reported: 1." in page
     assert "c-1" in page
     assert doctor.last_name not in page
     assert CreditEntry.objects.get().doctor == doctor
@@ -435,8 +437,7 @@ def test_the_page_lists_completions_without_doctors_in_a_fixed_number_of_queries
     html = response.content.decode()
     assert response.status_code == 200
     assert "w39" in html
-    assert "Reported in all: 41 · credited: 1" in html
-    assert "Waiting for the doctor to register" in html
+    assert "Reported in all: 41" in html
     assert doctor.last_name not in html
     assert doctor.first_name not in html
 
@@ -533,3 +534,69 @@ def test_the_credit_email_names_the_module(key_api, module, doctor, django_captu
 
     assert module.title in mail.outbox[0].subject
     assert module.title in mail.outbox[0].body
+
+
+# What the provider learns, and whom it may credit.
+
+
+def _without_echo(body):
+    """A completion as answered, without what the provider sent or the row's own id and time."""
+    return {k: v for k, v in body.items() if k not in {"id", "external_id", "snils", "email", "reported_at"}}
+
+
+@pytest.mark.django_db
+def test_the_completion_api_answers_alike_for_a_known_and_an_unknown_doctor(key_api, module, doctor):
+    known = key_api.post(completions_url(module), payload("k-1", snils=doctor_snils(doctor)), format="json")
+    unknown = key_api.post(completions_url(module), payload("u-1", snils=UNREGISTERED_SNILS), format="json")
+    known_by_email = key_api.post(completions_url(module), payload("k-2", email=doctor.email), format="json")
+    unknown_by_email = key_api.post(completions_url(module), payload("u-2", email="nobody@example.org"), format="json")
+
+    assert CreditEntry.objects.filter(doctor=doctor).count() == 1  # the known doctor was credited
+    assert known.status_code == unknown.status_code == known_by_email.status_code == unknown_by_email.status_code
+    assert _without_echo(known.json()) == _without_echo(unknown.json())
+    assert _without_echo(known_by_email.json()) == _without_echo(unknown_by_email.json())
+    listed = key_api.get(completions_url(module)).json()["results"]
+    assert len({tuple(sorted(_without_echo(row))) for row in listed}) == 1
+
+
+@pytest.mark.django_db
+def test_the_upload_page_answers_alike_for_a_known_and_an_unknown_doctor(member_client, module, doctor):
+    day = yesterday().strftime("%d.%m.%Y %H:%M")
+
+    known = upload(
+        member_client, module, f"external_id,snils,completed_at\nk-1,{doctor_snils(doctor)},{day}\n".encode()
+    )
+    known_page = member_client.get(known["Location"]).content.decode()
+    unknown = upload(
+        member_client, module, f"external_id,snils,completed_at\nu-1,{UNREGISTERED_SNILS},{day}\n".encode()
+    )
+    unknown_page = member_client.get(unknown["Location"]).content.decode()
+
+    assert CreditEntry.objects.filter(doctor=doctor).count() == 1
+    assert (known.status_code, unknown.status_code) == (302, 302)
+    assert "Accepted: 1, already reported: 0." in known_page
+    assert "Accepted: 1, already reported: 0." in unknown_page
+    for phrase in ("credited at once", "Credited", "Waiting for the doctor", "already credited"):
+        assert phrase not in unknown_page  # both rows are listed alike, without a state
+
+
+@pytest.mark.django_db
+def test_provider_staff_are_not_credited_by_email_for_their_own_organizations_module(
+    key_api, module, membership, django_capture_on_commit_callbacks
+):
+    colleague = MembershipFactory(organization=membership.organization).user
+    stranger_staff = MembershipFactory().user  # staff of another provider: a doctor like any other here
+
+    own = key_api.post(completions_url(module), payload("s-1", email=membership.user.email), format="json")
+    colleagues = key_api.post(completions_url(module), payload("s-2", email=colleague.email), format="json")
+    others = key_api.post(completions_url(module), payload("s-3", email=stranger_staff.email), format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        email_confirmed.send(
+            sender=EmailAddress, request=None, email_address=EmailAddress.objects.get(user=membership.user)
+        )
+
+    assert (own.status_code, colleagues.status_code, others.status_code) == (201, 201, 201)
+    assert _without_echo(own.json()) == _without_echo(others.json())  # the provider sees nothing different
+    assert ModuleCompletion.objects.count() == 3  # kept
+    assert not CreditEntry.objects.filter(doctor__in=[membership.user, colleague]).exists()
+    assert CreditEntry.objects.get().doctor == stranger_staff

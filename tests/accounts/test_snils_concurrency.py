@@ -1,0 +1,97 @@
+"""Typing a СНИЛС while the Ministry link confirms it for its owner, on the real PostgreSQL."""
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from accounts.models import DoctorProfile
+from accounts.services import doctor_profile_update, snils_confirm
+from nmo_portal.errors import PortalError
+
+from ..factories import DoctorProfileFactory, UserFactory, make_snils
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="the lock on a СНИЛС is PostgreSQL's; CI runs this on PostgreSQL (make test picks it when it answers)",
+    ),
+]
+
+SNILS = make_snils(850_001)
+
+
+def run_at_once(jobs):
+    barrier = threading.Barrier(len(jobs))
+    outcomes = []
+    lock = threading.Lock()
+
+    def worker(job):
+        try:
+            barrier.wait()
+            job()
+            outcome = "ok"
+        except PortalError as exc:
+            outcome = exc.code
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
+
+
+def test_accounts_typing_a_snils_while_its_owner_confirms_it_never_keep_it(psychiatry):
+    owner = DoctorProfileFactory(snils=SNILS).user
+    squatters = [UserFactory() for _ in range(12)]
+
+    def type_it(user):
+        doctor_profile_update(
+            user=user, last_name="Иванов", first_name="Иван", middle_name="", snils=SNILS, specialties=[psychiatry]
+        )
+
+    outcomes = run_at_once(
+        [lambda: snils_confirm(user=owner, snils=SNILS)] + [lambda u=u: type_it(u) for u in squatters]
+    )
+
+    kinds = Counter(outcomes)
+    assert sum(kinds.values()) == 13
+    assert set(kinds) <= {"ok", "snils_taken"}, kinds
+    # Whoever typed it before the confirmation lost it to the owner; whoever came after was refused.
+    assert list(DoctorProfile.objects.filter(snils=SNILS).values_list("user_id", flat=True)) == [owner.pk]
+    assert DoctorProfile.objects.get(user=owner).snils_confirmed_at is not None
+
+
+def test_completions_reported_while_the_owner_confirms_the_snils_all_reach_the_owner(psychiatry):
+    from credits.models import CreditEntry, ModuleCompletion
+    from credits.services import completion_report
+
+    from ..factories import MembershipFactory, ModuleFactory
+
+    membership = MembershipFactory()
+    modules = [
+        ModuleFactory(organization=membership.organization, approved=True, hours=2, credits_requested=2)
+        for _ in range(10)
+    ]
+    owner = DoctorProfileFactory(snils=SNILS, specialties=[psychiatry]).user
+    yesterday = timezone.now() - timedelta(days=1)
+
+    def report(module):
+        completion_report(
+            module=module, actor=membership.user, external_id=f"lms-{module.pk}", completed_at=yesterday, snils=SNILS
+        )
+
+    outcomes = run_at_once([lambda: snils_confirm(user=owner, snils=SNILS)] + [lambda m=m: report(m) for m in modules])
+
+    assert Counter(outcomes) == {"ok": 11}
+    assert ModuleCompletion.objects.filter(doctor=owner).count() == 10  # none left waiting
+    assert CreditEntry.objects.filter(doctor=owner, kind="credit").count() == 10

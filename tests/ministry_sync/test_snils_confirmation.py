@@ -1,0 +1,282 @@
+"""A СНИЛС typed into a profile is the doctor's word; the Ministry link confirms it (SPEC, the ledger section).
+
+The link task runs eagerly here, and the portal's client reaches the Ministry mock in this process through the
+test client, so that the mock decides the link by СНИЛС and login as the real portal would.
+"""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import AuditEvent, DoctorProfile
+from accounts.services import doctor_profile_update
+from credits.models import CreditEntry, ModuleCompletion
+from credits.services import _credit_completion, completion_report
+from ministry_mock.models import ReceivedRecord, Specialist
+from ministry_sync import client as ministry_client
+from ministry_sync import services
+from ministry_sync.models import MinistryLink
+from nmo_portal.errors import PortalError
+
+from ..factories import DoctorProfileFactory, MembershipFactory, ModuleFactory, StaffFactory, UserFactory, make_snils
+
+pytestmark = pytest.mark.django_db
+
+OWNER_SNILS = make_snils(830_001)
+OTHER_SNILS = make_snils(830_002)
+TOKEN = "t"
+
+
+def _in_process(method, path, payload=None, headers=None):
+    response = Client().generic(
+        method,
+        f"/ministry-mock/api/v1/{path.lstrip('/')}",
+        json.dumps(payload) if payload is not None else "",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {TOKEN}", **(headers or {})},
+    )
+    body = json.loads(response.content or b"{}")
+    return ministry_client.Answer(response.status_code, body if isinstance(body, dict) else {})
+
+
+class InProcessSession:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def call(self, method, path, payload=None, headers=None):
+        return _in_process(method, path, payload, headers)
+
+
+@pytest.fixture(autouse=True)
+def ministry(settings, monkeypatch):
+    """The Ministry mock answering the portal's client in this process."""
+    settings.MINISTRY_API_TOKEN = TOKEN
+    monkeypatch.setattr(ministry_client, "call", _in_process)
+    monkeypatch.setattr(ministry_client, "Session", InProcessSession)
+
+
+@pytest.fixture
+def membership(db):
+    return MembershipFactory()
+
+
+def approved_module(membership, psychiatry, title):
+    return ModuleFactory(
+        organization=membership.organization,
+        approved=True,
+        hours=8,
+        credits_requested=6,
+        specialties=[psychiatry],
+        title=title,
+    )
+
+
+def report(module, membership, external_id, **who):
+    completion, _created = completion_report(
+        module=module,
+        actor=membership.user,
+        external_id=external_id,
+        completed_at=timezone.now() - timedelta(days=1),
+        **who,
+    )
+    return completion
+
+
+def type_snils(user, snils, psychiatry):
+    return doctor_profile_update(
+        user=user, last_name="Петров", first_name="Андрей", middle_name="", snils=snils, specialties=[psychiatry]
+    )
+
+
+def link(user, login, capture):
+    with capture(execute=True):
+        services.link_request(doctor=user, login=login)
+    return MinistryLink.objects.get(doctor=user)
+
+
+def balance(user):
+    return sum(CreditEntry.objects.filter(doctor=user).values_list("credits", flat=True))
+
+
+def test_the_squatter_loses_the_snils_and_what_it_brought_and_the_held_credits_reach_the_confirmed_owner(
+    membership, psychiatry, django_capture_on_commit_callbacks
+):
+    first = approved_module(membership, psychiatry, "Психофармакология")
+    second = approved_module(membership, psychiatry, "Суицидология")
+    held = report(first, membership, "lms-1", snils=OWNER_SNILS)
+    squatter = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        type_snils(squatter, OWNER_SNILS, psychiatry)
+    assert not CreditEntry.objects.filter(doctor=squatter).exists()  # a typed СНИЛС proves nothing
+    # A credit the number brought the squatter under the old rules (recorded as matched by СНИЛС).
+    brought = report(second, membership, "lms-2", snils=OWNER_SNILS)
+    _credit_completion(brought, squatter, ModuleCompletion.MatchedBy.SNILS)
+
+    owner = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        type_snils(owner, OWNER_SNILS, psychiatry)  # the squatter does not lock the owner out
+    Specialist.objects.create(snils=OWNER_SNILS, login="petrov.ap", full_name="Петров Андрей")
+    owner_link = link(owner, "petrov.ap", django_capture_on_commit_callbacks)
+
+    assert owner_link.state == MinistryLink.State.LINKED
+    assert DoctorProfile.objects.get(user=owner).snils_confirmed_at is not None
+    assert DoctorProfile.objects.get(user=squatter).snils is None
+    assert sorted(CreditEntry.objects.filter(doctor=owner).values_list("kind", "completion__external_id")) == [
+        ("credit", "lms-1"),
+        ("credit", "lms-2"),
+    ]
+    assert list(CreditEntry.objects.filter(doctor=squatter).values_list("kind", "credits")) == [
+        ("credit", 6),
+        ("reversal", -6),
+    ]
+    assert balance(squatter) == 0
+    assert {c.doctor for c in ModuleCompletion.objects.filter(pk__in=[held.pk, brought.pk])} == {owner}
+    told = [m for m in mail.outbox if m.to == [squatter.email] and "отменены" in m.subject]
+    assert len(told) == 1
+    assert "Суицидология" in told[0].subject
+    assert "СНИЛС" in told[0].body
+    lost = AuditEvent.objects.get(action="doctor_profile.snils_lost")
+    assert lost.object_id == str(squatter.doctor_profile.pk)
+    # The Ministry received the owner's records under the owner's СНИЛС, and nothing of the squatter's.
+    assert sorted(ReceivedRecord.objects.values_list("specialist__snils", "zet")) == [
+        (OWNER_SNILS, 6),
+        (OWNER_SNILS, 6),
+    ]
+
+
+def test_a_typed_snils_that_is_not_confirmed_gets_no_held_completion(
+    membership, psychiatry, django_capture_on_commit_callbacks
+):
+    module = approved_module(membership, psychiatry, "Психофармакология")
+    report(module, membership, "lms-1", snils=OWNER_SNILS)
+    doctor = UserFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        type_snils(doctor, OWNER_SNILS, psychiatry)
+    report(module, membership, "lms-2", snils=OWNER_SNILS)  # and none reported after it either
+
+    assert not CreditEntry.objects.exists()
+    assert not ModuleCompletion.objects.filter(doctor__isnull=False).exists()
+
+
+def test_a_snils_typed_into_another_unconfirmed_account_may_be_typed_but_a_confirmed_one_may_not(psychiatry):
+    type_snils(UserFactory(), OWNER_SNILS, psychiatry)
+    second = UserFactory()
+
+    type_snils(second, OWNER_SNILS, psychiatry)
+    DoctorProfile.objects.filter(user=second).update(snils_confirmed_at=timezone.now())
+    with pytest.raises(PortalError) as refused:
+        type_snils(UserFactory(), OWNER_SNILS, psychiatry)
+
+    assert refused.value.code == "snils_taken"
+    assert DoctorProfile.objects.filter(snils=OWNER_SNILS).count() == 2
+
+
+def test_changing_the_snils_reverses_the_credits_it_brought_and_the_completion_waits_for_its_owner(
+    membership, psychiatry, django_capture_on_commit_callbacks
+):
+    module = approved_module(membership, psychiatry, "Психофармакология")
+    completion = report(module, membership, "lms-1", snils=OWNER_SNILS)
+    doctor = UserFactory()
+    type_snils(doctor, OWNER_SNILS, psychiatry)
+    Specialist.objects.create(snils=OWNER_SNILS, login="petrov.ap", full_name="Петров Андрей")
+    doctor_link = link(doctor, "petrov.ap", django_capture_on_commit_callbacks)
+    assert balance(doctor) == 6
+    # The number was wrong after all: administrators reset the link, and the doctor corrects it.
+    services.link_reset(link=doctor_link, actor=StaffFactory())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        type_snils(doctor, OTHER_SNILS, psychiatry)
+
+    assert list(CreditEntry.objects.filter(doctor=doctor).values_list("kind", "credits")) == [
+        ("credit", 6),
+        ("reversal", -6),
+    ]
+    reversal = CreditEntry.objects.get(kind="reversal")
+    assert reversal.reverses == CreditEntry.objects.get(kind="credit")
+    assert reversal.completion == completion
+    assert reversal.outbox is not None  # written through the ledger, with its Ministry outbox row
+    completion.refresh_from_db()
+    assert (completion.doctor, completion.credited_at, completion.matched_by) == (None, None, "")
+    assert AuditEvent.objects.filter(action="completion.release", object_id=str(completion.pk)).exists()
+
+    owner = DoctorProfileFactory(snils=OWNER_SNILS, snils_confirmed_at=None).user
+    with django_capture_on_commit_callbacks(execute=True):
+        from accounts.services import snils_confirm
+
+        snils_confirm(user=owner, snils=OWNER_SNILS)
+    assert balance(owner) == 6  # the same completion, credited a second time, to its owner
+
+
+def test_removing_the_snils_reverses_what_it_brought(membership, psychiatry, django_capture_on_commit_callbacks):
+    module = approved_module(membership, psychiatry, "Психофармакология")
+    completion = report(module, membership, "lms-1", snils=OWNER_SNILS)
+    doctor = UserFactory()
+    type_snils(doctor, OWNER_SNILS, psychiatry)
+    _credit_completion(completion, doctor, ModuleCompletion.MatchedBy.SNILS)  # credited under the old rules
+
+    with django_capture_on_commit_callbacks(execute=True):
+        type_snils(doctor, "", psychiatry)
+
+    assert balance(doctor) == 0
+    assert ModuleCompletion.objects.get().doctor is None
+
+
+def test_a_confirmed_snils_is_not_changed_by_the_doctor(psychiatry):
+    doctor = DoctorProfileFactory(snils=OWNER_SNILS, snils_confirmed_at=timezone.now()).user
+
+    with pytest.raises(PortalError) as refused:
+        type_snils(doctor, OTHER_SNILS, psychiatry)
+
+    assert refused.value.code == "snils_confirmed"
+    assert DoctorProfile.objects.get(user=doctor).snils == OWNER_SNILS
+
+
+def test_a_link_whose_snils_was_taken_by_a_confirmed_owner_meanwhile_fails_with_a_reason(
+    psychiatry, django_capture_on_commit_callbacks
+):
+    squatter = UserFactory()
+    type_snils(squatter, OWNER_SNILS, psychiatry)
+    Specialist.objects.create(snils=OWNER_SNILS, login="petrov.ap", full_name="Петров Андрей")
+    with django_capture_on_commit_callbacks(execute=False):  # the squatter's link waits in the queue
+        pending = services.link_request(doctor=squatter, login="petrov.ap")
+    owner = UserFactory()
+    type_snils(owner, OWNER_SNILS, psychiatry)
+    link(owner, "petrov.ap", django_capture_on_commit_callbacks)
+
+    services.link_perform(pending.pk)
+
+    pending.refresh_from_db()
+    assert pending.state == MinistryLink.State.FAILED
+    assert pending.reason
+    assert DoctorProfile.objects.get(user=owner).snils_confirmed_at is not None
+    assert DoctorProfile.objects.get(user=squatter).snils is None
+
+
+def test_the_account_that_loses_a_snils_keeps_what_its_own_confirmed_email_names(
+    membership, psychiatry, django_capture_on_commit_callbacks
+):
+    module = approved_module(membership, psychiatry, "Психофармакология")
+    squatter = UserFactory()
+    type_snils(squatter, OWNER_SNILS, psychiatry)
+    by_snils = report(module, membership, "lms-1", snils=OWNER_SNILS)
+    _credit_completion(by_snils, squatter, ModuleCompletion.MatchedBy.SNILS)  # credited under the old rules
+    by_email = report(module, membership, "lms-2", email=squatter.email)  # held: the module was credited
+    owner = UserFactory()
+    type_snils(owner, OWNER_SNILS, psychiatry)
+    Specialist.objects.create(snils=OWNER_SNILS, login="petrov.ap", full_name="Петров Андрей")
+
+    link(owner, "petrov.ap", django_capture_on_commit_callbacks)
+
+    by_snils.refresh_from_db()
+    by_email.refresh_from_db()
+    assert (by_snils.doctor, by_email.doctor) == (owner, squatter)
+    assert balance(owner) == 6
+    assert balance(squatter) == 6  # reversed for lms-1, credited for lms-2
