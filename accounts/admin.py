@@ -81,10 +81,16 @@ class SpecialtyAdmin(AuditedAdmin[Specialty]):
     search_fields = ["code", "name", "name_en"]
 
 
+# A СНИЛС changes only through the doctor's profile (accounts.services.doctor_profile_update, which reverses what
+# a number that leaves brought) and is confirmed only by the Ministry link; administrators reset the link.
+SNILS_READ_ONLY = ["snils", "snils_confirmed_at"]
+
+
 class DoctorProfileInline(admin.StackedInline[DoctorProfile, User]):
     model = DoctorProfile
     can_delete = False
     filter_horizontal = ["specialties"]
+    readonly_fields = SNILS_READ_ONLY
 
 
 @admin.register(User)
@@ -120,8 +126,9 @@ class UserAdmin(AuditedAdmin[User], DjangoUserAdmin):  # type: ignore[type-arg] 
 
 @admin.register(DoctorProfile)
 class DoctorProfileAdmin(AuditedAdmin[DoctorProfile]):
-    list_display = ["user", "snils", "updated_at"]
-    list_filter = ["specialties"]
+    list_display = ["user", "snils", "snils_confirmed_at", "updated_at"]
+    list_filter = ["specialties", ("snils_confirmed_at", admin.EmptyFieldListFilter)]
+    readonly_fields = SNILS_READ_ONLY
     search_fields = ["user__email", "user__last_name", "snils"]
     list_select_related = ["user"]
     autocomplete_fields = ["user"]

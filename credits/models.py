@@ -223,8 +223,11 @@ class CreditEntry(models.Model):
                 | Q(kind="adjustment"),
                 name="ledger_sign_matches_kind",
             ),
-            # A code credits once; a second credit row for it cannot exist.
-            models.UniqueConstraint(fields=["code"], condition=Q(kind="credit"), name="ledger_one_credit_per_code"),
+            # A code credits a doctor once. Its one holder at a time is decided by the claim on the code's row; a
+            # code released from an account that had typed another person's СНИЛС credits its holder afresh.
+            models.UniqueConstraint(
+                fields=["code", "doctor"], condition=Q(kind="credit"), name="ledger_one_credit_per_code"
+            ),
             # A completion credits a doctor once; after a reversal it may credit its real owner.
             models.UniqueConstraint(
                 fields=["completion", "doctor"], condition=Q(kind="credit"), name="ledger_completion_credits_once"

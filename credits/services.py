@@ -584,6 +584,7 @@ def code_revoke(*, code: IcpCode, actor: User, reason: str) -> IcpCode:
     if code.status == IcpCode.Status.REVOKED:
         raise PortalError(_("This code is already revoked."), code="code_revoked")
     was_activated = code.status == IcpCode.Status.ACTIVATED
+    holder_id = code.activated_by_id
     code.status = IcpCode.Status.REVOKED
     code.revoked_at = timezone.now()
     code.revoked_by = actor
@@ -591,7 +592,7 @@ def code_revoke(*, code: IcpCode, actor: User, reason: str) -> IcpCode:
     code.save(update_fields=["status", "revoked_at", "revoked_by", "revoke_reason"])
     audit_log(actor=actor, action="code.revoke", obj=code, reason=reason, was_activated=was_activated)
     if was_activated:
-        credit = CreditEntry.objects.get(code=code, kind=CreditEntry.Kind.CREDIT)
+        credit = CreditEntry.objects.get(code=code, doctor_id=holder_id, kind=CreditEntry.Kind.CREDIT)
         ledger_append(
             doctor=credit.doctor,
             kind=CreditEntry.Kind.REVERSAL,
@@ -910,6 +911,44 @@ def completions_claim(*, user: User) -> int:
 def require_member_of(*, organization_id: int, user: User) -> None:
     if not Membership.objects.filter(organization_id=organization_id, user=user).exists():
         raise PermissionDenied(_("You are not a member of the module's provider."))
+
+
+def codes_release(*, user: User, snils: str, actor: User | None) -> int:
+    """A СНИЛС left `user`'s profile: the codes issued to that СНИЛС which this account activated were never
+    its own. Reverse their credits and return the codes to their holder, who may activate them with the
+    certificate (the СНИЛС check of code_activate then lets only them). Runs inside the caller's transaction;
+    returns how many codes were released."""
+    released = 0
+    with transaction.atomic(savepoint=False):
+        codes = (
+            IcpCode.objects.select_for_update()
+            .select_related("event")
+            .filter(activated_by=user, holder_snils=snils, status=IcpCode.Status.ACTIVATED)
+            .order_by("pk")
+        )
+        for code in codes:
+            credit = CreditEntry.objects.filter(
+                code=code, doctor=user, kind=CreditEntry.Kind.CREDIT, reversed_by__isnull=True
+            ).first()
+            IcpCode.objects.filter(pk=code.pk).update(
+                status=IcpCode.Status.ISSUED, activated_by=None, activated_at=None, show_holder_name=False
+            )
+            if credit is not None:
+                ledger_append(
+                    doctor=user,
+                    kind=CreditEntry.Kind.REVERSAL,
+                    source=CreditEntry.Source.CODE,
+                    credits=-credit.credits,
+                    earned_on=credit.earned_on,
+                    actor=actor,
+                    code=code,
+                    event=code.event,
+                    reverses=credit,
+                    comment=_("The code was issued to a СНИЛС that is no longer in the profile."),
+                )
+            audit_log(actor=actor, action="code.release", obj=code, doctor=user.pk, reversed=credit is not None)
+            released += 1
+    return released
 
 
 def completions_release(*, user: User, snils: str, actor: User | None) -> int:

@@ -1,5 +1,5 @@
-"""Module completions follow what identifies a doctor: credited once a confirmed СНИЛС or e-mail names the
-doctor, reversed when the СНИЛС that named them leaves the profile."""
+"""Credits follow what identifies a doctor: module completions are credited once a confirmed СНИЛС or e-mail
+names the doctor; completions and codes issued to a СНИЛС are reversed when that СНИЛС leaves the profile."""
 
 from typing import Any
 
@@ -25,6 +25,7 @@ def credit_pending_completions_by_email(sender: Any, request: Any, email_address
 
 @receiver(snils_released)
 def reverse_what_the_snils_brought(sender: Any, user: Any, snils: str, actor: Any, **kwargs: Any) -> None:
-    from .services import completions_release
+    from .services import codes_release, completions_release
 
+    codes_release(user=user, snils=snils, actor=actor)
     completions_release(user=user, snils=snils, actor=actor)

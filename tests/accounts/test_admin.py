@@ -66,3 +66,26 @@ def test_the_audit_log_is_read_only_in_admin(client, staff):
     )
     event.refresh_from_db()
     assert event.action == "test.event"
+
+
+@pytest.mark.django_db
+def test_a_snils_cannot_be_rewritten_or_confirmed_in_the_admin(client, staff):
+    from ..factories import DoctorProfileFactory, make_snils
+
+    profile = DoctorProfileFactory()
+    before = profile.snils
+    client.force_login(staff)
+    change = reverse("admin:accounts_doctorprofile_change", args=[profile.pk])
+    response = client.post(
+        change,
+        {
+            "user": profile.user_id,
+            "snils": make_snils(990_001),
+            "snils_confirmed_at_0": "2026-01-01",
+            "snils_confirmed_at_1": "10:00:00",
+            "specialties": [],
+        },
+    )
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert (profile.snils, profile.snils_confirmed_at) == (before, None)

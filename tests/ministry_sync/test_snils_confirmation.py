@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, DoctorProfile
 from accounts.services import doctor_profile_update
-from credits.models import CreditEntry, ModuleCompletion
+from credits.codes import generate_codes
+from credits.models import CreditEntry, IcpCode, ModuleCompletion
 from credits.services import _credit_completion, completion_report
 from ministry_mock.models import ReceivedRecord, Specialist
 from ministry_sync import client as ministry_client
@@ -22,7 +23,15 @@ from ministry_sync import services
 from ministry_sync.models import MinistryLink
 from nmo_portal.errors import PortalError
 
-from ..factories import DoctorProfileFactory, MembershipFactory, ModuleFactory, StaffFactory, UserFactory, make_snils
+from ..factories import (
+    DoctorProfileFactory,
+    EventFactory,
+    MembershipFactory,
+    ModuleFactory,
+    StaffFactory,
+    UserFactory,
+    make_snils,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -280,3 +289,73 @@ def test_the_account_that_loses_a_snils_keeps_what_its_own_confirmed_email_names
     assert (by_snils.doctor, by_email.doctor) == (owner, squatter)
     assert balance(owner) == 6
     assert balance(squatter) == 6  # reversed for lms-1, credited for lms-2
+
+
+def activate(client, user, code):
+    client.force_login(user)
+    return client.post("/api/v1/codes/activate/", {"code": code.code}, content_type="application/json")
+
+
+@pytest.fixture
+def named_code(psychiatry):
+    """A code of an ended event, issued to the owner of OWNER_SNILS."""
+    ends = timezone.now() - timedelta(days=1)
+    event = EventFactory(
+        organization=MembershipFactory().organization,
+        approved=True,
+        starts_at=ends - timedelta(hours=8),
+        ends_at=ends,
+        hours=8,
+        credits_requested=6,
+        specialties=[psychiatry],
+    )
+    return IcpCode.objects.create(code=generate_codes(1)[0], event=event, holder_snils=OWNER_SNILS)
+
+
+def test_a_code_a_squatter_activated_with_a_typed_snils_goes_back_to_its_holder_once_the_owner_confirms(
+    client, psychiatry, named_code, mailoutbox, django_capture_on_commit_callbacks
+):
+    squatter = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        type_snils(squatter, OWNER_SNILS, psychiatry)
+        assert activate(client, squatter, named_code).status_code == 201  # a typed СНИЛС is the doctor's word
+    owner = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        type_snils(owner, OWNER_SNILS, psychiatry)
+    Specialist.objects.create(snils=OWNER_SNILS, login="petrov.ap", full_name="Петров Андрей")
+    mailoutbox.clear()
+
+    assert link(owner, "petrov.ap", django_capture_on_commit_callbacks).state == MinistryLink.State.LINKED
+
+    named_code.refresh_from_db()
+    assert (named_code.status, named_code.activated_by) == (IcpCode.Status.ISSUED, None)
+    assert list(CreditEntry.objects.filter(doctor=squatter).values_list("kind", "credits")) == [
+        ("credit", 6),
+        ("reversal", -6),
+    ]
+    assert AuditEvent.objects.filter(action="code.release", object_id=str(named_code.pk)).exists()
+    told = [m for m in mailoutbox if squatter.email in m.to]
+    assert len(told) == 1
+    assert "no longer in your profile" in told[0].body or "больше нет в вашем профиле" in told[0].body
+
+    # The holder activates the code of their certificate: credited once, and only them.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert activate(client, owner, named_code).status_code == 201
+    assert balance(owner) == 6
+    assert balance(squatter) == 0
+    with pytest.raises(PortalError) as refused:
+        type_snils(squatter, OWNER_SNILS, psychiatry)  # confirmed for the owner now: not the squatter's to type
+    assert refused.value.code == "snils_taken"
+
+
+def test_changing_the_snils_gives_back_the_codes_issued_to_the_old_one(
+    client, psychiatry, named_code, django_capture_on_commit_callbacks
+):
+    doctor = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        type_snils(doctor, OWNER_SNILS, psychiatry)
+        assert activate(client, doctor, named_code).status_code == 201
+        type_snils(doctor, OTHER_SNILS, psychiatry)
+    named_code.refresh_from_db()
+    assert named_code.status == IcpCode.Status.ISSUED
+    assert balance(doctor) == 0
