@@ -38,6 +38,10 @@ def profile(request: HttpRequest) -> HttpResponse:
         "timezone_name": user.timezone,
     }
     form = DoctorProfileForm(request.POST or None, initial=initial)
+    if doctor is not None and doctor.snils_confirmed_at is not None:
+        # confirmed by the Ministry link: the service refuses a change, so the page does not offer one
+        form.fields["snils"].disabled = True
+        form.fields["snils"].help_text = _("Confirmed by the Ministry portal. If it is wrong, write to support.")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -11,7 +11,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import AuditedAdmin, ReadOnlyAdmin
-from accounts.models import User
+from accounts.models import Specialty, User
 from events.models import Event
 from modules.models import Module
 from nmo_portal.errors import PortalError
@@ -128,6 +128,12 @@ class AdjustmentForm(forms.Form):
         required=False,
         widget=AutocompleteSelect(CreditEntry._meta.get_field("event"), admin.site),
     )
+    specialty = forms.ModelChoiceField(
+        label=_("Specialty"),
+        queryset=Specialty.objects.all(),
+        required=False,
+        help_text=_("For an adjustment that names no activity: the specialty whose record it corrects."),
+    )
     module = forms.ModelChoiceField(
         label=_("E-learning module"),
         queryset=Module.objects.all(),
@@ -182,9 +188,15 @@ class CreditEntryAdmin(admin.ModelAdmin[CreditEntry]):
                     actor=request.user,  # type: ignore[arg-type]
                     event=data["event"],
                     module=data["module"],
+                    specialty=data["specialty"],
                 )
             except PortalError as exc:
-                field = {"adjustment_zero": "credits", "reason_required": "reason"}.get(exc.code)
+                field = {
+                    "adjustment_zero": "credits",
+                    "reason_required": "reason",
+                    "specialty_required": "specialty",
+                    "not_a_doctor": "doctor",
+                }.get(exc.code)
                 form.add_error(field, str(exc.message))
             else:
                 self.message_user(

@@ -53,7 +53,12 @@ class AttendeeFileForm(forms.Form):
     )
 
     issue_again = forms.BooleanField(
-        label=_("Issue new codes also to attendees who already have a code of this event"), required=False
+        label=_("Issue new codes also to attendees who already have a code of this event"),
+        help_text=_(
+            "Their earlier codes stay valid: a doctor is credited once per event whichever code they activate. "
+            "Revoke a lost code in the list below."
+        ),
+        required=False,
     )
 
     def clean_file(self) -> object:

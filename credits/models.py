@@ -196,6 +196,15 @@ class CreditEntry(models.Model):
         related_name="entries",
         verbose_name=_("module completion"),
     )
+    # The specialty of an adjustment that names no activity: the Ministry keeps every record in a specialty's cycle.
+    specialty = models.ForeignKey(
+        "accounts.Specialty",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("specialty"),
+    )
     credits = models.IntegerField(_("credits"))
     earned_on = models.DateField(_("earned on"))
     reverses = models.OneToOneField(

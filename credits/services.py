@@ -21,7 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.audit import audit_log
 from accounts.models import DoctorProfile, Membership, Specialty, User
@@ -53,6 +53,9 @@ from .models import (
 from .selectors import plan_changed
 from .tasks import announce_credit_entry, issue_batch
 
+# SPEC's wording in Russian (the translation of this message), and its English counterpart.
+CODE_NOT_FOUND = gettext_lazy("The code was not activated. Perhaps the code is wrong or it was activated before.")
+
 
 class ActivationError(PortalError):
     """A refused activation. `details` carries what the page shows beside the message."""
@@ -75,6 +78,7 @@ def ledger_append(
     module: Module | None = None,
     reverses: CreditEntry | None = None,
     completion: ModuleCompletion | None = None,
+    specialty: Specialty | None = None,
     comment: str = "",
 ) -> CreditEntry:
     """The one way a ledger row is written. Its Ministry outbox row is written in the same transaction; after
@@ -94,6 +98,7 @@ def ledger_append(
             module=module,
             reverses=reverses,
             completion=completion,
+            specialty=specialty,
             comment=comment,
         )
         outbox_add(entry)
@@ -111,9 +116,11 @@ def ledger_adjust(
     actor: User,
     event: Event | None = None,
     module: Module | None = None,
+    specialty: Specialty | None = None,
 ) -> CreditEntry:
     """An administrator's correction of a doctor's credits: a ledger row of its own (the rows already there are
-    never edited), with its outbox and audit rows. Signed; the activity, if any, decides the cycle it counts in."""
+    never edited), with its outbox and audit rows. Signed; the activity, if any, decides the cycle it counts in.
+    One with no activity names the specialty whose record it corrects at the Ministry."""
     if not actor.is_staff:
         raise PermissionDenied(_("Only the portal administrators adjust credits."))
     reason = reason.strip()
@@ -123,6 +130,16 @@ def ledger_adjust(
         raise PortalError(_("Write the reason for the adjustment: the doctor will see it."), code="reason_required")
     if event is not None and module is not None:
         raise PortalError(_("An adjustment concerns one activity at most."), code="invalid_request")
+    if not DoctorProfile.objects.filter(user=doctor).exists():
+        raise PortalError(
+            _("Credits are adjusted for doctors only; this account has no doctor profile."), code="not_a_doctor"
+        )
+    if event is None and module is None and specialty is None:
+        raise PortalError(
+            _("Name the activity, or the specialty whose record the adjustment corrects."), code="specialty_required"
+        )
+    if event is not None or module is not None:
+        specialty = None  # the activity's specialties decide
     # an event's credits are earned on its last day; a module's, like a correction of no activity, on the day recorded
     earned_on = event.end_date if event is not None else timezone.localdate()
     entry = ledger_append(
@@ -134,6 +151,7 @@ def ledger_adjust(
         actor=actor,
         event=event,
         module=module,
+        specialty=specialty,
         comment=reason,
     )
     audit_log(
@@ -144,13 +162,16 @@ def ledger_adjust(
         credits=credits,
         event=event.pk if event else None,
         module=module.pk if module else None,
+        specialty=specialty.code if specialty else None,
         reason=reason,
     )
     return entry
 
 
 def _when(moment: datetime) -> str:
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    """A moment as the viewer reads it, with the zone named: an event far east ends at another hour in Moscow."""
+    shown = formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    return f"{shown} ({timezone.get_current_timezone_name()})"
 
 
 @dataclass(frozen=True)
@@ -236,7 +257,7 @@ def _code_activate(*, user: User, raw: str, ip: str | None, attempt: ratelimit.A
 
     code = _code_with_event(value)
     if code is None or code.event.status != Status.APPROVED:
-        raise fail(_("Код не был активирован. Возможно код неверен или уже был активирован ранее."), "code_not_found")
+        raise fail(str(CODE_NOT_FOUND), "code_not_found")
     refusal = _refusal(code, user, snils=identity.snils)
     if refusal is not None:
         if refusal.code in ("code_taken", "code_issued_to_another", "code_revoked"):
@@ -259,7 +280,7 @@ def _code_activate(*, user: User, raw: str, ip: str | None, attempt: ratelimit.A
             if claimed == 0:
                 code.refresh_from_db()
                 raise _refusal(code, user, snils=identity.snils) or ActivationError(
-                    _("Код не был активирован. Возможно код неверен или уже был активирован ранее."),
+                    str(CODE_NOT_FOUND),
                     code="code_not_found",
                 )
             code.status, code.activated_by, code.activated_at = IcpCode.Status.ACTIVATED, user, now

@@ -237,6 +237,8 @@ def payload(record: OutboxRecord) -> dict[str, object]:
     activity = entry.event or entry.module
     profile_specialties = {s.code for s in profile.specialties.all()}
     codes = [s.code for s in activity.specialties.all()] if activity else []
+    if not codes and entry.specialty is not None:  # an adjustment that names no activity
+        codes = [entry.specialty.code]
     specialty = next((c for c in codes if c in profile_specialties), codes[0] if codes else "")
     return {
         "snils": profile.snils,

@@ -184,8 +184,8 @@ class Transition(models.Model):
         related_name="+",
         verbose_name=_("who"),
     )
-    from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
-    to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
+    from_status = models.CharField(_("from status"), max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("to status"), max_length=20, choices=Status.choices)
     comment = models.TextField(_("comment"), blank=True)
     credits = models.PositiveIntegerField(_("credits"), null=True, blank=True)
     reviewer = models.ForeignKey(

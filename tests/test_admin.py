@@ -92,7 +92,10 @@ def fill_the_rest(staff):
     organization = provider.memberships.get().organization
     invitation_create(organization=organization, actor=provider, email="new@example.org", role=Membership.Role.MEMBER)
     api_key_create(organization=organization, actor=provider, name="LMS")
-    ledger_adjust(doctor=doctor, credits=2, reason="Перенос из старой системы", actor=staff)  # + an outbox row
+    psychiatry = doctor.doctor_profile.specialties.get(code="31.08.20")
+    ledger_adjust(  # + an outbox row
+        doctor=doctor, credits=2, reason="Перенос из старой системы", actor=staff, specialty=psychiatry
+    )
     dispute_open(
         doctor=doctor,
         data=DisputeInput(code_text="ABCD-EFGH", event_name="Съезд", event_date=date(2026, 1, 1), event_place="Москва"),

@@ -122,6 +122,24 @@ def test_an_event_not_yet_ended_says_when_activation_opens(client, doctor, make_
     assert body["opens_at"] == event.ends_at.isoformat()
     opens = timezone.localtime(event.ends_at)
     assert f"{opens.hour}:{opens:%M}" in body["message"]  # Moscow time, as Russian formats write it (9:05)
+    assert "(Europe/Moscow)" in body["message"]  # the zone is named: an event far east ends at another hour here
+
+
+def test_the_unknown_code_message_is_spec_wording_in_russian_and_english_in_english(client, doctor):
+    client.force_login(doctor)
+    unknown = "0000-00000000"
+    ru = activate(client, unknown).json()["error"]
+    assert ru["message"] == "Код не был активирован. Возможно код неверен или уже был активирован ранее."
+    en = client.post(
+        reverse("api:api-credits:activate"),
+        {"code": unknown},
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).json()["error"]
+    assert (en["code"], en["message"]) == (
+        "code_not_found",
+        "The code was not activated. Perhaps the code is wrong or it was activated before.",
+    )
 
 
 def test_one_credit_per_doctor_per_event(client, doctor, ended_event, make_codes):

@@ -20,8 +20,10 @@ ADJUST = reverse("admin:credits_creditentry_adjust")
 
 
 @pytest.fixture
-def entry(doctor, staff):
-    return services.ledger_adjust(doctor=doctor, credits=4, reason="Перенос из старой системы", actor=staff)
+def entry(doctor, staff, psychiatry):
+    return services.ledger_adjust(
+        doctor=doctor, credits=4, reason="Перенос из старой системы", actor=staff, specialty=psychiatry
+    )
 
 
 # The ledger ---------------------------------------------------------------------------------------------
@@ -65,14 +67,36 @@ def test_an_adjustment_through_the_service_is_a_ledger_row_with_its_outbox_and_a
     ("credits", "reason", "code"), [(0, "Исправление", "adjustment_zero"), (2, "   ", "reason_required")]
 )
 def test_an_adjustment_of_nothing_or_without_a_reason_is_refused_and_writes_nothing(
-    doctor, staff, credits, reason, code
+    doctor, staff, credits, reason, code, psychiatry
 ):
     with pytest.raises(PortalError) as refused:
-        services.ledger_adjust(doctor=doctor, credits=credits, reason=reason, actor=staff)
+        services.ledger_adjust(doctor=doctor, credits=credits, reason=reason, actor=staff, specialty=psychiatry)
     assert refused.value.code == code
     assert not CreditEntry.objects.exists()
     assert not OutboxRecord.objects.exists()
     assert not AuditEvent.objects.filter(action="ledger.adjust").exists()
+
+
+def test_an_adjustment_without_an_activity_names_its_specialty_and_reaches_the_ministry_in_it(
+    doctor, staff, psychiatry
+):
+    from ministry_sync.services import payload
+
+    with pytest.raises(PortalError) as refused:
+        services.ledger_adjust(doctor=doctor, credits=3, reason="Перенос", actor=staff)
+    assert refused.value.code == "specialty_required"
+    assert not CreditEntry.objects.exists()
+    entry = services.ledger_adjust(doctor=doctor, credits=3, reason="Перенос", actor=staff, specialty=psychiatry)
+    sent = payload(OutboxRecord.objects.get(entry=entry))
+    assert (sent["specialty_code"], sent["zet"], sent["kind"]) == ("31.08.20", 3, "otherZet")
+
+
+def test_credits_are_adjusted_for_doctors_only(staff, psychiatry):
+    provider = UserFactory()  # no doctor profile
+    with pytest.raises(PortalError) as refused:
+        services.ledger_adjust(doctor=provider, credits=2, reason="Ошибка", actor=staff, specialty=psychiatry)
+    assert refused.value.code == "not_a_doctor"
+    assert not CreditEntry.objects.exists()
 
 
 def test_only_the_portal_administrators_adjust_credits(doctor):
