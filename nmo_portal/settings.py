@@ -159,6 +159,14 @@ ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[НМО] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
+# allauth's "login_failed" limit counts failures per account alone, so a stranger could lock the owner out, and
+# its "login" limit (every sign-in, per address) refuses everyone while Redis is down (its cache lock is never
+# taken); accounts.signin limits failures per address and per (address, account) instead, on the admin's
+# sign-in too, and lets sign-in go on without Redis.
+ACCOUNT_RATE_LIMITS = {"login_failed": None, "login": None}
+SIGNIN_FAILURES_PER_IP_ACCOUNT = env_int("SIGNIN_FAILURES_PER_IP_ACCOUNT", 5)
+SIGNIN_FAILURES_PER_IP = env_int("SIGNIN_FAILURES_PER_IP", 30)
+SIGNIN_WINDOW_SECONDS = env_int("SIGNIN_WINDOW_SECONDS", 900)
 
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]

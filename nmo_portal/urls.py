@@ -3,8 +3,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import AdminLoginForm
+
 from . import views
 
+admin.site.login_form = AdminLoginForm  # the site's sign-in limits (accounts.signin) on the admin's too
 admin.site.site_header = _("НМО Portal administration")
 admin.site.site_title = _("НМО Portal")
 
