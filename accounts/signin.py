@@ -21,6 +21,7 @@ is counted (nmo_portal.cache): signing in goes on, unlimited, and that is logged
 """
 
 import hashlib
+import ipaddress
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -52,6 +53,20 @@ class SigninRefused(PortalError):
         self.retry_at = retry_at
 
 
+def _address(ip: str | None) -> str:
+    """The client as the limits count it: an IPv4 address, or an IPv6 /64, the block one subscriber is given
+    (counting single IPv6 addresses would hand each attacker 2^64 allowances)."""
+    try:
+        address = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def _counters(*, ip: str, login: str, start: int) -> list[tuple[str, int]]:
     # The account as typed, normalised and hashed: unknown e-mails count too (no hint of which exist), and
     # the key stays short and free of characters a cache key must not hold.
@@ -66,7 +81,7 @@ def signin_authenticate(*, request: HttpRequest | None, login: str, authenticate
     """`authenticate()` (which checks the password and answers the user or None) under the sign-in limits.
     Raises SigninRefused, without calling it, when this address has failed too often, for this account or
     in all."""
-    ip = (client_ip(request) if request is not None else None) or "unknown"
+    ip = _address(client_ip(request) if request is not None else None)
     size = settings.SIGNIN_WINDOW_SECONDS
     start = int(timezone.now().timestamp()) // size * size
     counters = _counters(ip=ip, login=login, start=start)

@@ -1,9 +1,12 @@
 """Sign-in limits (accounts/signin.py): failures counted per address and per (address, account), on the site's
 sign-in and the admin's alike, so that guessing is slow and the owner, from their own address, still gets in."""
 
+import threading
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -181,3 +184,37 @@ def test_sign_in_goes_on_while_the_cache_is_down(sign_in, settings, caplog):
     response, client = sign_in(staff.email, PASSWORD, ATTACKER)
     assert signed_in(response, client, staff)
     assert "Sign-in limits not applied" in caplog.text
+
+
+def test_an_ipv6_subscriber_block_counts_as_one_address(settings):
+    """One subscriber is given a whole /64: hopping between its addresses gives no fresh allowance."""
+    settings.SIGNIN_FAILURES_PER_IP = 3
+    staff = StaffFactory()
+    outcomes = [outcome(admin_sign_in, f"s{n}@example.org", "guess", f"2001:db8:1:2::{n + 1:x}") for n in range(5)]
+    assert outcomes == ["wrong"] * 3 + ["refused"] * 2
+    response, client = admin_sign_in(staff.email, PASSWORD, "2001:db8:1:3::1")  # the next block: someone else
+    assert signed_in(response, client, staff)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="threads need PostgreSQL; CI runs this on it")
+def test_a_burst_of_guesses_at_the_same_instant_gets_exactly_the_allowance():
+    """Increment, then compare: 20 guesses sent together are not all let through before the first failure is
+    counted."""
+    staff = StaffFactory()
+    barrier = threading.Barrier(20)
+    outcomes = []
+
+    def guess(n):
+        try:
+            barrier.wait()
+            outcomes.append(outcome(admin_sign_in, staff.email, f"guess-{n}", ATTACKER))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert Counter(outcomes) == {"wrong": 5, "refused": 15}
