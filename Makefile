@@ -43,9 +43,12 @@ messages: $(STAMP)
 	DEBUG=1 $(PY) manage.py makemessages -l ru --ignore=.venv --ignore=staticfiles --no-obsolete
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
 
-# The production shape on local services: gunicorn + Celery worker + beat against DATABASE_URL and REDIS_URL.
+# The production shape on local services: gunicorn + Celery worker + beat against DATABASE_URL and REDIS_URL,
+# and the Ministry mock alone on port 8001 (the portal's MINISTRY_API_URL default when the mock is not mounted).
 serve: $(STAMP)
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "Set DATABASE_URL and REDIS_URL (see README)"; exit 1; }
+	@case "$$DEBUG" in 1|true|yes|on) ;; *) test -n "$$SECRET_KEY" -a -n "$$MINISTRY_API_TOKEN" || \
+	  { echo "Set SECRET_KEY and MINISTRY_API_TOKEN: DEBUG is off (see README, Production shape)"; exit 1; };; esac
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v0
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input -v0
@@ -53,16 +56,19 @@ serve: $(STAMP)
 	$(VENV)/bin/celery -A nmo_portal worker --loglevel=INFO --concurrency=2 & \
 	$(VENV)/bin/celery -A nmo_portal beat --loglevel=INFO & \
 	$(VENV)/bin/gunicorn nmo_portal.wsgi --bind 127.0.0.1:$(PORT) --workers 3 --access-logfile - & \
+	ROOT_URLCONF=ministry_mock.urls $(VENV)/bin/gunicorn nmo_portal.wsgi --bind 127.0.0.1:8001 --workers 2 & \
 	wait
 
 # The Ministry portal mock alone on its own port, as in docker-compose.
 # Uses the same DATABASE_URL as the portal (SQLite by default); point the portal at it with
-# MINISTRY_API_URL=http://127.0.0.1:8001.
+# MINISTRY_API_URL=http://127.0.0.1:8001 (the default when the mock is not mounted in the portal). With DEBUG=0
+# it needs SECRET_KEY and MINISTRY_API_TOKEN, the portal's token: the development one is refused.
 mock: $(STAMP)
 	DEBUG=$${DEBUG:-1} ROOT_URLCONF=ministry_mock.urls $(VENV)/bin/gunicorn nmo_portal.wsgi --bind 127.0.0.1:8001 --workers 2
 
 check-deploy: $(STAMP)
 	DEBUG=0 SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | base64) ALLOWED_HOSTS=nmo.example.org \
+	  MINISTRY_API_TOKEN=check-deploy-$$(head -c 16 /dev/urandom | base64) \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

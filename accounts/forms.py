@@ -2,11 +2,14 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .models import TIMEZONE_CHOICES, Membership, Organization, OrganizationApiKey, User
 from .selectors import active_specialties
+from .signin import SigninRefused, signin_authenticate
 from .snils import normalize_snils, validate_snils
 
 
@@ -23,6 +26,28 @@ class SignupForm(forms.Form):
         user.middle_name = self.cleaned_data["middle_name"].strip()
         user.language = (getattr(request, "LANGUAGE_CODE", "") or settings.LANGUAGE_CODE)[:2]
         user.save()
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's sign-in, under the same limits as the site's (accounts.signin). Django's AuthenticationForm
+    has no limit of its own; the `user_login_failed` signal can count failures but cannot refuse one."""
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            try:
+                self.user_cache = signin_authenticate(
+                    request=self.request,
+                    login=username,
+                    authenticate=lambda: authenticate(self.request, username=username, password=password),
+                )
+            except SigninRefused as exc:
+                raise forms.ValidationError(str(exc.message), code=exc.code) from exc
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
 
 
 class DoctorProfileForm(forms.Form):

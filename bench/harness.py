@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/nmo_bench"
 BENCH_REDIS_URL = "redis://127.0.0.1:6379/14"  # the cache, counters and broker of the HTTP benches, unless REDIS_URL
 BENCH_SECRET_KEY = "bench-only-secret-key-not-for-production-0123456789abcdef"  # noqa: S105 - a throwaway key
+BENCH_MINISTRY_TOKEN = "bench-only-ministry-token"  # noqa: S105 - the development token is refused with DEBUG off
 EMAIL_DOMAIN = "@bench.invalid"
 
 
@@ -32,6 +33,7 @@ def bench_environment(**overrides: str) -> dict[str, str]:
     env = {
         "DATABASE_URL": DEFAULT_DATABASE_URL,
         "SECRET_KEY": BENCH_SECRET_KEY,
+        "MINISTRY_API_TOKEN": BENCH_MINISTRY_TOKEN,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_HSTS_SECONDS": "0",

@@ -383,6 +383,7 @@ PHASES = [
 def profile_in_process(outbox_ids: list[int], count: int) -> str:
     """`count` pushes in this process (no Celery), to the mock under gunicorn, under a wall-clock cProfile; the
     statements of one push, and those of one record received by the mock (in-process, its URLconf)."""
+    from django.conf import settings
     from django.db import connection
     from django.test import Client, override_settings
     from django.test.utils import CaptureQueriesContext
@@ -404,7 +405,7 @@ def profile_in_process(outbox_ids: list[int], count: int) -> str:
     record = OutboxRecord.objects.select_related("entry", "doctor__doctor_profile").get(pk=ids[1])
     body = services.payload(record)
     client = Client(HTTP_HOST="127.0.0.1")
-    headers = {"Authorization": "Bearer dev-ministry-token", "Idempotency-Key": str(uuid.uuid4())}
+    headers = {"Authorization": f"Bearer {settings.MINISTRY_API_TOKEN}", "Idempotency-Key": str(uuid.uuid4())}
     with override_settings(ROOT_URLCONF="ministry_mock.urls"), CaptureQueriesContext(connection) as mock_queries:
         response = client.post("/api/v1/records", data=body, content_type="application/json", headers=headers)
     print(

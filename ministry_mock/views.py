@@ -6,6 +6,7 @@ Every view reads its body, calls one service and shapes the answer; the rules li
 import functools
 import hmac
 import json
+import logging
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec
 
@@ -15,6 +16,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import services
 from .models import Faults, ReceivedRecord, Specialist, SpecialistCycle
+
+logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 Handler = Callable[Concatenate[HttpRequest, P], HttpResponse]
@@ -35,6 +38,11 @@ def answer(body: dict[str, Any], status: int = 200) -> JsonResponse:
 
 def _authorized(request: HttpRequest) -> bool:
     expected = str(getattr(settings, "MINISTRY_API_TOKEN", DEFAULT_TOKEN))
+    if expected == DEFAULT_TOKEN and not settings.DEBUG:
+        # The development token is public (it is in the README): outside development it opens nothing, even
+        # if settings were made to accept it.
+        logger.error("Ministry mock: refusing the development token with DEBUG off; set MINISTRY_API_TOKEN.")
+        return False
     scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
     return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(token.strip(), expected)
 

@@ -98,3 +98,22 @@ class RedisCache(DjangoRedisCache):
         made = [self.make_and_validate_key(key) for key in keys]
         result: list[int] | None = self._cache.count(made, delta, timeout)  # type: ignore[attr-defined]
         return result
+
+
+def cache_count(keys: list[str], delta: int, timeout: int) -> list[int] | None:
+    """Add `delta` to each counter of the default cache, creating a missing one at 0 that expires after
+    `timeout` seconds; the new values in order, or None while Redis cannot be reached (nothing was counted)."""
+    from django.core.cache import caches
+
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        return cache.count(keys, delta, timeout)
+    values = []
+    for key in keys:  # another backend (local memory in development): its incr is atomic, add + incr suffices
+        cache.add(key, 0, timeout)
+        try:
+            values.append(cache.incr(key, delta))
+        except ValueError:  # expired between add and incr
+            cache.set(key, delta, timeout)
+            values.append(delta)
+    return values

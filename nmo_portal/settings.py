@@ -159,6 +159,14 @@ ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[НМО] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
+# allauth's "login_failed" limit counts failures per account alone, so a stranger could lock the owner out, and
+# its "login" limit (every sign-in, per address) refuses everyone while Redis is down (its cache lock is never
+# taken); accounts.signin limits failures per address and per (address, account) instead, on the admin's
+# sign-in too, and lets sign-in go on without Redis.
+ACCOUNT_RATE_LIMITS = {"login_failed": None, "login": None}
+SIGNIN_FAILURES_PER_IP_ACCOUNT = env_int("SIGNIN_FAILURES_PER_IP_ACCOUNT", 5)
+SIGNIN_FAILURES_PER_IP = env_int("SIGNIN_FAILURES_PER_IP", 30)
+SIGNIN_WINDOW_SECONDS = env_int("SIGNIN_WINDOW_SECONDS", 900)
 
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
@@ -279,10 +287,20 @@ ICP_MAX_CODES_PER_ISSUE = env_int("ICP_MAX_CODES_PER_ISSUE", 100_000)
 # Certificates of an attendee list are e-mailed once the event has ended; a periodic task looks this often.
 CERTIFICATES_MAIL_EVERY_SECONDS = env_int("CERTIFICATES_MAIL_EVERY_SECONDS", 300)
 
-# The Ministry portal (edu.rosminzdrav.ru), stood in for by ministry_mock. In `make run` the mock answers
-# inside the dev server itself.
-MINISTRY_API_URL = env_str("MINISTRY_API_URL", SITE_URL + "/ministry-mock").rstrip("/")
-MINISTRY_API_TOKEN = env_str("MINISTRY_API_TOKEN", "dev-ministry-token")
+# The Ministry portal (edu.rosminzdrav.ru), stood in for by ministry_mock. In development (`make run`) the
+# mock answers inside the dev server itself at /ministry-mock/; anywhere else it is not part of the portal
+# (it would hand out doctors' records to whoever holds its token) and runs alone on its own port
+# (ROOT_URLCONF=ministry_mock.urls: `make mock`, docker-compose's ministry-mock), unless asked for explicitly.
+MINISTRY_MOCK_MOUNTED = env_bool("MINISTRY_MOCK_MOUNTED", DEBUG)
+MINISTRY_API_URL = env_str(
+    "MINISTRY_API_URL", SITE_URL + "/ministry-mock" if MINISTRY_MOCK_MOUNTED else "http://127.0.0.1:8001"
+).rstrip("/")
+DEFAULT_MINISTRY_API_TOKEN = "dev-ministry-token"  # noqa: S105 - refused below whenever DEBUG is off
+MINISTRY_API_TOKEN = env_str("MINISTRY_API_TOKEN") or DEFAULT_MINISTRY_API_TOKEN
+if not DEBUG and MINISTRY_API_TOKEN == DEFAULT_MINISTRY_API_TOKEN:
+    raise ImproperlyConfigured(
+        "Set MINISTRY_API_TOKEN in the environment: DEBUG is off and the Ministry token is the default."
+    )
 MINISTRY_TIMEOUT_SECONDS = float(env_str("MINISTRY_TIMEOUT_SECONDS", "5"))
 MINISTRY_MAX_ATTEMPTS = env_int("MINISTRY_MAX_ATTEMPTS", 8)
 MINISTRY_RETRY_BASE_SECONDS = float(env_str("MINISTRY_RETRY_BASE_SECONDS", "10"))

@@ -3,8 +3,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import AdminLoginForm
+
 from . import views
 
+admin.site.login_form = AdminLoginForm  # the site's sign-in limits (accounts.signin) on the admin's too
 admin.site.site_header = _("НМО Portal administration")
 admin.site.site_title = _("НМО Portal")
 
@@ -21,9 +24,13 @@ urlpatterns = [
     path("", include("review.urls")),
     path("", include("credits.urls")),
     path("", include("ministry_sync.urls")),
-    path("ministry-mock/", include("ministry_mock.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.MINISTRY_MOCK_MOUNTED:
+    # Development only (DEBUG, or MINISTRY_MOCK_MOUNTED=1 for the tests): production talks to the mock, or the
+    # real Ministry portal, at MINISTRY_API_URL, and /ministry-mock/ is a 404 here.
+    urlpatterns.append(path("ministry-mock/", include("ministry_mock.urls")))
 
 if settings.DEBUG:
     from django.conf.urls.static import static

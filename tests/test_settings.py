@@ -13,7 +13,35 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "a-production-secret-that-is-long-and-random-Qx7!pL2#vN9@kR4$mZ8^wT3&",
     "ALLOWED_HOSTS": "nmo.example.org",
     "DATABASE_URL": "sqlite:////tmp/nmo-check.sqlite3",
+    "MINISTRY_API_TOKEN": "a-shared-ministry-secret-Hk3!pQ9#",
 }
+
+MOCK_REQUESTS = [
+    ("get", "/ministry-mock/status/"),
+    ("get", "/ministry-mock/api/v1/specialists/11223344595/records"),
+    ("put", "/ministry-mock/api/v1/_faults"),
+    ("post", "/ministry-mock/api/v1/_reset"),
+]
+
+
+def probe(requests, env):
+    """The status codes the portal answers, asked in a process of its own with `env` as its environment (its
+    settings, its URLconf), through Django's test client: over "HTTPS", to an allowed host, with the token."""
+    script = f"""
+from django.conf import settings
+from django.test import Client, override_settings
+# the portal's 404 page links its CSS through the manifest, which only collectstatic writes
+override_settings(STORAGES={{**settings.STORAGES, "staticfiles": {{
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}}}).enable()
+client = Client(HTTP_HOST="nmo.example.org")
+auth = {{"Authorization": "Bearer {env["MINISTRY_API_TOKEN"]}"}}
+for method, path in {requests!r}:
+    response = getattr(client, method)(path, secure=True, headers=auth, content_type="application/json")
+    print("probe", response.status_code)
+"""
+    result = manage("shell", "-c", script, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [int(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("probe ")]
 
 
 def manage(*args, env):
@@ -33,6 +61,36 @@ def test_production_settings_refuse_the_default_secret_key():
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("token", [None, "", "dev-ministry-token"])
+def test_production_settings_refuse_the_default_ministry_token(token):
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "MINISTRY_API_TOKEN"}
+    if token is not None:
+        env["MINISTRY_API_TOKEN"] = token
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "MINISTRY_API_TOKEN" in result.stderr
+
+
+def test_development_settings_keep_the_default_ministry_token():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key not in ("MINISTRY_API_TOKEN", "SECRET_KEY")}
+    result = manage("check", env={**env, "DEBUG": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_with_production_settings_the_ministry_mock_is_not_part_of_the_portal(tmp_path):
+    env = {**PRODUCTION_ENV, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    assert probe(MOCK_REQUESTS, env) == [404, 404, 404, 404]
+
+
+def test_the_mock_is_mounted_in_a_production_portal_only_when_asked_and_the_deploy_check_says_so(tmp_path):
+    env = {**PRODUCTION_ENV, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "MINISTRY_MOCK_MOUNTED": "1"}
+    assert probe([("get", "/ministry-mock/status/")], env) == [200]
+    check = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert check.returncode != 0
+    assert "ministry_mock.W001" in check.stderr + check.stdout
 
 
 def test_deploy_check_is_clean_with_production_settings():
