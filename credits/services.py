@@ -36,13 +36,14 @@ from review.models import Status
 
 from . import ratelimit
 from .attendees import Attendee
-from .certificates import mail_certificates
+from .certificates import build_event_certificates, mail_certificates
 from .codes import CodeFormatError, format_code, generate_codes, parse_code
 from .models import (
     CreditEntry,
     Cycle,
     CycleRule,
     Dispute,
+    EventCertificatesFile,
     IcpCode,
     IssuanceBatch,
     ModuleCompletion,
@@ -690,6 +691,26 @@ def codes_csv(codes: Iterable[IcpCode]) -> str:
             ]
         )
     return out.getvalue()
+
+
+@transaction.atomic
+def event_certificates_request(*, event: Event, actor: User) -> EventCertificatesFile:
+    """A provider asks for the file with all of an event's certificates to be built (again).
+
+    The request is a row before it is a message: if the broker is down the row stays queued and
+    `build_missed_certificates` sends it once the broker is back. The file built before stays downloadable
+    meanwhile."""
+    if not actor.is_staff:
+        require_event_provider(event=event, user=actor)
+    record, _created = EventCertificatesFile.objects.select_for_update().get_or_create(event=event)
+    if record.state != EventCertificatesFile.State.QUEUED or record.requested_at is None:
+        record.state = EventCertificatesFile.State.QUEUED
+        record.requested_at = timezone.now()
+        record.error = ""
+        record.save(update_fields=["state", "requested_at", "error"])
+        enqueue_on_commit(build_event_certificates, event_id=event.pk)
+    audit_log(actor=actor, action="certificates.request", obj=event)
+    return record
 
 
 @transaction.atomic

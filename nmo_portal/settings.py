@@ -170,8 +170,18 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Generated files (the whole-event certificates, later the portfolio's) go to the "private" storage: outside
+# MEDIA_ROOT, never served by URL, read back only by views that check who asks. With web and workers on several
+# machines point it at a shared object store (README, "Files").
+PRIVATE_FILES_ROOT = Path(env_str("PRIVATE_FILES_ROOT", str(BASE_DIR / "private-files")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {
+        "BACKEND": env_str("PRIVATE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": {"location": str(PRIVATE_FILES_ROOT), "base_url": None}
+        if not env_str("PRIVATE_STORAGE_BACKEND")
+        else {},
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -278,6 +288,10 @@ ICP_SYNC_ISSUE_LIMIT = env_int("ICP_SYNC_ISSUE_LIMIT", 1000)
 ICP_MAX_CODES_PER_ISSUE = env_int("ICP_MAX_CODES_PER_ISSUE", 100_000)
 # Certificates of an attendee list are e-mailed once the event has ended; a periodic task looks this often.
 CERTIFICATES_MAIL_EVERY_SECONDS = env_int("CERTIFICATES_MAIL_EVERY_SECONDS", 300)
+# A whole-event certificates file asked for and not started this long after (its message never reached a worker),
+# or started and not finished after the timeout (the worker was lost), is queued again by the periodic sweep.
+CERTIFICATES_BUILD_GRACE_SECONDS = env_int("CERTIFICATES_BUILD_GRACE_SECONDS", 120)
+CERTIFICATES_BUILD_TIMEOUT_SECONDS = env_int("CERTIFICATES_BUILD_TIMEOUT_SECONDS", 3600)
 
 # The Ministry portal (edu.rosminzdrav.ru), stood in for by ministry_mock. In `make run` the mock answers
 # inside the dev server itself.
@@ -302,6 +316,10 @@ CELERY_BEAT_SCHEDULE = {
     "mail-certificates-of-ended-events": {
         "task": "credits.certificates.mail_due_certificates",
         "schedule": CERTIFICATES_MAIL_EVERY_SECONDS,
+    },
+    "build-missed-certificates-files": {
+        "task": "credits.certificates.build_missed_certificates",
+        "schedule": CERTIFICATES_BUILD_GRACE_SECONDS,
     },
 }
 # A request that enqueues a task must not hang when the broker is down: the outbox keeps the work.
