@@ -51,6 +51,7 @@ from .models import (
     ProgrammeEntry,
     new_verify_token,
 )
+from .report import csv_cell
 from .selectors import plan_changed
 from .tasks import announce_credit_entry, issue_batch
 
@@ -661,6 +662,8 @@ def dispute_resolve(*, dispute: Dispute, actor: User, accepted: bool, resolution
 
 
 def codes_csv(codes: Iterable[IcpCode]) -> str:
+    """The provider's export of an event's codes. Names and e-mails are typed by providers and attendees, so
+    every text cell goes through `csv_cell`: a name such as `=HYPERLINK(…)` opens as text, not a formula."""
     import csv
 
     out = io.StringIO()
@@ -682,10 +685,10 @@ def codes_csv(codes: Iterable[IcpCode]) -> str:
             [
                 format_code(code.code),
                 code.status,
-                code.holder_name,
-                code.holder_email,
+                csv_cell(code.holder_name),
+                csv_cell(code.holder_email),
                 code.activated_at.isoformat() if code.activated_at else "",
-                code.activated_by_email or "",
+                csv_cell(code.activated_by_email or ""),
                 "1" if code.email_mismatch else "",
                 f"{settings.SITE_URL}/verify/{code.verify_token}/",
             ]
