@@ -26,8 +26,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Count, Max, Q
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from qrcode.constants import ERROR_CORRECT_M
 from reportlab.lib.colors import Color
 from reportlab.lib.pagesizes import A4, landscape
@@ -38,6 +37,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from events.models import Event
+from nmo_portal.mail import recipient_languages, templated_message
 
 from .codes import format_code
 from .models import EventCertificatesFile, IcpCode, IssuanceBatch
@@ -423,9 +423,11 @@ def mail_certificates(*, batch_id: int) -> int:
                 )
                 if not chunk:
                     break
+                languages = recipient_languages({code.holder_email for code in chunk})
                 for code in chunk:
+                    language = languages.get(code.holder_email.lower())
                     try:
-                        delivered = _certificate_message(code, connection=connection).send()
+                        delivered = _certificate_message(code, connection=connection, language=language).send()
                     except Exception:
                         logger.exception("Could not e-mail the certificate of code %s; the next run will", code.pk)
                         delivered = 0
@@ -456,10 +458,9 @@ def mail_due_certificates() -> int:
     return sum(mail_certificates(batch_id=batch_id) for batch_id in due)
 
 
-def _certificate_message(code: IcpCode, *, connection: BaseEmailBackend) -> EmailMessage:
+def _certificate_message(code: IcpCode, *, connection: BaseEmailBackend, language: str | None) -> EmailMessage:
     event = code.event
     context = {
-        "site_url": settings.SITE_URL,
         "holder_name": code.holder_name.strip(),
         "event": event,
         "dates": event_dates(event),
@@ -468,11 +469,12 @@ def _certificate_message(code: IcpCode, *, connection: BaseEmailBackend) -> Emai
         "activate_url": f"{settings.SITE_URL}/me/credits/",
         "verify_url": verify_url(code),
     }
-    with translation.override("ru"):
-        subject = " ".join(render_to_string("credits/email/certificate_subject.txt", context).split())
-        body = render_to_string("credits/email/certificate.txt", context)
-    message = EmailMessage(
-        settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, body, to=[code.holder_email], connection=connection
+    message = templated_message(
+        to=[code.holder_email],
+        template="credits/email/certificate",
+        context=context,
+        language=language,
+        connection=connection,
     )
     message.attach(certificate_filename(code), certificate_pdf([code]), PDF_MEDIA_TYPE)
     return message

@@ -183,7 +183,7 @@ def test_mail_certificates_sends_each_holder_with_an_email_their_certificate(con
     assert [m.to for m in mailoutbox] == [["maria@example.org"], ["oleg@example.org"]]
     for message, code in zip(mailoutbox, (maria, oleg), strict=True):
         display = format_code(code.code)
-        assert message.subject.startswith("[НМО] ")
+        assert message.subject.startswith("[Портал НМО] ")
         assert congress.title in message.subject
         assert code.holder_name in message.body
         assert display in message.body
