@@ -4,6 +4,7 @@ Every default runs with nothing installed: SQLite, local-memory cache, console e
 run in-process. Production sets DATABASE_URL, REDIS_URL, SECRET_KEY and DEBUG=0.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -181,9 +182,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {
         "BACKEND": env_str("PRIVATE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
-        "OPTIONS": {"location": str(PRIVATE_FILES_ROOT), "base_url": None}
-        if not env_str("PRIVATE_STORAGE_BACKEND")
-        else {},
+        "OPTIONS": json.loads(env_str("PRIVATE_STORAGE_OPTIONS", "{}"))
+        if env_str("PRIVATE_STORAGE_BACKEND")
+        else {"location": str(PRIVATE_FILES_ROOT)},
     },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
