@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db.models.functions import Lower
 from django.template import Context, engines
 from django.template.backends.django import DjangoTemplates
 from django.utils import translation
@@ -68,5 +69,6 @@ def send_templated_mail(*, to: list[str], template: str, context: dict[str, Any]
 def recipient_languages(emails: set[str]) -> dict[str, str]:
     """The language of each address that belongs to an account, by lower-cased address; an address without an
     account is left out (its mail goes in the portal's default language)."""
-    users = get_user_model().objects.filter(email__in={email.lower() for email in emails if email})
-    return {email.lower(): language for email, language in users.values_list("email", "language")}
+    users = get_user_model().objects.annotate(address=Lower("email"))
+    wanted = users.filter(address__in={email.lower() for email in emails if email})
+    return dict(wanted.values_list("address", "language"))

@@ -60,7 +60,7 @@ def test_an_attendee_without_an_account_gets_the_portals_default_language_and_na
 
 
 def test_an_attendee_with_an_english_account_gets_the_certificate_in_english(ended_event, mailoutbox):
-    UserFactory(email="oleg@example.org", language="en")
+    UserFactory(email="Oleg@Example.org", language="en")
     certificates_to(ended_event, ("Ivanov Oleg", "oleg@example.org"))
 
     [message] = mailoutbox
