@@ -7,7 +7,7 @@ COPY pyproject.toml ./
 RUN pip install --no-cache-dir .
 COPY . .
 RUN DEBUG=1 python manage.py compilemessages --ignore=.venv -v0 && DEBUG=1 python manage.py collectstatic --no-input -v0
-RUN useradd --create-home nmo && mkdir -p /app/media && chown nmo /app/media
+RUN useradd --create-home nmo && mkdir -p /app/media /app/private-files && chown nmo /app/media /app/private-files
 USER nmo
 EXPOSE 8000
 CMD ["gunicorn", "nmo_portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

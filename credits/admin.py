@@ -23,6 +23,7 @@ from .models import (
     Cycle,
     CycleRule,
     Dispute,
+    EventCertificatesFile,
     IcpCode,
     IssuanceBatch,
     ModuleCompletion,
@@ -364,3 +365,15 @@ class ModuleCompletionAdmin(ReadOnlyAdmin[ModuleCompletion]):
     @admin.display(description=_("module"), ordering="module__title")
     def completed_module(self, completion: ModuleCompletion) -> Module:
         return completion.module
+
+
+@admin.register(EventCertificatesFile)
+class EventCertificatesFileAdmin(ReadOnlyAdmin[EventCertificatesFile]):
+    """Which whole-event certificates files exist and in what state; the files themselves are downloaded from
+    the event's codes page, which checks who asks."""
+
+    list_display = ["event", "state", "built_at", "requested_at", "codes_count"]
+    list_filter = ["state"]
+    search_fields = ["event__title"]
+    list_select_related = ["event"]
+    exclude = ["file_name"]

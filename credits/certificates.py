@@ -9,22 +9,24 @@ keeps a congress's file small and quick to build.
 """
 
 import logging
-import os
+import secrets
 import tempfile
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from functools import cache
 from io import BytesIO
-from pathlib import Path
 from typing import IO, Final
 
 import qrcode
 from celery import shared_task
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import Storage, storages
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.db.models import Count, Max, Q
+from django.utils import timezone
 from qrcode.constants import ERROR_CORRECT_M
 from reportlab.lib.colors import Color
 from reportlab.lib.pagesizes import A4, landscape
@@ -35,9 +37,10 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from events.models import Event
+from nmo_portal.mail import recipient_languages, templated_message
 
 from .codes import format_code
-from .models import IcpCode, IssuanceBatch
+from .models import EventCertificatesFile, IcpCode, IssuanceBatch
 
 logger = logging.getLogger(__name__)
 
@@ -304,37 +307,89 @@ def _fit(text: str, font: str, width: float, *, sizes: Sequence[float], max_line
     return size, kept
 
 
-def event_certificates_path(event_id: int) -> Path:
-    return Path(settings.MEDIA_ROOT) / "certificates" / f"event-{event_id}.pdf"
+def private_storage() -> Storage:
+    """Where generated files live: STORAGES["private"], never served under MEDIA_URL (README: "Files")."""
+    return storages["private"]
+
+
+def codes_fingerprint(event_id: int) -> tuple[int, int]:
+    """What a whole-event file is built from: the number of the event's codes not revoked, and its highest code
+    id. Issuing raises the id and revoking lowers the number, so any change to what the file prints changes it."""
+    totals = IcpCode.objects.filter(event_id=event_id).aggregate(
+        count=Count("id", filter=~Q(status=IcpCode.Status.REVOKED)), last=Max("id")
+    )
+    return totals["count"] or 0, totals["last"] or 0
+
+
+def certificates_file_is_stale(record: EventCertificatesFile) -> bool:
+    """Whether a code was issued or revoked since the file was built."""
+    return bool(record.file_name) and codes_fingerprint(record.event_id) != (record.codes_count, record.last_code_id)
 
 
 @shared_task
 def build_event_certificates(*, event_id: int) -> str:
-    """Write every certificate of an event (revoked codes left out) to one PDF under MEDIA_ROOT; return its path.
+    """Write every certificate of an event (revoked codes left out) to one PDF in the private storage under a
+    name with a random part; record it and delete the file it replaces. Return the new name.
 
-    The file is written beside its final name and renamed into place, so a download never sees half a file.
+    The fingerprint of the codes is read before the codes themselves: a code issued or revoked during the build
+    leaves the file marked stale rather than silently out of date.
     """
-    path = event_certificates_path(event_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    codes = (
-        IcpCode.objects.filter(event_id=event_id)
-        .exclude(status=IcpCode.Status.REVOKED)
-        .select_related("event__organization")
-        .order_by("id")
-        .iterator(chunk_size=CHUNK_SIZE)
+    EventCertificatesFile.objects.filter(event_id=event_id).update(
+        state=EventCertificatesFile.State.BUILDING, started_at=timezone.now()
     )
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".pdf.tmp")
     try:
-        with os.fdopen(descriptor, "wb") as target:
+        started = timezone.now()
+        count, last = codes_fingerprint(event_id)
+        codes = (
+            IcpCode.objects.filter(event_id=event_id)
+            .exclude(status=IcpCode.Status.REVOKED)
+            .select_related("event__organization")
+            .order_by("id")
+            .iterator(chunk_size=CHUNK_SIZE)
+        )
+        storage = private_storage()
+        with tempfile.TemporaryFile() as target:
             write_certificates(codes, target)
-            target.flush()
-            os.fsync(target.fileno())
-        os.chmod(temporary, settings.FILE_UPLOAD_PERMISSIONS or 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+            target.seek(0)
+            name = storage.save(f"certificates/event-{event_id}-{secrets.token_urlsafe(18)}.pdf", File(target))
+    except Exception as exc:
+        EventCertificatesFile.objects.filter(event_id=event_id).update(
+            state=EventCertificatesFile.State.FAILED, error=str(exc)[:2000]
+        )
         raise
-    return str(path)
+    with transaction.atomic():
+        record, _created = EventCertificatesFile.objects.select_for_update().get_or_create(event_id=event_id)
+        replaced = record.file_name
+        record.file_name = name
+        record.state = EventCertificatesFile.State.READY
+        record.built_at = started
+        record.codes_count, record.last_code_id = count, last
+        record.error = ""
+        record.save()
+    if replaced and replaced != name:
+        storage.delete(replaced)
+    return name
+
+
+@shared_task
+def build_missed_certificates() -> int:
+    """Periodic (beat): queue again the builds asked for that no worker started (the broker was down when the
+    provider asked) or that a lost worker left half done. Returns how many were queued."""
+    now = timezone.now()
+    queued, building = EventCertificatesFile.State.QUEUED, EventCertificatesFile.State.BUILDING
+    grace = timedelta(seconds=settings.CERTIFICATES_BUILD_GRACE_SECONDS)
+    timeout = timedelta(seconds=settings.CERTIFICATES_BUILD_TIMEOUT_SECONDS)
+    missed = EventCertificatesFile.objects.filter(
+        Q(state=queued, requested_at__lte=now - grace) | Q(state=building, started_at__lte=now - timeout)
+    )
+    sent = 0
+    for record in missed:
+        # moving requested_at on keeps the next sweep from queuing it again while this message waits
+        taken = EventCertificatesFile.objects.filter(pk=record.pk, state=record.state, requested_at=record.requested_at)
+        if taken.update(state=queued, requested_at=now):
+            build_event_certificates.delay(event_id=record.event_id)
+            sent += 1
+    return sent
 
 
 @shared_task
@@ -368,9 +423,11 @@ def mail_certificates(*, batch_id: int) -> int:
                 )
                 if not chunk:
                     break
+                languages = recipient_languages({code.holder_email for code in chunk})
                 for code in chunk:
+                    language = languages.get(code.holder_email.lower())
                     try:
-                        delivered = _certificate_message(code, connection=connection).send()
+                        delivered = _certificate_message(code, connection=connection, language=language).send()
                     except Exception:
                         logger.exception("Could not e-mail the certificate of code %s; the next run will", code.pk)
                         delivered = 0
@@ -401,10 +458,9 @@ def mail_due_certificates() -> int:
     return sum(mail_certificates(batch_id=batch_id) for batch_id in due)
 
 
-def _certificate_message(code: IcpCode, *, connection: BaseEmailBackend) -> EmailMessage:
+def _certificate_message(code: IcpCode, *, connection: BaseEmailBackend, language: str | None) -> EmailMessage:
     event = code.event
     context = {
-        "site_url": settings.SITE_URL,
         "holder_name": code.holder_name.strip(),
         "event": event,
         "dates": event_dates(event),
@@ -413,11 +469,12 @@ def _certificate_message(code: IcpCode, *, connection: BaseEmailBackend) -> Emai
         "activate_url": f"{settings.SITE_URL}/me/credits/",
         "verify_url": verify_url(code),
     }
-    with translation.override("ru"):
-        subject = " ".join(render_to_string("credits/email/certificate_subject.txt", context).split())
-        body = render_to_string("credits/email/certificate.txt", context)
-    message = EmailMessage(
-        settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, body, to=[code.holder_email], connection=connection
+    message = templated_message(
+        to=[code.holder_email],
+        template="credits/email/certificate",
+        context=context,
+        language=language,
+        connection=connection,
     )
     message.attach(certificate_filename(code), certificate_pdf([code]), PDF_MEDIA_TYPE)
     return message

@@ -500,3 +500,39 @@ class ModuleCompletion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.module} · {self.external_id}"
+
+
+class EventCertificatesFile(models.Model):
+    """The file with every certificate of an event, kept in the private storage (STORAGES["private"]).
+
+    It holds every unused code of the event, so its name has a random part and it is served only through a
+    view that checks who asks. It is stale when a code was issued or revoked after it was built: the codes it
+    was built from are remembered as their number and the highest code id (issuing raises the id, revoking
+    lowers the number; activation changes nothing printed on a certificate).
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        BUILDING = "building", _("Being built")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    event = models.OneToOneField(
+        "events.Event", on_delete=models.CASCADE, related_name="certificates_file", verbose_name=_("event")
+    )
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
+    # The name in the private storage of the last file built; kept while a new one is built.
+    file_name = models.CharField(_("file"), max_length=255, blank=True)
+    requested_at = models.DateTimeField(_("requested"), null=True, blank=True)
+    started_at = models.DateTimeField(_("build started"), null=True, blank=True)
+    built_at = models.DateTimeField(_("built"), null=True, blank=True)
+    codes_count = models.PositiveIntegerField(_("codes in the file"), default=0)
+    last_code_id = models.BigIntegerField(_("last code in the file"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("event certificates file")
+        verbose_name_plural = _("event certificates files")
+
+    def __str__(self) -> str:
+        return f"{self.event_id} · {self.state}"

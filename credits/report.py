@@ -55,8 +55,9 @@ CYCLE_TOTAL: Final = "Всего в зачёт цикла"
 CSV_MEDIA_TYPE: Final = "text/csv; charset=utf-8"
 PDF_MEDIA_TYPE: Final = "application/pdf"
 
-# A cell that opens with one of these is a formula to Excel: provider-typed titles must stay text.
-_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+# A cell that opens with one of these is a formula to Excel or LibreOffice (the full-width forms too, which
+# spreadsheet applications fold to ASCII): provider- and attendee-typed text must stay text.
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 @dataclass(frozen=True)
@@ -102,20 +103,21 @@ def report_csv(plan: CyclePlan, *, doctor: User) -> bytes:
     buffer = StringIO()
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow([TITLE])
-    writer.writerows([label, _cell(value)] for label, value in _header(plan, doctor))
+    writer.writerows([label, csv_cell(value)] for label, value in _header(plan, doctor))
     writer.writerow([])
     writer.writerow(ROW_HEADERS)
     for row in report_rows(plan):
-        writer.writerow([_date(row.earned_on), row.kind, _cell(row.title), _cell(row.source), row.hours])
+        writer.writerow([_date(row.earned_on), row.kind, csv_cell(row.title), csv_cell(row.source), row.hours])
     writer.writerow([])
     writer.writerow(TOTAL_HEADERS)
     for progress in plan.components:
-        writer.writerow([_cell(progress.component.name), progress.required, progress.earned, progress.above])
+        writer.writerow([csv_cell(progress.component.name), progress.required, progress.earned, progress.above])
     writer.writerow([CYCLE_TOTAL, plan.required, plan.counted, ""])
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def _cell(text: str) -> str:
+def csv_cell(text: str) -> str:
+    """`text` as a CSV cell a spreadsheet shows as text: a leading quote defuses a formula (OWASP's advice)."""
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 

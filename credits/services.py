@@ -36,13 +36,14 @@ from review.models import Status
 
 from . import ratelimit
 from .attendees import Attendee
-from .certificates import mail_certificates
+from .certificates import build_event_certificates, mail_certificates
 from .codes import CodeFormatError, format_code, generate_codes, parse_code
 from .models import (
     CreditEntry,
     Cycle,
     CycleRule,
     Dispute,
+    EventCertificatesFile,
     IcpCode,
     IssuanceBatch,
     ModuleCompletion,
@@ -50,6 +51,7 @@ from .models import (
     ProgrammeEntry,
     new_verify_token,
 )
+from .report import csv_cell
 from .selectors import plan_changed
 from .tasks import announce_credit_entry, issue_batch
 
@@ -682,6 +684,8 @@ def dispute_resolve(*, dispute: Dispute, actor: User, accepted: bool, resolution
 
 
 def codes_csv(codes: Iterable[IcpCode]) -> str:
+    """The provider's export of an event's codes. Names and e-mails are typed by providers and attendees, so
+    every text cell goes through `csv_cell`: a name such as `=HYPERLINK(…)` opens as text, not a formula."""
     import csv
 
     out = io.StringIO()
@@ -703,15 +707,35 @@ def codes_csv(codes: Iterable[IcpCode]) -> str:
             [
                 format_code(code.code),
                 code.status,
-                code.holder_name,
-                code.holder_email,
+                csv_cell(code.holder_name),
+                csv_cell(code.holder_email),
                 code.activated_at.isoformat() if code.activated_at else "",
-                code.activated_by_email or "",
+                csv_cell(code.activated_by_email or ""),
                 "1" if code.email_mismatch else "",
                 f"{settings.SITE_URL}/verify/{code.verify_token}/",
             ]
         )
     return out.getvalue()
+
+
+@transaction.atomic
+def event_certificates_request(*, event: Event, actor: User) -> EventCertificatesFile:
+    """A provider asks for the file with all of an event's certificates to be built (again).
+
+    The request is a row before it is a message: if the broker is down the row stays queued and
+    `build_missed_certificates` sends it once the broker is back. The file built before stays downloadable
+    meanwhile."""
+    if not actor.is_staff:
+        require_event_provider(event=event, user=actor)
+    record, _created = EventCertificatesFile.objects.select_for_update().get_or_create(event=event)
+    if record.state != EventCertificatesFile.State.QUEUED or record.requested_at is None:
+        record.state = EventCertificatesFile.State.QUEUED
+        record.requested_at = timezone.now()
+        record.error = ""
+        record.save(update_fields=["state", "requested_at", "error"])
+        enqueue_on_commit(build_event_certificates, event_id=event.pk)
+    audit_log(actor=actor, action="certificates.request", obj=event)
+    return record
 
 
 @transaction.atomic

@@ -31,7 +31,7 @@ from review.views import signed_in_user
 
 from . import selectors, services
 from .attendees import read_attendees
-from .certificates import build_event_certificates, certificate_pdf, event_certificates_path
+from .certificates import certificate_pdf, certificates_file_is_stale, private_storage
 from .codes import format_code
 from .forms import (
     ActivateForm,
@@ -44,7 +44,7 @@ from .forms import (
     ResolveDisputeForm,
     RevokeForm,
 )
-from .models import Cycle, Dispute, IcpCode, IssuanceBatch, PlannedActivity, ProgrammeEntry
+from .models import Cycle, Dispute, EventCertificatesFile, IcpCode, IssuanceBatch, PlannedActivity, ProgrammeEntry
 
 
 @login_required
@@ -136,6 +136,7 @@ def event_codes(request: HttpRequest, pk: int) -> HttpResponse:
     page = Paginator(selectors.event_codes(event=event, filters=values), 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    certificates = EventCertificatesFile.objects.filter(event=event).first()
     context = {
         "event": event,
         "page": page,
@@ -146,7 +147,8 @@ def event_codes(request: HttpRequest, pk: int) -> HttpResponse:
         "blank_form": IssueBlankForm(),
         "file_form": AttendeeFileForm(),
         "can_issue": event.status == Status.APPROVED,
-        "certificates_ready": event_certificates_path(event.pk).exists(),
+        "certificates": certificates,
+        "certificates_stale": certificates is not None and certificates_file_is_stale(certificates),
         "open_disputes": Dispute.objects.filter(event=event, state=Dispute.State.OPEN).count(),
     }
     return render(request, "credits/event_codes.html", context)
@@ -257,17 +259,27 @@ def certificate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def event_certificates(request: HttpRequest, pk: int) -> HttpResponseBase:
-    """The whole event's certificates in one file, built by Celery; POST asks for a fresh build."""
+    """The whole event's certificates in one file, built by Celery into the private storage and streamed from
+    it to the event's provider and the portal staff only; POST asks for a fresh build."""
     event = _provider_event(request, pk)
-    path = event_certificates_path(event.pk)
     if request.method == "POST":
-        _require_member(request, event)
-        build_event_certificates.delay(event_id=event.pk)
-        messages.info(request, _("The file with all certificates is being prepared; refresh this page in a minute."))
+        try:
+            services.event_certificates_request(event=event, actor=signed_in_user(request))
+        except PortalError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.info(
+                request, _("The file with all certificates is being prepared; refresh this page in a minute.")
+            )
         return redirect("credits:event_codes", pk=pk)
-    if not path.exists():
+    record = EventCertificatesFile.objects.filter(event=event).exclude(file_name="").first()
+    if record is None:
         raise Http404
-    return FileResponse(path.open("rb"), as_attachment=True, filename=f"certificates-event-{event.pk}.pdf")
+    try:
+        content = private_storage().open(record.file_name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(content, as_attachment=True, filename=f"certificates-event-{event.pk}.pdf")
 
 
 @login_required

@@ -4,11 +4,13 @@ Every default runs with nothing installed: SQLite, local-memory cache, console e
 run in-process. Production sets DATABASE_URL, REDIS_URL, SECRET_KEY and DEBUG=0.
 """
 
+import json
 import os
 from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -62,6 +64,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "django_celery_beat",
     "allauth",
     "allauth.account",
@@ -84,6 +87,7 @@ MIDDLEWARE = [
     "nmo_portal.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "nmo_portal.middleware.RequestContextMiddleware",
     "nmo_portal.middleware.UserTimezoneMiddleware",
@@ -157,7 +161,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[НМО] "
+# Subjects are prefixed with the portal's name in the recipient's language (accounts.adapters, nmo_portal.mail).
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 # allauth's "login_failed" limit counts failures per account alone, so a stranger could lock the owner out, and
 # its "login" limit (every sign-in, per address) refuses everyone while Redis is down (its cache lock is never
@@ -178,8 +182,18 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Generated files (the whole-event certificates, later the portfolio's) go to the "private" storage: outside
+# MEDIA_ROOT, never served by URL, read back only by views that check who asks. With web and workers on several
+# machines point it at a shared object store (README, "Files").
+PRIVATE_FILES_ROOT = Path(env_str("PRIVATE_FILES_ROOT", str(BASE_DIR / "private-files")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {
+        "BACKEND": env_str("PRIVATE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(env_str("PRIVATE_STORAGE_OPTIONS", "{}"))
+        if env_str("PRIVATE_STORAGE_BACKEND")
+        else {"location": str(PRIVATE_FILES_ROOT)},
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -201,6 +215,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "НМО Portal <noreply@nmo-portal.local>")
+# The name e-mails come from, open with and are signed by; translated unless set here.
+PORTAL_NAME = env_str("PORTAL_NAME") or _("НМО Portal")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: with no broker configured, tasks run in-process so `make run` needs nothing installed.
@@ -269,6 +285,23 @@ if not DEBUG:
     LANGUAGE_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts, styles and everything else only from the portal's own files,
+# no inline script or style anywhere (templates keep them in static/). Images may be data: URIs (Swagger UI's
+# icons). The API docs page relaxes style-src for itself (nmo_portal.api).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
@@ -286,6 +319,10 @@ ICP_SYNC_ISSUE_LIMIT = env_int("ICP_SYNC_ISSUE_LIMIT", 1000)
 ICP_MAX_CODES_PER_ISSUE = env_int("ICP_MAX_CODES_PER_ISSUE", 100_000)
 # Certificates of an attendee list are e-mailed once the event has ended; a periodic task looks this often.
 CERTIFICATES_MAIL_EVERY_SECONDS = env_int("CERTIFICATES_MAIL_EVERY_SECONDS", 300)
+# A whole-event certificates file asked for and not started this long after (its message never reached a worker),
+# or started and not finished after the timeout (the worker was lost), is queued again by the periodic sweep.
+CERTIFICATES_BUILD_GRACE_SECONDS = env_int("CERTIFICATES_BUILD_GRACE_SECONDS", 120)
+CERTIFICATES_BUILD_TIMEOUT_SECONDS = env_int("CERTIFICATES_BUILD_TIMEOUT_SECONDS", 3600)
 
 # The Ministry portal (edu.rosminzdrav.ru), stood in for by ministry_mock. In development (`make run`) the
 # mock answers inside the dev server itself at /ministry-mock/; anywhere else it is not part of the portal
@@ -320,6 +357,10 @@ CELERY_BEAT_SCHEDULE = {
     "mail-certificates-of-ended-events": {
         "task": "credits.certificates.mail_due_certificates",
         "schedule": CERTIFICATES_MAIL_EVERY_SECONDS,
+    },
+    "build-missed-certificates-files": {
+        "task": "credits.certificates.build_missed_certificates",
+        "schedule": CERTIFICATES_BUILD_GRACE_SECONDS,
     },
 }
 # A request that enqueues a task must not hang when the broker is down: the outbox keeps the work.

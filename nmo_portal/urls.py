@@ -32,7 +32,4 @@ if settings.MINISTRY_MOCK_MOUNTED:
     # real Ministry portal, at MINISTRY_API_URL, and /ministry-mock/ is a 404 here.
     urlpatterns.append(path("ministry-mock/", include("ministry_mock.urls")))
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Nothing is served under MEDIA_URL: generated files are private and go out through views that check who asks.

@@ -45,6 +45,8 @@ def _isolation(settings):
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        # Generated files stay in memory: no object store is reachable here, and the tree stays clean.
+        "private": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     }
     yield
     cache.clear()

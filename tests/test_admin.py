@@ -15,8 +15,9 @@ from django.utils.text import capfirst
 
 from accounts.models import AuditEvent, Membership, OrganizationApiKey, User
 from accounts.services import api_key_create, invitation_create
-from credits.models import ModuleCompletion, PlannedActivity
+from credits.models import EventCertificatesFile, ModuleCompletion, PlannedActivity
 from credits.services import DisputeInput, dispute_open, ledger_adjust
+from events.models import Event
 from ministry_mock.models import ReceivedRecord, Specialist
 from ministry_sync.models import MinistryLink
 
@@ -104,6 +105,7 @@ def fill_the_rest(staff):
     PlannedActivity.objects.create(doctor=doctor, module=module)
     ModuleCompletion.objects.create(module=module, external_id="1", email=doctor.email, completed_at=timezone.now())
     MinistryLink.objects.create(doctor=doctor, login="doctor")
+    EventCertificatesFile.objects.create(event=Event.objects.filter(status="approved").first())
     ReceivedRecord.objects.create(
         specialist=Specialist.objects.first(),
         idempotency_key="k",

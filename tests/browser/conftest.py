@@ -42,11 +42,19 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
+    """A page that fails the test if the Content-Security-Policy blocked anything on it (Chromium reports each
+    violation on the console)."""
     context = browser.new_context(base_url=live_server.url, locale="ru-RU", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations = []
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     yield page
     context.close()
+    assert violations == [], "\n".join(violations)
 
 
 @pytest.fixture

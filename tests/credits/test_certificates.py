@@ -10,12 +10,12 @@ from credits.certificates import (
     build_event_certificates,
     certificate_pdf,
     credits_ru,
-    event_certificates_path,
     event_dates,
     mail_certificates,
+    private_storage,
 )
 from credits.codes import format_code, generate_codes
-from credits.models import IcpCode, IssuanceBatch
+from credits.models import EventCertificatesFile, IcpCode, IssuanceBatch
 from nmo_portal.calendar import register_zone
 
 from ..factories import EventFactory, OrganizationFactory
@@ -135,35 +135,31 @@ def test_a_long_title_and_name_still_fit_one_page(congress):
     assert page_count(certificate_pdf(codes)) == 1
 
 
-def test_build_event_certificates_writes_the_event_file_without_revoked_or_other_events_codes(
-    congress, settings, tmp_path
-):
-    settings.MEDIA_ROOT = tmp_path
+def test_build_event_certificates_writes_the_event_file_without_revoked_or_other_events_codes(congress):
     make_codes(congress, ["Petrova Maria", "", ""])
     make_codes(congress, ["Revoked Holder"], status=IcpCode.Status.REVOKED, revoked_at=timezone.now())
     make_codes(EventFactory(approved=True), ["Another Event"])
 
-    path = build_event_certificates(event_id=congress.pk)
+    name = build_event_certificates(event_id=congress.pk)
 
-    assert path == str(event_certificates_path(congress.pk))
-    assert path == str(tmp_path / "certificates" / f"event-{congress.pk}.pdf")
-    pdf = (tmp_path / "certificates" / f"event-{congress.pk}.pdf").read_bytes()
+    assert EventCertificatesFile.objects.get(event=congress).file_name == name
+    with private_storage().open(name, "rb") as file:
+        pdf = file.read()
     assert pdf.startswith(b"%PDF")
     assert page_count(pdf) == 3
-    assert [p.name for p in (tmp_path / "certificates").iterdir()] == [f"event-{congress.pk}.pdf"]
 
 
-def test_build_event_certificates_replaces_an_earlier_file(congress, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_build_event_certificates_replaces_an_earlier_file(congress):
     make_codes(congress, ["Petrova Maria"])
-    build_event_certificates(event_id=congress.pk)
+    first = build_event_certificates(event_id=congress.pk)
     make_codes(congress, ["Ivanov Oleg"])
 
-    path = build_event_certificates.delay(event_id=congress.pk).get()
+    name = build_event_certificates.delay(event_id=congress.pk).get()
 
-    assert page_count((tmp_path / "certificates" / f"event-{congress.pk}.pdf").read_bytes()) == 2
-    assert sorted(p.name for p in (tmp_path / "certificates").iterdir()) == [f"event-{congress.pk}.pdf"]
-    assert path.endswith(f"event-{congress.pk}.pdf")
+    with private_storage().open(name, "rb") as file:
+        assert page_count(file.read()) == 2
+    assert not private_storage().exists(first)  # the file it replaced is gone
+    assert EventCertificatesFile.objects.get(event=congress).file_name == name
 
 
 def test_mail_certificates_sends_each_holder_with_an_email_their_certificate(congress, mailoutbox):
@@ -187,7 +183,7 @@ def test_mail_certificates_sends_each_holder_with_an_email_their_certificate(con
     assert [m.to for m in mailoutbox] == [["maria@example.org"], ["oleg@example.org"]]
     for message, code in zip(mailoutbox, (maria, oleg), strict=True):
         display = format_code(code.code)
-        assert message.subject.startswith("[НМО] ")
+        assert message.subject.startswith("[Портал НМО] ")
         assert congress.title in message.subject
         assert code.holder_name in message.body
         assert display in message.body

@@ -1,0 +1,12 @@
+"use strict";
+// Progress of issuances that are still running, polled until they finish.
+document.querySelectorAll("[data-batch]").forEach(function (item) {
+  if (item.dataset.state === "done" || item.dataset.state === "failed") return;
+  var timer = setInterval(function () {
+    fetch(item.dataset.progressUrl, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (data) {
+      item.querySelector("progress").value = data.progress;
+      item.querySelector(".batch-count").textContent = data.issued;
+      if (data.state === "done" || data.state === "failed") { clearInterval(timer); window.location.reload(); }
+    });
+  }, 1500);
+});
