@@ -196,7 +196,7 @@ def test_an_ipv6_subscriber_block_counts_as_one_address(settings):
     assert signed_in(response, client, staff)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="threads need PostgreSQL; CI runs this on it")
 def test_a_burst_of_guesses_at_the_same_instant_gets_exactly_the_allowance():
     """Increment, then compare: 20 guesses sent together are not all let through before the first failure is
