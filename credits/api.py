@@ -101,7 +101,9 @@ class AttendeeSerializer(serializers.Serializer[dict[str, Any]]):
 class IssueSerializer(serializers.Serializer[dict[str, Any]]):
     count = serializers.IntegerField(min_value=1, required=False)
     # Refused by its length before any attendee is looked at; the body itself is bounded by REQUEST_MAX_BYTES.
-    attendees = AttendeeSerializer(many=True, required=False, max_length=settings.ICP_MAX_ATTENDEES_PER_REQUEST)
+    attendees: serializers.ListSerializer[dict[str, Any]] = serializers.ListSerializer(
+        child=AttendeeSerializer(), required=False, max_length=settings.ICP_MAX_ATTENDEES_PER_REQUEST
+    )
     reissue = serializers.BooleanField(
         default=False,
         help_text=_("Issue again to attendees who already hold a code of the event; without it they are skipped."),
