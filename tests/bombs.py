@@ -120,3 +120,9 @@ def csv_with_nul() -> bytes:
 def oversized_csv(megabytes: int = 11) -> bytes:
     row = "Иванов Иван Иванович;ivanov@example.org\n".encode()
     return "ФИО;email\n".encode() + row * (megabytes * MB // len(row) + 1)
+
+
+def far_columns(rows: int = 2_000) -> bytes:
+    """Rows whose only cell sits in the sheet's last column (XFD): read-only mode pads each to 16,384 cells."""
+    body = "".join(f'<row r="{n}"><c r="XFD{n}" t="inlineStr"><is><t>x</t></is></c></row>' for n in range(2, rows + 2))
+    return workbook([HEADER_ROW, body])
