@@ -199,3 +199,33 @@ def spreadsheets_bytes(workbook) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def test_the_bounded_upload_takes_other_kinds_for_later_uploads_and_refuses_a_renamed_file(settings):
+    """`upload_bytes` is the door later uploads (the portfolio's scans) go through: size first, then the kind."""
+    from io import BytesIO
+
+    from credits.spreadsheets import FileError, upload_bytes
+
+    scan = b"%PDF-1.7\n" + b"0" * 100
+    assert upload_bytes(BytesIO(scan), name="diploma.pdf", size=len(scan), accept=("pdf", "jpeg", "png")) == scan
+
+    with pytest.raises(FileError) as renamed:
+        upload_bytes(BytesIO(b"\x89PNG\r\n\x1a\n..."), name="diploma.pdf", size=11, accept=("pdf", "png"))
+    assert renamed.value.message == "The content of this file is not what its name says (.pdf)."
+
+    settings.UPLOAD_MAX_BYTES = 50
+    with pytest.raises(FileError) as large:
+        upload_bytes(BytesIO(scan), name="diploma.pdf", size=None, accept=("pdf",))  # no declared size: counted
+    assert plain(large.value.message) == "The file is larger than 50 bytes."
+
+
+def test_a_refused_list_is_explained_in_russian_by_default(client, event):
+    client.cookies.pop(django_settings.LANGUAGE_COOKIE_NAME, None)
+    client.force_login(event.organization.memberships.get().user)
+
+    response = upload(client, event, bombs.wide_row(), "attendees.xlsx")
+
+    assert response.status_code == 400
+    assert "В строке 2 больше 100 столбцов. Оставьте только столбцы списка." in page_text(response)
+    assert not IcpCode.objects.exists()
