@@ -37,6 +37,7 @@ def files() -> dict[str, tuple[str, bytes]]:
     return {
         "sheet bomb: 40 MB of rows": ("list.xlsx", bombs.sheet_bomb(40)),
         "shared strings: 40 MB": ("list.xlsx", bombs.shared_strings_bomb(40)),
+        "styles: 40 MB of cell formats": ("list.xlsx", bombs.styles_bomb(40)),
         "shared strings under a sheet's name: 12 MB": ("list.xlsx", bombs.hidden_shared_strings_bomb(12)),
         "a cell on row 1,048,576": ("list.xlsx", bombs.far_rows()),
         "2,000 rows with a cell in column XFD": ("list.xlsx", bombs.far_columns(2_000)),

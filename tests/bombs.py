@@ -51,7 +51,13 @@ HEADER_ROW = (
 MB = 1024 * 1024
 
 
-def workbook(rows: Iterable[str], shared: Iterable[str] = (), *, shared_path: str = "sharedStrings.xml") -> bytes:
+def workbook(
+    rows: Iterable[str],
+    shared: Iterable[str] = (),
+    *,
+    shared_path: str = "sharedStrings.xml",
+    styles: Iterable[str] | None = None,
+) -> bytes:
     """An XLSX whose first sheet holds `rows` (each a chunk of <row> XML) and whose shared strings are `shared`
     (chunks of <si> XML), each part written as it is generated, deflated at the best level."""
     buffer = io.BytesIO()
@@ -70,6 +76,12 @@ def workbook(rows: Iterable[str], shared: Iterable[str] = (), *, shared_path: st
             for chunk in shared:
                 part.write(chunk.encode())
             part.write(b"</sst>")
+        if styles is not None:  # openpyxl reads xl/styles.xml by its name, whatever the manifest says
+            with archive.open("xl/styles.xml", "w", force_zip64=True) as part:
+                part.write(f'<?xml version="1.0" encoding="UTF-8"?><styleSheet {_NS}>'.encode())
+                for chunk in styles:
+                    part.write(chunk.encode())
+                part.write(b"</styleSheet>")
     return buffer.getvalue()
 
 
@@ -95,6 +107,16 @@ def hidden_shared_strings_bomb(megabytes: int = 12) -> bytes:
     item = "<si><t>x</t></si>"
     count = megabytes * MB // len(item)
     return workbook([HEADER_ROW], (item * 1000 for _ in range(count // 1000)), shared_path="worksheets/sheet2.xml")
+
+
+def styles_bomb(megabytes: int = 40) -> bytes:
+    """Hundreds of thousands of cell formats: openpyxl builds an object for each before the first row."""
+    item = '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+    count = megabytes * MB // len(item)
+    return workbook(
+        [HEADER_ROW],
+        styles=[f'<cellXfs count="{count}">', *(item * 1000 for _ in range(count // 1000)), "</cellXfs>"],
+    )
 
 
 def far_rows(last_row: int = 1_048_576) -> bytes:

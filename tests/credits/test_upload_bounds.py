@@ -121,6 +121,14 @@ def test_shared_strings_past_the_part_limit_are_refused_before_openpyxl_reads_th
     )
 
 
+def test_styles_past_the_part_limit_are_refused_before_openpyxl_reads_them(monkeypatch):
+    monkeypatch.setattr(spreadsheets, "MAX_COMPRESSION_RATIO", 1_000_000)
+
+    result = read_attendees(bombs.styles_bomb(megabytes=12), "attendees.xlsx")
+
+    assert "(xl/styles.xml) unpacks to more than 8.0 MB" in plain(result.file_error)
+
+
 def test_shared_strings_under_a_worksheet_name_are_held_to_the_part_limit(monkeypatch):
     monkeypatch.setattr(spreadsheets, "MAX_COMPRESSION_RATIO", 1_000_000)
 
