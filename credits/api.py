@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -99,7 +100,10 @@ class AttendeeSerializer(serializers.Serializer[dict[str, Any]]):
 
 class IssueSerializer(serializers.Serializer[dict[str, Any]]):
     count = serializers.IntegerField(min_value=1, required=False)
-    attendees = AttendeeSerializer(many=True, required=False)
+    # Refused by its length before any attendee is looked at; the body itself is bounded by REQUEST_MAX_BYTES.
+    attendees: serializers.ListSerializer[dict[str, Any]] = serializers.ListSerializer(
+        child=AttendeeSerializer(), required=False, max_length=settings.ICP_MAX_ATTENDEES_PER_REQUEST
+    )
     reissue = serializers.BooleanField(
         default=False,
         help_text=_("Issue again to attendees who already hold a code of the event; without it they are skipped."),
@@ -221,7 +225,9 @@ class EventCodesView(APIView):
         try:
             attendees = None
             if "attendees" in data:
-                attendees = require_clean(read_attendee_rows(data["attendees"]))
+                attendees = require_clean(
+                    read_attendee_rows(data["attendees"], max_rows=settings.ICP_MAX_ATTENDEES_PER_REQUEST)
+                )
             batch = services.codes_issue(
                 event=event,
                 actor=request_user(request),

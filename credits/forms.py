@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Specialty
 
 from .models import CycleRule, IcpCode, ProgrammeEntry
+from .spreadsheets import FileError, upload_bytes
 
 
 class ActivateForm(forms.Form):
@@ -44,8 +45,22 @@ class IssueBlankForm(forms.Form):
         self.fields["count"].widget.attrs["max"] = settings.ICP_MAX_CODES_PER_ISSUE
 
 
-class AttendeeFileForm(forms.Form):
-    MAX_BYTES = 20 * 1024 * 1024
+class TableFileForm(forms.Form):
+    """A form whose `file` is a table, CSV or XLSX, taken within the upload limits (`spreadsheets.upload_bytes`):
+    `cleaned_data["content"]` holds its bytes, read once."""
+
+    def clean_file(self) -> object:
+        upload = self.cleaned_data["file"]
+        try:
+            self.cleaned_data["content"] = upload_bytes(
+                upload, name=upload.name, size=upload.size, accept=("csv", "xlsx")
+            )
+        except FileError as error:
+            raise forms.ValidationError(error.message, code="file_refused") from None
+        return upload
+
+
+class AttendeeFileForm(TableFileForm):
     file = forms.FileField(
         label=_("Attendee list (CSV or XLSX)"),
         help_text=_("Columns: ФИО, e-mail, СНИЛС (optional). CSV as Excel saves it (;) or UTF-8 (,)."),
@@ -60,12 +75,6 @@ class AttendeeFileForm(forms.Form):
         ),
         required=False,
     )
-
-    def clean_file(self) -> object:
-        upload = self.cleaned_data["file"]
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError(_("The file is larger than 20 MB."))
-        return upload
 
 
 class RevokeForm(forms.Form):

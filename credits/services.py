@@ -761,21 +761,39 @@ def _add_years(day: date, years: int) -> date:
 
 @transaction.atomic
 def cycle_add(*, doctor: User, specialty: Specialty, starts_on: date, rule: CycleRule | None = None) -> Cycle:
-    """A five-year cycle in one specialty; cycles of the same specialty may follow but not overlap."""
+    """A five-year cycle in one specialty; cycles of the same specialty may follow but not overlap.
+
+    The doctor's row is locked first, so that two requests at once (a form sent twice) check and insert one
+    after the other: the second sees the first's cycle and is told it overlaps. The unique start is still
+    caught, should anything write cycles without this lock."""
     rule = rule or CycleRule.objects.get(is_default=True)
     ends_on = _add_years(starts_on, rule.years) - timedelta(days=1)
-    overlapping = Cycle.objects.select_for_update().filter(
+    User.objects.select_for_update().filter(pk=doctor.pk).values_list("pk").get()
+    overlapping = Cycle.objects.filter(
         doctor=doctor, specialty=specialty, starts_on__lte=ends_on, ends_on__gte=starts_on
-    )
-    if overlapping.exists():
-        raise PortalError(
-            _("This cycle overlaps your cycle %(cycle)s of the same specialty.") % {"cycle": overlapping.first()},
-            code="cycle_overlaps",
-        )
-    cycle = Cycle.objects.create(doctor=doctor, specialty=specialty, rule=rule, starts_on=starts_on, ends_on=ends_on)
+    ).first()
+    if overlapping is not None:
+        raise _cycle_overlaps(overlapping)
+    try:
+        with transaction.atomic():
+            cycle = Cycle.objects.create(
+                doctor=doctor, specialty=specialty, rule=rule, starts_on=starts_on, ends_on=ends_on
+            )
+    except IntegrityError:
+        existing = Cycle.objects.filter(doctor=doctor, specialty=specialty, starts_on=starts_on).first()
+        if existing is None:
+            raise
+        raise _cycle_overlaps(existing) from None
     plan_changed(doctor.pk)
     audit_log(actor=doctor, action="cycle.add", obj=cycle, rule=rule.slug)
     return cycle
+
+
+def _cycle_overlaps(cycle: Cycle) -> PortalError:
+    return PortalError(
+        _("This cycle overlaps your cycle %(cycle)s of the same specialty.") % {"cycle": cycle},
+        code="cycle_overlaps",
+    )
 
 
 @transaction.atomic

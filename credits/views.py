@@ -30,7 +30,7 @@ from review.models import Status
 from review.views import signed_in_user
 
 from . import selectors, services
-from .attendees import read_attendees
+from .attendees import AttendeeList, read_attendees
 from .certificates import certificate_pdf, certificates_file_is_stale, private_storage
 from .codes import format_code
 from .forms import (
@@ -179,10 +179,14 @@ def issue_file(request: HttpRequest, pk: int) -> HttpResponse:
     _require_member(request, event)
     form = AttendeeFileForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for e in form.errors.get("file", [])))
-        return redirect("credits:event_codes", pk=pk)
+        refused = AttendeeList(
+            attendees=[], errors=[], file_error=" ".join(str(e) for e in form.errors.get("file", []))
+        )
+        upload = request.FILES.get("file")
+        context = {"event": event, "report": refused, "file_name": upload.name if upload else ""}
+        return render(request, "credits/attendee_report.html", context, status=400)
     upload = form.cleaned_data["file"]
-    attendees = read_attendees(upload.read(), upload.name)
+    attendees = read_attendees(form.cleaned_data["content"], upload.name)
     if not attendees.ok:
         context = {"event": event, "report": attendees, "file_name": upload.name}
         return render(request, "credits/attendee_report.html", context, status=400)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts.models import Membership, User
 from credits.completions_csv import MAX_ROWS, CompletionList, CompletionRow, read_completions
+from credits.forms import TableFileForm
 from credits.models import ModuleCompletion
 from credits.services import completion_report
 from nmo_portal.errors import PortalError
@@ -70,8 +71,7 @@ def module_completions(module: Module) -> QuerySet[ModuleCompletion]:
     return ModuleCompletion.objects.filter(module=module).order_by("-created_at", "-id")
 
 
-class CompletionFileForm(forms.Form):
-    MAX_BYTES = 5 * 1024 * 1024
+class CompletionFileForm(TableFileForm):
     file = forms.FileField(
         label=gettext_lazy("Completion report (CSV or XLSX)"),
         help_text=gettext_lazy(
@@ -81,12 +81,6 @@ class CompletionFileForm(forms.Form):
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
-
-    def clean_file(self) -> object:
-        upload = self.cleaned_data["file"]
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError(_("The file is larger than 5 MB."))
-        return upload
 
 
 @dataclass
@@ -112,7 +106,7 @@ class ModuleCompletionsView(ModuleMixin, review_views.ProviderActivityView):
         if not form.is_valid():
             return self._render(request, activity, membership, form, status=400)
         upload = form.cleaned_data["file"]
-        report = read_completions(upload.read(), upload.name)
+        report = read_completions(form.cleaned_data["content"], upload.name)
         if not report.ok:
             return self._render(request, activity, membership, form, report=report, file_name=upload.name, status=400)
         try:

@@ -3,9 +3,11 @@ from collections.abc import Callable
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 # The client address of the request being served, read by the audit helper so that services need not
 # carry the request around. Empty outside a request (management commands, Celery tasks).
@@ -78,3 +80,43 @@ class LanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         patch_vary_headers(response, ["Cookie"])
         return response
+
+
+class RequestBoundsMiddleware:
+    """Answers 400 to a request with a NUL character in its path, query string or cookies, and 413 to a body
+    larger than REQUEST_MAX_BYTES, before anything reads them.
+
+    PostgreSQL refuses NUL in text, so such a value would fail deep in a query; no page or API means one.
+    Forms and serializers refuse NUL in the body's fields themselves (Django's and DRF's CharField). Django
+    bounds form bodies (DATA_UPLOAD_MAX_MEMORY_SIZE) but not the stream DRF's JSON parser reads, nor files."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if (
+            "\x00" in request.path
+            or "\x00" in query
+            or "%00" in query
+            or any("\x00" in name or "\x00" in value for name, value in request.COOKIES.items())
+        ):
+            return _refuse(request, 400, "malformed_request", _("The request contains a NUL character."))
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.REQUEST_MAX_BYTES:
+            return _refuse(
+                request,
+                413,
+                "request_too_large",
+                _("The request is larger than %(limit)s.") % {"limit": filesizeformat(settings.REQUEST_MAX_BYTES)},
+            )
+        return self.get_response(request)
+
+
+def _refuse(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "nmo_portal.middleware.RequestBoundsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -323,6 +324,24 @@ CERTIFICATES_MAIL_EVERY_SECONDS = env_int("CERTIFICATES_MAIL_EVERY_SECONDS", 300
 # or started and not finished after the timeout (the worker was lost), is queued again by the periodic sweep.
 CERTIFICATES_BUILD_GRACE_SECONDS = env_int("CERTIFICATES_BUILD_GRACE_SECONDS", 120)
 CERTIFICATES_BUILD_TIMEOUT_SECONDS = env_int("CERTIFICATES_BUILD_TIMEOUT_SECONDS", 3600)
+
+# Uploads (attendee lists, completion reports, later any uploaded file): bounded before they are parsed
+# (credits.spreadsheets). A workbook's parts are counted unpacked; what openpyxl parses whole (shared strings,
+# styles) is held to UPLOAD_MAX_PART_BYTES, the streamed sheet only to the total.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+UPLOAD_MAX_UNCOMPRESSED_BYTES = env_int("UPLOAD_MAX_UNCOMPRESSED_BYTES", 32 * 1024 * 1024)
+UPLOAD_MAX_PART_BYTES = env_int("UPLOAD_MAX_PART_BYTES", 8 * 1024 * 1024)
+UPLOAD_MAX_ROWS = env_int("UPLOAD_MAX_ROWS", 100_000)
+UPLOAD_MAX_COLUMNS = env_int("UPLOAD_MAX_COLUMNS", 100)
+UPLOAD_MAX_CELL_CHARS = env_int("UPLOAD_MAX_CELL_CHARS", 10_000)
+# A request body larger than this is answered 413 before it is read (nmo_portal.middleware.RequestBoundsMiddleware):
+# an upload and its form, or the API's largest JSON (an attendee list of ICP_MAX_ATTENDEES_PER_REQUEST).
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", UPLOAD_MAX_BYTES + 1024 * 1024)
+# Attendees in one API request (POST /api/v1/events/{id}/codes/); larger lists are uploaded as a file.
+ICP_MAX_ATTENDEES_PER_REQUEST = env_int("ICP_MAX_ATTENDEES_PER_REQUEST", 50_000)
+# Django's own: form fields (not files) held in memory, and files kept in memory before going to a temporary file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
 # The Ministry portal (edu.rosminzdrav.ru), stood in for by ministry_mock. In development (`make run`) the
 # mock answers inside the dev server itself at /ministry-mock/; anywhere else it is not part of the portal

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from accounts.models import Membership, Organization, OrganizationApiKey, Specialty, User
 from accounts.selectors import active_specialties
+from nmo_portal.ids import MAX_ID
 
 from .models import Activity, Status, Transition
 from .services import activity_save, activity_submit, activity_withdraw
@@ -231,7 +232,9 @@ class ActivitySerializer(serializers.ModelSerializer[Any]):
 
 class ProviderActivityFilterSerializer(serializers.Serializer[dict[str, Any]]):
     status = serializers.ChoiceField(choices=Status.choices, required=False)
-    organization = serializers.IntegerField(required=False, help_text=gettext_lazy("Provider organization id."))
+    organization = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text=gettext_lazy("Provider organization id.")
+    )
 
 
 class ProviderActivityViewSet(

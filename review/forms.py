@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, Specialty
 from accounts.selectors import active_specialties
+from nmo_portal.ids import MAX_ID
 
 from .services import Decision
 
@@ -18,6 +19,15 @@ class SpecialtiesField(forms.ModelMultipleChoiceField[Specialty]):
 
     def label_from_instance(self, obj: Specialty) -> str:
         return f"{obj.code} {obj.display_name}"
+
+    def clean(self, value: Any) -> Any:
+        # A number past the ids' range names no specialty, and SQLite would refuse it inside the query.
+        for item in value if isinstance(value, list | tuple) else ():
+            if str(item).strip().lstrip("-").isdigit() and abs(int(item)) > MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": item}
+                )
+        return super().clean(value)
 
 
 class DecisionForm(forms.Form):
