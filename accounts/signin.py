@@ -29,10 +29,11 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nmo_portal.cache import cache_count
+from nmo_portal.calendar import moment_text
 from nmo_portal.errors import PortalError
 from nmo_portal.middleware import client_ip
 
@@ -46,7 +47,7 @@ class SigninRefused(PortalError):
     status = 429
 
     def __init__(self, retry_at: datetime) -> None:
-        when = formats.date_format(timezone.localtime(retry_at), "DATETIME_FORMAT")
+        when = moment_text(retry_at)
         super().__init__(
             _("Too many failed sign-in attempts from your address. Try again after %(time)s.") % {"time": when}
         )

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -29,7 +29,7 @@ from accounts.services import require_verified
 from accounts.snils import validate_snils
 from events.models import Event
 from modules.models import Module
-from nmo_portal.calendar import local_date
+from nmo_portal.calendar import local_date, moment_text
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PermissionDenied, PortalError
 from review.models import Status
@@ -170,10 +170,7 @@ def ledger_adjust(
     return entry
 
 
-def _when(moment: datetime) -> str:
-    """A moment as the viewer reads it, with the zone named: an event far east ends at another hour in Moscow."""
-    shown = formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
-    return f"{shown} ({timezone.get_current_timezone_name()})"
+_when = moment_text
 
 
 @dataclass(frozen=True)

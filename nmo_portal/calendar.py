@@ -64,3 +64,12 @@ def validate_time_zone(value: str) -> None:
             code="invalid_time_zone",
             params={"value": value},
         )
+
+
+def moment_text(moment: datetime) -> str:
+    """A moment as the viewer reads it, with the zone named («27 ноября 2026 г. 14:45 (Europe/Moscow)»): an event
+    far east ends at another hour in Moscow, and a sentence ending in the time does not end in «p.m..»."""
+    from django.utils import formats
+
+    shown = formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    return f"{shown} ({timezone.get_current_timezone_name()})"

@@ -5,8 +5,10 @@ from contextvars import ContextVar
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 # The client address of the request being served, read by the audit helper so that services need not
@@ -101,7 +103,7 @@ class RequestBoundsMiddleware:
             or "%00" in query
             or any("\x00" in name or "\x00" in value for name, value in request.COOKIES.items())
         ):
-            return _refuse(request, 400, "malformed_request", _("The request contains a NUL character."))
+            return _refuse(request, 400, "malformed_request", lambda: _("The request contains a NUL character."))
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -111,12 +113,28 @@ class RequestBoundsMiddleware:
                 request,
                 413,
                 "request_too_large",
-                _("The request is larger than %(limit)s.") % {"limit": filesizeformat(settings.REQUEST_MAX_BYTES)},
+                lambda: (
+                    _("The request is larger than %(limit)s: files are accepted up to %(files)s.")
+                    % {
+                        "limit": filesizeformat(settings.REQUEST_MAX_BYTES),
+                        "files": filesizeformat(settings.UPLOAD_MAX_BYTES),
+                    }
+                ),
             )
         return self.get_response(request)
 
 
-def _refuse(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+def _refuse(request: HttpRequest, status: int, code: str, message: Callable[[], str]) -> HttpResponse:
+    """The refusal as the API's JSON, or as a page of its own. This runs before sessions and the user's language
+    are known, so the page says it in Russian and in English, as the server-error page does, with a way back."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"error": {"code": code, "message": message}}, status=status)
-    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+        return JsonResponse({"error": {"code": code, "message": message()}}, status=status)
+    texts = {}
+    for language in ("ru", "en"):
+        with translation.override(language):
+            texts[language] = message()
+    back = request.META.get("HTTP_REFERER", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = "/"
+    body = render_to_string("request_refused.html", {"status": status, "texts": texts, "back": back})
+    return HttpResponse(body, status=status)

@@ -165,7 +165,9 @@ def test_the_refusal_is_translated(settings):
     response = client.post(
         reverse("admin:login"), {"username": staff.email, "password": PASSWORD, "next": "/admin/"}, REMOTE_ADDR=ATTACKER
     )
-    assert "Too many failed sign-in attempts from your address. Try again after" in response.content.decode()
+    page = response.content.decode()
+    assert "Too many failed sign-in attempts from your address. Try again after" in page
+    assert "(Europe/Moscow)." in page  # the zone is named, and the sentence does not end in «p.m..»
 
 
 @pytest.mark.parametrize("sign_in", [admin_sign_in, site_sign_in], ids=["admin", "site"])

@@ -237,3 +237,26 @@ def test_a_refused_list_is_explained_in_russian_by_default(client, event):
     assert response.status_code == 400
     assert "В строке 2 больше 100 столбцов. Оставьте только столбцы списка." in page_text(response)
     assert not IcpCode.objects.exists()
+
+
+def test_an_upload_over_the_request_limit_gets_a_page_that_says_why_in_both_languages_and_leads_back(
+    client, event, settings
+):
+    settings.REQUEST_MAX_BYTES = 1024
+    settings.UPLOAD_MAX_BYTES = 512
+    client.force_login(event.organization.memberships.get().user)
+    codes_page = f"http://testserver/provider/events/{event.pk}/codes/"
+
+    response = client.post(
+        reverse("credits:issue_file", args=[event.pk]),
+        {"file": SimpleUploadedFile("list.csv", b"x" * 4096, content_type="text/csv")},
+        HTTP_REFERER=codes_page,
+    )
+
+    page = response.content.decode().replace("\xa0", " ")  # sizes are written with no-break spaces
+    assert response.status_code == 413
+    assert "<html" in page
+    assert "Запрос больше 1,0 КБ: файлы принимаются размером до 512 байт" in page
+    assert "The request is larger than 1.0 KB: files are accepted up to 512 bytes." in page
+    assert f'href="{codes_page}"' in page
+    assert not IcpCode.objects.exists()
