@@ -5,11 +5,14 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import exceptions, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts import api as accounts_api
@@ -29,6 +32,8 @@ _DRF_CODES = {
     exceptions.Throttled: "too_many_requests",
     exceptions.ValidationError: "invalid",
     exceptions.ParseError: "malformed_request",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.NotAcceptable: "not_acceptable",
 }
 
 
@@ -70,6 +75,17 @@ def _django_validation_detail(exc: DjangoValidationError) -> dict[str, list[str]
     }
 
 
+class NoSuchOperation(APIView):
+    """Any other path under /api/: the JSON 404 of the API (e.g. `/api/v1/events/abc/`), not the site's HTML page."""
+
+    permission_classes = [AllowAny]
+    schema = None  # not an operation of the schema
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise exceptions.NotFound
+
+
 urlpatterns = [
     path("v1/", include((accounts_api.urlpatterns, "accounts"), namespace="api-accounts")),
     path("v1/", include((events_api.urlpatterns, "events"), namespace="api-events")),
@@ -78,4 +94,5 @@ urlpatterns = [
     path("v1/", include((credits_api.urlpatterns, "credits"), namespace="api-credits")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^", NoSuchOperation.as_view(), name="no-such-operation"),
 ]
