@@ -1,6 +1,5 @@
 """The OpenAPI schema tells the truth: errors are documented, pagination is shown as it is, dates are bounded."""
 
-
 import pytest
 from django.urls import reverse
 
@@ -67,8 +66,9 @@ def test_operations_list_the_errors_they_can_give(schema):
 
 
 @pytest.mark.django_db
-def test_an_unknown_api_path_answers_the_json_error_not_the_sites_html_page(key_api):
-    response = key_api.get("/api/v1/events/not-a-number/")
+@pytest.mark.parametrize("path", ["/api/v1/events/0.5/", "/api/v1/events/abc/codes/", "/api/v1/nothing/"])
+def test_an_unknown_api_path_answers_the_json_error_not_the_sites_html_page(key_api, path):
+    response = key_api.get(path)
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
