@@ -76,7 +76,8 @@ def _django_validation_detail(exc: DjangoValidationError) -> dict[str, list[str]
 
 
 class NoSuchOperation(APIView):
-    """Any other path under /api/: the JSON 404 of the API (e.g. `/api/v1/events/abc/`), not the site's HTML page."""
+    """Any other path under /api/ ending in a slash: the JSON 404 of the API (e.g. `/api/v1/events/0.5/`), not
+    the site's HTML page. A path without its slash is left to APPEND_SLASH's redirect, as before."""
 
     permission_classes = [AllowAny]
     schema = None  # not an operation of the schema
@@ -94,5 +95,5 @@ urlpatterns = [
     path("v1/", include((credits_api.urlpatterns, "credits"), namespace="api-credits")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    re_path(r"^", NoSuchOperation.as_view(), name="no-such-operation"),
+    re_path(r"^(?:.*/)?$", NoSuchOperation.as_view(), name="no-such-operation"),
 ]

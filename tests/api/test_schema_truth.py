@@ -75,6 +75,14 @@ def test_an_unknown_api_path_answers_the_json_error_not_the_sites_html_page(key_
     assert response.json()["error"]["code"] == "not_found"
 
 
+@pytest.mark.django_db
+def test_an_api_path_without_its_slash_is_still_redirected_to_it(key_api):
+    response = key_api.get("/api/v1/events")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/events/"
+
+
 # Pagination is shown as it is.
 
 
