@@ -1,6 +1,6 @@
 """API of codes: a doctor activates a code; an event's provider issues codes and lists them."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.urls import path
@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -71,6 +72,8 @@ class CreditRecordSerializer(serializers.Serializer[CreditEntry]):
 
 class ActivateView(APIView):
     """POST /api/v1/codes/activate/ — 201 with the credit record, or an error with a stable code."""
+
+    error_statuses: ClassVar[dict[str, list[int]]] = {"post": [429]}  # too many unsuccessful attempts
 
     @extend_schema(request=ActivateSerializer, responses={201: CreditRecordSerializer}, summary="Activate a code")
     def post(self, request: Request) -> Response:
@@ -178,10 +181,24 @@ class IsProviderStaff(BasePermission):
         return isinstance(user, User) and Membership.objects.filter(user=user).exists()
 
 
+class CodeFilterSerializer(serializers.Serializer[dict[str, Any]]):
+    """Query parameters of the codes list. A value that cannot be understood is a 400, not an empty list."""
+
+    status = serializers.ChoiceField(choices=IcpCode.Status.choices, required=False)
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text=_("A code as printed, or words of the holder's name or e-mail."),
+    )
+
+
 class EventCodesView(APIView):
     """GET the event's codes with their state; POST issues codes (count or attendees)."""
 
     permission_classes = [IsAuthenticated, IsProviderStaff]
+    pagination_class = PageNumberPagination  # the schema shows the paginated envelope the list answers with
+    error_statuses: ClassVar[dict[str, list[int]]] = {"post": [409, 429]}  # codes_already_held; IssueThrottle
 
     def get_throttles(self) -> list[Any]:
         return [IssueThrottle()] if self.request.method == "POST" else []
@@ -199,14 +216,19 @@ class EventCodesView(APIView):
             raise NotFound
         return event
 
-    @extend_schema(responses=CodeSerializer(many=True), summary="The event's codes")
+    @extend_schema(
+        responses=CodeSerializer(many=True),
+        parameters=[CodeFilterSerializer],
+        summary="The event's codes",
+        description="Paginated, oldest first.",
+    )
     def get(self, request: Request, pk: int) -> Response:
         event = self.event(request, pk)
-        filters = {"status": request.query_params.get("status", ""), "q": request.query_params.get("q", "")}
-        from rest_framework.pagination import PageNumberPagination
-
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(selectors.event_codes(event=event, filters=filters), request, view=self)
+        params = CodeFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        paginator = self.pagination_class()
+        codes = selectors.event_codes(event=event, filters=params.validated_data)
+        page = paginator.paginate_queryset(codes, request, view=self)
         return paginator.get_paginated_response(CodeSerializer(page, many=True).data)
 
     @extend_schema(

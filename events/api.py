@@ -14,10 +14,12 @@ from nmo_portal.calendar import make_local, register_zone_name, zone
 from review import selectors
 from review.api_common import (
     ActivitySerializer,
+    BoundedDateTimeField,
     CatalogActivitySerializer,
     CatalogFilterSerializer,
     CatalogViewSet,
     FormatIsAFilter,
+    OptionalURLField,
     ProviderActivityFilterSerializer,
     ProviderActivityViewSet,
 )
@@ -42,8 +44,9 @@ class EventTimesInItsZone:
         return data
 
 
-class WallClockDateTimeField(serializers.DateTimeField):
-    """Leaves a time sent without an offset naive; EventSerializer.validate reads it in the event's zone."""
+class WallClockDateTimeField(BoundedDateTimeField):
+    """Leaves a time sent without an offset naive; EventSerializer.validate reads it in the event's zone. From
+    2000 to 2099, like every date the API takes."""
 
     def enforce_timezone(self, value: datetime) -> datetime:
         if value.tzinfo is None:
@@ -54,7 +57,7 @@ class WallClockDateTimeField(serializers.DateTimeField):
 class CatalogEventSerializer(EventTimesInItsZone, CatalogActivitySerializer):
     format = serializers.ChoiceField(choices=Event.Format.choices, read_only=True)
     venue = serializers.CharField(read_only=True)
-    link = serializers.URLField(read_only=True)
+    link = OptionalURLField(read_only=True, help_text=gettext_lazy("Where to join online; empty for in-person."))
     timezone = serializers.CharField(read_only=True, help_text=TIMEZONE_HELP)
     starts_at = serializers.DateTimeField(read_only=True)
     ends_at = serializers.DateTimeField(read_only=True)
@@ -92,6 +95,9 @@ class CatalogEventViewSet(CatalogViewSet):
 class EventSerializer(EventTimesInItsZone, ActivitySerializer):
     timezone = serializers.CharField(
         max_length=64, required=False, validators=Event._meta.get_field("timezone").validators, help_text=TIMEZONE_HELP
+    )
+    link = OptionalURLField(
+        max_length=200, required=False, allow_blank=True, help_text=Event._meta.get_field("link").help_text
     )
     starts_at = WallClockDateTimeField()
     ends_at = WallClockDateTimeField()

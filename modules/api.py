@@ -18,6 +18,8 @@ from nmo_portal.calendar import register_zone
 from review import selectors
 from review.api_common import (
     ActivitySerializer,
+    BoundedDateField,
+    BoundedDateTimeField,
     CatalogActivitySerializer,
     CatalogFilterSerializer,
     CatalogViewSet,
@@ -54,6 +56,9 @@ class CatalogModuleViewSet(CatalogViewSet):
 
 
 class ModuleSerializer(ActivitySerializer):
+    available_from = BoundedDateField()
+    available_until = BoundedDateField()
+
     class Meta(ActivitySerializer.Meta):
         model = Module
         fields = [
@@ -78,9 +83,12 @@ class CompletionReportSerializer(serializers.Serializer[dict[str, Any]]):
         max_length=20, default="", allow_blank=True, help_text=_("The doctor's СНИЛС, with or without separators.")
     )
     email = serializers.EmailField(default="", allow_blank=True, help_text=_("The doctor's e-mail."))
-    completed_at = serializers.DateTimeField(
+    completed_at = BoundedDateTimeField(
         default_timezone=register_zone(),
-        help_text=_("When the module was completed, ISO 8601; Moscow time when no offset is given."),
+        help_text=_(
+            "When the module was completed, ISO 8601; Moscow time when no offset is given. From 2000, and not in "
+            "the future."
+        ),
     )
 
 

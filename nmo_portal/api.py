@@ -7,11 +7,14 @@ from csp.decorators import csp_update
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts import api as accounts_api
@@ -31,6 +34,8 @@ _DRF_CODES = {
     exceptions.Throttled: "too_many_requests",
     exceptions.ValidationError: "invalid",
     exceptions.ParseError: "malformed_request",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.NotAcceptable: "not_acceptable",
 }
 
 
@@ -72,6 +77,18 @@ def _django_validation_detail(exc: DjangoValidationError) -> dict[str, list[str]
     }
 
 
+class NoSuchOperation(APIView):
+    """Any other path under /api/ ending in a slash: the JSON 404 of the API (e.g. `/api/v1/events/0.5/`), not
+    the site's HTML page. A path without its slash is left to APPEND_SLASH's redirect, as before."""
+
+    permission_classes = [AllowAny]
+    schema = None  # not an operation of the schema
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise exceptions.NotFound
+
+
 urlpatterns = [
     path("v1/", include((accounts_api.urlpatterns, "accounts"), namespace="api-accounts")),
     path("v1/", include((events_api.urlpatterns, "events"), namespace="api-events")),
@@ -86,4 +103,5 @@ urlpatterns = [
         csp_update({"style-src": [UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(url_name="api:schema")),
         name="docs",
     ),
+    re_path(r"^(?:.*/)?$", NoSuchOperation.as_view(), name="no-such-operation"),
 ]

@@ -4,12 +4,15 @@ Each app's `api.py` subclasses the viewsets below with its model, serializers an
 rules live once, in `review.services`, and the reads once, in `review.selectors` (the browser uses the same).
 """
 
+from datetime import date, datetime
 from typing import Any, ClassVar
 
+from django.core.validators import URLValidator
 from django.db.models import Prefetch, QuerySet
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, ValidationError
@@ -24,6 +27,58 @@ from nmo_portal.ids import MAX_ID
 
 from .models import Activity, Status, Transition
 from .services import activity_save, activity_submit, activity_withdraw
+
+# Dates the API takes are within the years the register can mean: a completion in the year 731, or an event in
+# 9999 (whose offset overflows Python's datetime on the way to UTC), is a 400, never stored nor a 500.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+YEAR_PATTERN = r"^20[0-9]{2}-"  # the OpenAPI schema's way of saying "from 2000 to 2099" for a string
+_OUT_OF_RANGE = gettext_lazy("Give a date from %(earliest)s to %(latest)s.")
+
+
+def _require_sane_year(field: serializers.Field[Any, Any, Any, Any], value: date) -> None:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(
+            _OUT_OF_RANGE % {"earliest": date(EARLIEST_YEAR, 1, 1).isoformat(), "latest": f"{LATEST_YEAR}-12-31"},
+            code="out_of_range",
+        )
+
+
+@extend_schema_field({"type": "string", "format": "date", "pattern": YEAR_PATTERN})
+class BoundedDateField(serializers.DateField):
+    """A date from 2000-01-01 to 2099-12-31."""
+
+    def to_internal_value(self, value: Any) -> date:
+        result = super().to_internal_value(value)
+        _require_sane_year(self, result)
+        return result
+
+
+@extend_schema_field({"type": "string", "format": "date-time", "pattern": YEAR_PATTERN})
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A moment from 2000 to 2099. The year is checked as written, before any conversion between zones (which
+    would overflow at the ends of Python's calendar)."""
+
+    def to_internal_value(self, value: Any) -> datetime:
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None  # the parent field says what is wrong with it
+            if parsed is not None:
+                _require_sane_year(self, parsed.date())
+        result = super().to_internal_value(value)
+        _require_sane_year(self, result.date())
+        return result
+
+
+@extend_schema_field({"anyOf": [{"type": "string", "format": "uri"}, {"type": "string", "maxLength": 0}]})
+class OptionalURLField(serializers.CharField):
+    """A link that may be empty (an in-person event has none): a URL, or "". (A URLField would be documented as
+    always a URI, which "" is not.)"""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(URLValidator(message=serializers.URLField.default_error_messages["invalid"]))
 
 
 def request_user(request: Request) -> User:
@@ -113,11 +168,13 @@ class CatalogFilterSerializer(serializers.Serializer[dict[str, Any]]):
         required=False,
         help_text=gettext_lazy("Specialty code, e.g. 31.08.20."),
     )
-    date_from = serializers.DateField(
-        required=False, help_text=gettext_lazy("Only activities that run on or after this date (ISO 8601).")
+    date_from = BoundedDateField(
+        required=False,
+        help_text=gettext_lazy("Only activities that run on or after this date (ISO 8601, 2000 to 2099)."),
     )
-    date_to = serializers.DateField(
-        required=False, help_text=gettext_lazy("Only activities that run on or before this date (ISO 8601).")
+    date_to = BoundedDateField(
+        required=False,
+        help_text=gettext_lazy("Only activities that run on or before this date (ISO 8601, 2000 to 2099)."),
     )
     q = serializers.CharField(
         required=False,
