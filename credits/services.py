@@ -29,7 +29,7 @@ from accounts.services import require_verified
 from accounts.snils import validate_snils
 from events.models import Event
 from modules.models import Module
-from nmo_portal.calendar import local_date, moment_text
+from nmo_portal.calendar import EARLIEST_YEAR, LATEST_YEAR, local_date, moment_text, within_register_years
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PermissionDenied, PortalError
 from review.models import Status
@@ -910,6 +910,12 @@ def completion_report(
             raise PortalError(exc.messages[0], code="snils_invalid") from exc
     if completed_at > timezone.now() + timedelta(minutes=5):
         raise PortalError(_("The completion time is in the future."), code="completed_in_future")
+    if not within_register_years(local_date(completed_at)):  # the upload and the API alike
+        raise PortalError(
+            _("Give a date from %(earliest)s to %(latest)s.")
+            % {"earliest": f"{EARLIEST_YEAR}-01-01", "latest": f"{LATEST_YEAR}-12-31"},
+            code="out_of_range",
+        )
     with transaction.atomic():
         require_member_of(organization_id=module.organization_id, user=actor)
         if module.status != Status.APPROVED:

@@ -17,6 +17,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# The years a date in the register can mean: a completion in the year 731, or an event in 9999 (whose offset
+# overflows Python's datetime on the way to UTC), is refused, never stored nor a 500.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+
+
+def within_register_years(day: date) -> bool:
+    return EARLIEST_YEAR <= day.year <= LATEST_YEAR
+
 
 def register_zone_name() -> str:
     """The register's own zone, by its IANA name (also the default zone of a new event)."""

@@ -23,20 +23,19 @@ from rest_framework.response import Response
 
 from accounts.models import Membership, Organization, OrganizationApiKey, Specialty, User
 from accounts.selectors import active_specialties
+from nmo_portal.calendar import EARLIEST_YEAR, LATEST_YEAR, within_register_years
 from nmo_portal.ids import MAX_ID
 
 from .models import Activity, Status, Transition
 from .services import activity_save, activity_submit, activity_withdraw
 
-# Dates the API takes are within the years the register can mean: a completion in the year 731, or an event in
-# 9999 (whose offset overflows Python's datetime on the way to UTC), is a 400, never stored nor a 500.
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+# Dates the API takes are within the register's years (nmo_portal.calendar): anything else is a 400.
 YEAR_PATTERN = r"^20[0-9]{2}-"  # the OpenAPI schema's way of saying "from 2000 to 2099" for a string
 _OUT_OF_RANGE = gettext_lazy("Give a date from %(earliest)s to %(latest)s.")
 
 
 def _require_sane_year(field: serializers.Field[Any, Any, Any, Any], value: date) -> None:
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+    if not within_register_years(value):
         raise ValidationError(
             _OUT_OF_RANGE % {"earliest": date(EARLIEST_YEAR, 1, 1).isoformat(), "latest": f"{LATEST_YEAR}-12-31"},
             code="out_of_range",

@@ -600,3 +600,15 @@ def test_provider_staff_are_not_credited_by_email_for_their_own_organizations_mo
     assert ModuleCompletion.objects.count() == 3  # kept
     assert not CreditEntry.objects.filter(doctor__in=[membership.user, colleague]).exists()
     assert CreditEntry.objects.get().doctor == stranger_staff
+
+
+@pytest.mark.django_db
+def test_an_uploaded_completion_in_the_year_731_is_refused_as_the_api_refuses_it(member_client, module, doctor):
+    text = f"ID;СНИЛС;E-mail;Дата освоения\r\nc-1;{doctor_snils(doctor)};;01.05.0731 10:00\r\n"
+
+    response = upload(member_client, module, text.encode("cp1251"))
+
+    assert response.status_code == 400
+    assert "Give a date from 2000-01-01 to 2099-12-31." in response.content.decode()
+    assert not ModuleCompletion.objects.exists()
+    assert not CreditEntry.objects.exists()
