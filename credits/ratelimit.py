@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
+
+from nmo_portal.cache import cache_count
 
 
 @dataclass(frozen=True)
@@ -39,20 +40,7 @@ def counters(*, user_id: int, ip: str | None) -> list[Counter]:
 
 def _count(keys: list[str], delta: int) -> list[int] | None:
     """Add `delta` to each counter; the new values, or None when nothing could be counted."""
-    timeout = settings.ICP_ATTEMPT_WINDOW_SECONDS + 60
-    count = getattr(cache, "count", None)  # nmo_portal.cache.RedisCache: every counter in one round trip
-    if count is not None:
-        values: list[int] | None = count(keys, delta, timeout)
-        return values
-    values = []
-    for key in keys:  # another backend (local memory in development): its incr is atomic, add + incr suffices
-        cache.add(key, 0, timeout)
-        try:
-            values.append(cache.incr(key, delta))
-        except ValueError:  # expired between add and incr
-            cache.set(key, delta, timeout)
-            values.append(delta)
-    return values
+    return cache_count(keys, delta, settings.ICP_ATTEMPT_WINDOW_SECONDS + 60)
 
 
 @dataclass

@@ -110,6 +110,24 @@ def ledger_append(
 
 
 @transaction.atomic
+def ledger_reverse(*, credit: CreditEntry, doctor: User, actor: User | None, comment: str) -> CreditEntry:
+    """Take a credit back with a reversal row of its own, on the same doctor, activity, source and date."""
+    return ledger_append(
+        doctor=doctor,
+        kind=CreditEntry.Kind.REVERSAL,
+        source=credit.source,
+        credits=-credit.credits,
+        earned_on=credit.earned_on,
+        actor=actor,
+        code=credit.code,
+        event=credit.event,
+        module=credit.module,
+        completion=credit.completion,
+        reverses=credit,
+        comment=comment,
+    )
+
+
 def ledger_adjust(
     *,
     doctor: User,
@@ -613,18 +631,7 @@ def code_revoke(*, code: IcpCode, actor: User, reason: str) -> IcpCode:
     audit_log(actor=actor, action="code.revoke", obj=code, reason=reason, was_activated=was_activated)
     if was_activated:
         credit = CreditEntry.objects.get(code=code, doctor_id=holder_id, kind=CreditEntry.Kind.CREDIT)
-        ledger_append(
-            doctor=credit.doctor,
-            kind=CreditEntry.Kind.REVERSAL,
-            source=CreditEntry.Source.CODE,
-            credits=-credit.credits,
-            earned_on=credit.earned_on,
-            actor=actor,
-            code=code,
-            event=code.event,
-            reverses=credit,
-            comment=reason,
-        )
+        ledger_reverse(credit=credit, doctor=credit.doctor, actor=actor, comment=reason)
     return code
 
 
@@ -1000,16 +1007,10 @@ def codes_release(*, user: User, snils: str, actor: User | None) -> int:
                 status=IcpCode.Status.ISSUED, activated_by=None, activated_at=None, show_holder_name=False
             )
             if credit is not None:
-                ledger_append(
+                ledger_reverse(
+                    credit=credit,
                     doctor=user,
-                    kind=CreditEntry.Kind.REVERSAL,
-                    source=CreditEntry.Source.CODE,
-                    credits=-credit.credits,
-                    earned_on=credit.earned_on,
                     actor=actor,
-                    code=code,
-                    event=code.event,
-                    reverses=credit,
                     comment=_("The code was issued to a СНИЛС that is no longer in the profile."),
                 )
             audit_log(actor=actor, action="code.release", obj=code, doctor=user.pk, reversed=credit is not None)
@@ -1041,16 +1042,10 @@ def completions_release(*, user: User, snils: str, actor: User | None) -> int:
                 completion=completion, doctor=user, kind=CreditEntry.Kind.CREDIT, reversed_by__isnull=True
             ).first()
             if credit is not None:
-                ledger_append(
+                ledger_reverse(
+                    credit=credit,
                     doctor=user,
-                    kind=CreditEntry.Kind.REVERSAL,
-                    source=CreditEntry.Source.MODULE_COMPLETION,
-                    credits=-credit.credits,
-                    earned_on=credit.earned_on,
                     actor=actor,
-                    module=completion.module,
-                    completion=completion,
-                    reverses=credit,
                     comment=_("The СНИЛС that identified the doctor left the profile."),
                 )
                 reversed_count += 1
