@@ -155,6 +155,8 @@ def real_broker(worker, broker, live_server, settings):
     """Tasks go through the broker to the worker process instead of running in this process."""
     celery_app.conf.task_always_eager = False
     _use_broker(broker.url)
+    # What an earlier test left queued (its retries, beat's re-sends sped up) is not this test's to wait behind.
+    celery_app.control.purge()
     settings.MINISTRY_API_URL = f"{live_server.url}/ministry-mock"
     yield broker
     celery_app.conf.task_always_eager = True
