@@ -9,6 +9,7 @@ from django.db import connection, connections
 from credits import services
 from credits.models import CreditEntry, IcpCode
 
+from ..concurrency import run_at_once
 from ..factories import DoctorProfileFactory
 
 pytestmark = [
@@ -18,32 +19,6 @@ pytestmark = [
         reason="row locking is PostgreSQL's; CI runs this on PostgreSQL (make test picks it when it answers)",
     ),
 ]
-
-
-def run_at_once(jobs):
-    """Start every job at the same instant, each on its own database connection; collect outcomes."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes = []
-    lock = threading.Lock()
-
-    def worker(job):
-        try:
-            barrier.wait()
-            result = job()
-            outcome = ("ok", result)
-        except services.ActivationError as exc:
-            outcome = (exc.code, None)
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return outcomes
 
 
 def test_fifty_doctors_activating_one_code_at_the_same_instant_get_exactly_one_credit(

@@ -1,17 +1,17 @@
 """A cycle form sent twice, or two overlapping cycles asked at the same instant: one cycle, a clear answer for the
 others, never a 500. On the real PostgreSQL, with threads."""
 
-import threading
 from collections import Counter
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 
 from credits import services
 from credits.models import Cycle, CycleRule
-from nmo_portal.errors import PortalError
+
+from ..concurrency import run_at_once
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -20,32 +20,6 @@ pytestmark = [
         reason="row locking is PostgreSQL's; CI runs this on PostgreSQL (make test picks it when it answers)",
     ),
 ]
-
-
-def run_at_once(jobs):
-    barrier = threading.Barrier(len(jobs))
-    outcomes = []
-    lock = threading.Lock()
-
-    def worker(job):
-        try:
-            barrier.wait()
-            outcome = ("ok", job())
-        except PortalError as exc:
-            outcome = (exc.code, str(exc.message))
-        except Exception as exc:  # noqa: BLE001 - an IntegrityError here is the bug this file is about
-            outcome = (type(exc).__name__, str(exc))
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return outcomes
 
 
 def test_ten_identical_cycle_requests_at_once_make_one_cycle_and_tell_the_others_it_overlaps(doctor, psychiatry):

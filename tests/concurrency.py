@@ -1,0 +1,37 @@
+"""Running jobs at the same instant, each on its own database connection, for the race tests (PostgreSQL)."""
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connections
+
+from nmo_portal.errors import PortalError
+
+
+def run_at_once(jobs: list[Callable[[], Any]]) -> list[tuple[str, Any]]:
+    """Start every job together; each outcome is ("ok", result), (code, message) for a refusal the service
+    gives, or (exception name, text) for anything else, so that an unexpected error shows in the assertion."""
+    barrier = threading.Barrier(len(jobs))
+    outcomes: list[tuple[str, Any]] = []
+    lock = threading.Lock()
+
+    def worker(job: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            outcome: tuple[str, Any] = ("ok", job())
+        except PortalError as exc:
+            outcome = (exc.code, str(exc.message))
+        except Exception as exc:  # noqa: BLE001 - reported in the outcomes, where the test's assertion shows it
+            outcome = (type(exc).__name__, str(exc))
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
