@@ -148,6 +148,14 @@ class IcpCode(models.Model):
         return format_code(self.code)
 
     @property
+    def public_holder_name(self) -> str:
+        """The name the public check page may show: only the doctor who activated the code, only with their
+        consent, and never the name on the provider's list."""
+        if self.status == self.Status.ACTIVATED and self.show_holder_name and self.activated_by is not None:
+            return self.activated_by.full_name
+        return ""
+
+    @property
     def activated_by_email(self) -> str | None:
         """The e-mail of the account that activated the code (read with `select_related("activated_by")`)."""
         return self.activated_by.email if self.activated_by is not None else None

@@ -332,10 +332,7 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
         "code": code,
         "event": code.event,
         "not_ended": code.event.ends_at > timezone.now(),
-        # only the doctor who activated the code, and only with their consent; never the provider's list
-        "holder": code.activated_by.full_name
-        if code.status == IcpCode.Status.ACTIVATED and code.show_holder_name and code.activated_by
-        else "",
+        "holder": code.public_holder_name,
     }
     return render(request, "credits/verify.html", context)
 
