@@ -2,8 +2,10 @@
 
 from dataclasses import dataclass, field
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.utils.translation import gettext as _
 
 from .models import (
     DoctorProfile,
@@ -93,3 +95,39 @@ def reviewer_appointments(*, user: User) -> QuerySet[ReviewerAppointment]:
 
 def active_specialties() -> QuerySet[Specialty]:
     return Specialty.objects.filter(is_active=True).order_by("code")
+
+
+@dataclass(frozen=True)
+class DoctorIdentity:
+    email_confirmed: bool
+    snils: str | None
+
+    @property
+    def problems(self) -> list[str]:
+        """What the doctor must still do before activating codes."""
+        problems = []
+        if not self.email_confirmed:
+            problems.append(_("confirm your e-mail address"))
+        if not self.snils:
+            problems.append(_("enter your СНИЛС in the profile"))
+        return problems
+
+
+def doctor_identity(user: User) -> DoctorIdentity:
+    """Whether the account has a confirmed e-mail, and the СНИЛС of its profile: one query on the hot path."""
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            email_confirmed=Exists(EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)),
+            profile_snils=Subquery(DoctorProfile.objects.filter(user=OuterRef("pk")).values("snils")[:1]),
+        )
+        .values_list("email_confirmed", "profile_snils")
+        .first()
+    )
+    if row is None:
+        return DoctorIdentity(email_confirmed=False, snils=None)
+    return DoctorIdentity(email_confirmed=bool(row[0]), snils=row[1] or None)
+
+
+def profile_problems(user: User) -> list[str]:
+    return doctor_identity(user).problems

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PermissionDenied, PortalError
@@ -30,7 +30,7 @@ from .signals import doctor_identified, snils_released
 from .snils import normalize_snils, validate_snils
 from .tasks import send_invitation_email, send_organization_decision_email
 
-SNILS_TAKEN = _lazy(
+SNILS_TAKEN = gettext_lazy(
     "This СНИЛС is confirmed by the Ministry portal for another account. If it is yours, write to support."
 )
 

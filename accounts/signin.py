@@ -13,7 +13,7 @@ django-axes' AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"], "ip_address"
 has one failure limit for every parameter, counts in the database, and resets the counters on a right password
 (AXES_RESET_ON_SUCCESS), which lets an attacker who owns one account wipe the address's count between guesses.
 
-Increment, then compare, as credits.ratelimit does: an attempt takes a slot in both counters before the password
+Increment, then compare, as codes.ratelimit does: an attempt takes a slot in both counters before the password
 is checked, and is refused unchecked if that takes a counter past its limit (so a burst gets exactly the
 allowance, and a refusal says nothing about the password). A right password gives its own slots back and resets
 nothing; a refused attempt gives them back too, so refusals do not lengthen a lock. While Redis is down nothing

@@ -253,13 +253,13 @@ PHASES = [
     ("  session load (SessionMiddleware)", "sessions/backends/db.py", "load"),
     ("  user load (AuthenticationMiddleware)", "django/contrib/auth/__init__.py", "get_user"),
     ("  DRF initial: authentication, CSRF, permissions", "rest_framework/views.py", "initial"),
-    ("  ActivateView.post", "credits/api.py", "post"),
-    ("    code_activate", "credits/services.py", "code_activate"),
-    ("      doctor_identity (e-mail and СНИЛС, one query)", "credits/services.py", "doctor_identity"),
-    ("      ratelimit.attempt_start (Redis)", "credits/ratelimit.py", "attempt_start"),
-    ("      Attempt.finish (Redis)", "credits/ratelimit.py", "finish"),
-    ("      _code_with_event (the code lookup)", "credits/services.py", "_code_with_event"),
-    ("      _refusal", "credits/services.py", "_refusal"),
+    ("  ActivateView.post", "codes/api.py", "post"),
+    ("    code_activate", "codes/services.py", "code_activate"),
+    ("      doctor_identity (e-mail and СНИЛС, one query)", "accounts/selectors.py", "doctor_identity"),
+    ("      ratelimit.attempt_start (Redis)", "codes/ratelimit.py", "attempt_start"),
+    ("      Attempt.finish (Redis)", "codes/ratelimit.py", "finish"),
+    ("      _code_with_event (the code lookup)", "codes/services.py", "_code_with_event"),
+    ("      _refusal", "codes/services.py", "_refusal"),
     ("      ledger_append (INSERT ledger + outbox)", "credits/services.py", "ledger_append"),
     ("        outbox_add", "ministry_sync/services.py", "outbox_add"),
     ("      audit_log (INSERT)", "accounts/audit.py", "audit_log"),
@@ -398,7 +398,8 @@ def main() -> int:
     with harness.bench_database(**overrides) as env:
         from django.db import connection
 
-        from credits.models import CreditEntry, IcpCode
+        from codes.models import IcpCode
+        from credits.models import CreditEntry
 
         harness.flush_bench_redis(redis_url)
         fixture = build(

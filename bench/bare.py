@@ -12,7 +12,7 @@ from html import escape
 from typing import Any
 
 CLAIM_SQL = (
-    "UPDATE credits_icpcode SET status = 'activated', activated_by_id = %s, activated_at = now() "
+    "UPDATE codes_icpcode SET status = 'activated', activated_by_id = %s, activated_at = now() "
     "WHERE code = %s AND status = 'issued' RETURNING id, event_id"
 )
 CREDIT_SQL = (
@@ -27,7 +27,7 @@ LEDGER_SQL = (
     "FROM credits_creditentry c "
     "LEFT JOIN events_event e ON e.id = c.event_id "
     "LEFT JOIN modules_module m ON m.id = c.module_id "
-    "LEFT JOIN credits_icpcode ic ON ic.id = c.code_id "
+    "LEFT JOIN codes_icpcode ic ON ic.id = c.code_id "
     "LEFT JOIN ministry_sync_outboxrecord o ON o.entry_id = c.id "
     "WHERE c.doctor_id = %s ORDER BY c.earned_on, c.id"
 )

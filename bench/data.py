@@ -19,8 +19,9 @@ from django.utils.crypto import get_random_string
 
 from accounts.models import DoctorProfile, Membership, Organization, Specialty, User
 from accounts.snils import snils_control
-from credits.codes import generate_codes
-from credits.models import CreditEntry, IcpCode
+from codes.format import generate_codes
+from codes.models import IcpCode
+from credits.models import CreditEntry
 from events.models import Event
 from ministry_sync.models import OutboxRecord
 from modules.models import Module

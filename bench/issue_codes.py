@@ -4,7 +4,7 @@
 
 Goals: `codes_issue` takes at most 4× the raw COPY, and the process grows by at most 150 MB while it runs.
 The baseline COPYs rows prepared beforehand (same columns, random codes and tokens) into a TEMP table made
-`LIKE credits_icpcode INCLUDING ALL`: the same unique indexes, but neither WAL nor foreign-key checks, so it
+`LIKE codes_icpcode INCLUDING ALL`: the same unique indexes, but neither WAL nor foreign-key checks, so it
 is the floor the database allows, not a second implementation. The run works in a throwaway copy of the
 bench database, dropped at the end.
 """
@@ -39,8 +39,8 @@ def copy_payload(*, count: int, event_id: int, batch_id: int) -> bytes:
     100,000 strings outlives it (the memory measured next must not inherit its arenas)."""
     from django.utils import timezone
 
-    from credits.codes import generate_codes
-    from credits.models import new_verify_token
+    from codes.format import generate_codes
+    from codes.models import new_verify_token
 
     now = timezone.now().isoformat()
     out = io.BytesIO()
@@ -60,7 +60,7 @@ def raw_copy(payload: bytes) -> float:
 
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_icpcode")
-        cursor.execute("CREATE TEMP TABLE bench_icpcode (LIKE credits_icpcode INCLUDING ALL)")
+        cursor.execute("CREATE TEMP TABLE bench_icpcode (LIKE codes_icpcode INCLUDING ALL)")
     view = memoryview(payload)
     started = time.perf_counter()
     with (
@@ -84,7 +84,7 @@ def issue(*, event, actor, count: int):
     from django.conf import settings
     from django.test import override_settings
 
-    from credits.services import codes_issue
+    from codes.issuance import codes_issue
 
     limit = max(count, settings.ICP_MAX_CODES_PER_ISSUE)
     with override_settings(ICP_SYNC_ISSUE_LIMIT=limit, ICP_MAX_CODES_PER_ISSUE=limit):
@@ -92,7 +92,7 @@ def issue(*, event, actor, count: int):
 
 
 def check_issued(batch, count: int) -> None:
-    from credits.models import IcpCode, IssuanceBatch
+    from codes.models import IcpCode, IssuanceBatch
 
     batch.refresh_from_db()
     stored = IcpCode.objects.filter(batch=batch).count()
@@ -180,7 +180,7 @@ def main() -> int:
         f"{env['BENCH_DATABASE_URL'].rsplit('@', 1)[-1]} (run in a throwaway copy, dropped)"
     )
     harness.line("rows", f"{args.count:,}")
-    harness.line("raw COPY into TEMP LIKE credits_icpcode", f"{found.copy_seconds:.2f} s")
+    harness.line("raw COPY into TEMP LIKE codes_icpcode", f"{found.copy_seconds:.2f} s")
     harness.line("codes_issue", f"{found.issue_seconds:.2f} s ({args.count / found.issue_seconds:,.0f} codes/s)")
     harness.line("ratio codes_issue / raw COPY", f"{ratio:.2f}×")
     harness.line("RSS before codes_issue (baseline)", f"{found.baseline_kib * 1024 / 1e6:.1f} MB")

@@ -39,7 +39,7 @@ if __package__ in (None, ""):
 
 from bench import harness
 
-DJANGO_PATH = "/me/plan/"  # reverse("credits:plan"), checked in-process
+DJANGO_PATH = "/me/plan/"  # reverse("learning_plan:plan"), checked in-process
 BARE_PATH = "/__bench/bare-plan/"  # bench.wsgi.BARE_PLAN_PATH; not imported, it would load Django's app
 FLOOR_PATH = "/__bench/django-plan/"  # bench.urls.DJANGO_PLAN_PATH: the bare view's work inside Django
 RATIO_GOAL = 0.5
@@ -114,9 +114,10 @@ def build(*, events: int, modules: int) -> Fixture:
 
     from accounts.models import Specialty, User
     from bench import data
-    from credits.models import CreditEntry, PlannedActivity, ProgrammeEntry
-    from credits.selectors import learning_plan
-    from credits.services import cycle_add
+    from credits.models import CreditEntry
+    from learning_plan.models import PlannedActivity, ProgrammeEntry
+    from learning_plan.selectors import learning_plan
+    from learning_plan.services import cycle_add
     from ministry_sync.models import MinistryLink
 
     began = time.perf_counter()
@@ -209,7 +210,7 @@ def count_queries(fixture: Fixture) -> tuple[int, list[str], int, int]:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    assert reverse("credits:plan") == DJANGO_PATH
+    assert reverse("learning_plan:plan") == DJANGO_PATH
     client = Client(HTTP_HOST="127.0.0.1")
     client.get(DJANGO_PATH, HTTP_COOKIE=fixture.cookie)  # the first request loads templates and translations
     with CaptureQueriesContext(connection) as queries:
@@ -242,7 +243,7 @@ def profile_in_process(fixture: Fixture, count: int) -> str:
     from django.test import Client
 
     from accounts.models import User
-    from credits.selectors import learning_plan
+    from learning_plan.selectors import learning_plan
 
     client = Client(HTTP_HOST="127.0.0.1")
     out = io.StringIO()

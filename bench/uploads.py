@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from nmo_portal import spreadsheets
+
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -77,7 +79,7 @@ def child(path: str, name: str, reader_source: str | None) -> None:
     django.setup()
     from django.utils import translation
 
-    from credits import attendees, spreadsheets
+    from codes import attendees
 
     translation.activate("en")
     if reader_source:

@@ -23,10 +23,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bench.bare import CLAIM_SQL, CREDIT_SQL, LEDGER_SQL, ledger_page
-from credits import ratelimit
-from credits.codes import CodeFormatError, format_code, parse_code
-from credits.selectors import plan_changed
+from codes import ratelimit
+from codes.format import CodeFormatError, format_code, parse_code
 from credits.tasks import announce_credit_entry
+from learning_plan.selectors import plan_changed
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.middleware import client_ip
 
@@ -36,7 +36,7 @@ SQL_ACTIVATE_PATH = "/__bench/sql-activate/"
 
 ACTIVATE_SQL = """
 WITH claimed AS (
-    UPDATE credits_icpcode c SET status = 'activated', activated_by_id = %(user)s, activated_at = now()
+    UPDATE codes_icpcode c SET status = 'activated', activated_by_id = %(user)s, activated_at = now()
     FROM events_event e
     WHERE c.code = %(code)s AND c.status = 'issued' AND e.id = c.event_id AND e.status = 'approved'
       AND e.ends_at <= now()
@@ -53,7 +53,7 @@ WITH claimed AS (
     SELECT id, %(user)s, gen_random_uuid(), 'pending', 0, now(), '', '', now() FROM entry
 ), audit AS (
     INSERT INTO accounts_auditevent (actor_id, action, object_type, object_id, object_repr, ip, details, created_at)
-    SELECT %(user)s, 'code.activate', 'credits.icpcode', id::text, code, %(ip)s,
+    SELECT %(user)s, 'code.activate', 'codes.icpcode', id::text, code, %(ip)s,
            json_build_object('event', event_id, 'credits', credits_granted), now()
     FROM claimed
 )

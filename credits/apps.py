@@ -4,7 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class CreditsConfig(AppConfig):
     name = "credits"
-    verbose_name = _("Codes and credits")
-
-    def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the receivers
+    verbose_name = _("Credit ledger")

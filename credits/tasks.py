@@ -1,3 +1,5 @@
+"""What follows a committed ledger row: its record handed to the Ministry, and the doctor's e-mail."""
+
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -11,25 +13,7 @@ from nmo_portal.mail import send_templated_mail
 if TYPE_CHECKING:
     from .models import CreditEntry
 
-# Tasks defined beside the code they drive; imported here so that workers register them.
-from .certificates import build_event_certificates, mail_certificates, mail_due_certificates  # noqa: F401
-
 logger = logging.getLogger(__name__)
-
-
-@shared_task
-def issue_batch(*, batch_id: int) -> None:
-    from .models import IssuanceBatch
-    from .services import batch_fill
-
-    batch = IssuanceBatch.objects.get(pk=batch_id)
-    if batch.state in (IssuanceBatch.State.DONE,):
-        return  # a redelivered task finds the work done
-    try:
-        batch_fill(batch)
-    except Exception as exc:
-        IssuanceBatch.objects.filter(pk=batch_id).update(state=IssuanceBatch.State.FAILED, error=str(exc)[:2000])
-        raise
 
 
 # The e-mail a doctor gets for each kind of ledger row; an administrator's adjustment is explained by them.
@@ -90,7 +74,7 @@ def _announce(entry: "CreditEntry") -> None:
         send_templated_mail(
             to=[entry.doctor.email],
             template=template,
-            context={"entry": entry, "path": reverse("credits:activate")},
+            context={"entry": entry, "path": reverse("codes:activate")},
             language=entry.doctor.language,
         )
     OutboxRecord.objects.filter(entry_id=entry.pk).update(announced_at=timezone.now())

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_log
 from accounts.models import DoctorProfile, User
 from accounts.services import snils_confirm, snils_unconfirm
-from credits.selectors import plan_changed
+from learning_plan.selectors import plan_changed
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PortalError
 

@@ -25,4 +25,4 @@ def link(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc.message))
         else:
             messages.info(request, _("Linking your Ministry account; this page shows the result."))
-    return redirect("credits:plan")
+    return redirect("learning_plan:plan")

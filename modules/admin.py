@@ -1,8 +1,10 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from accounts.admin import ReadOnlyAdmin
 from review.admin import ActivityAdmin
 
-from .models import Module
+from .models import Module, ModuleCompletion
 
 
 @admin.register(Module)
@@ -21,3 +23,16 @@ class ModuleAdmin(ActivityAdmin):
         "overdue",
     ]
     frozen_fields = [*ActivityAdmin.frozen_fields, "available_from", "available_until"]
+
+
+@admin.register(ModuleCompletion)
+class ModuleCompletionAdmin(ReadOnlyAdmin[ModuleCompletion]):
+    list_display = ["created_at", "completed_module", "external_id", "doctor", "email", "completed_at", "credited_at"]
+    list_filter = [("credited_at", admin.EmptyFieldListFilter), ("doctor", admin.EmptyFieldListFilter)]
+    search_fields = ["external_id", "snils", "email", "module__title", "doctor__email", "doctor__last_name"]
+    list_select_related = ["module", "doctor"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("module"), ordering="module__title")
+    def completed_module(self, completion: ModuleCompletion) -> Module:
+        return completion.module

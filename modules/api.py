@@ -12,8 +12,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from credits.models import ModuleCompletion
-from credits.services import completion_report
 from nmo_portal.calendar import register_zone
 from review import selectors
 from review.api_common import (
@@ -28,7 +26,8 @@ from review.api_common import (
     request_user,
 )
 
-from .models import Module
+from .models import Module, ModuleCompletion
+from .services import completion_report
 from .views import module_completions
 
 

@@ -1,5 +1,6 @@
 from typing import ClassVar
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -37,3 +38,55 @@ class Module(Activity):
             errors["credits_requested"] = _("Credits requested cannot exceed the academic hours.")
         if errors:
             raise ValidationError(errors)
+
+
+class ModuleCompletion(models.Model):
+    """A provider's report that someone completed a module; credited at once or when the doctor signs up.
+
+    `doctor`, `credited_at` and `matched_by` describe the credit that stands now: a credit reversed because
+    the СНИЛС that brought it left the account clears them, and the completion waits for its owner again.
+    """
+
+    class MatchedBy(models.TextChoices):
+        SNILS = "snils", _("confirmed СНИЛС")
+        EMAIL = "email", _("confirmed e-mail")
+
+    module = models.ForeignKey("modules.Module", on_delete=models.PROTECT, related_name="completions")
+    external_id = models.CharField(_("provider's completion id"), max_length=100)
+    snils = models.CharField(_("СНИЛС"), max_length=11, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    completed_at = models.DateTimeField(_("completed"))
+    doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="module_completions",
+        verbose_name=_("doctor"),
+    )
+    credited_at = models.DateTimeField(_("credited"), null=True, blank=True)
+    matched_by = models.CharField(_("matched by"), max_length=8, choices=MatchedBy.choices, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("reported by")
+    )
+    created_at = models.DateTimeField(_("reported"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("module completion")
+        verbose_name_plural = _("module completions")
+        constraints = [
+            models.UniqueConstraint(fields=["module", "external_id"], name="completion_once_per_external_id"),
+            models.CheckConstraint(condition=~Q(snils="") | ~Q(email=""), name="completion_identifies_doctor"),
+            models.CheckConstraint(
+                condition=Q(doctor__isnull=True, credited_at__isnull=True, matched_by="")
+                | Q(doctor__isnull=False, credited_at__isnull=False, matched_by__in=["snils", "email"]),
+                name="completion_credit_is_whole",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["snils"], name="completion_snils_idx", condition=Q(doctor__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.module} · {self.external_id}"

@@ -14,19 +14,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts.models import Membership, User
-from credits.completions_csv import MAX_ROWS, CompletionList, CompletionRow, read_completions
-from credits.forms import TableFileForm
-from credits.models import ModuleCompletion
-from credits.services import completion_report
 from nmo_portal.errors import PortalError
+from nmo_portal.spreadsheets import TableFileForm
 from review import selectors
 from review import views as review_views
 from review.forms import CatalogFilterForm
 from review.models import Activity, Status
 from review.views import signed_in_user
 
+from .completions_csv import MAX_ROWS, CompletionList, CompletionRow, read_completions
 from .forms import ModuleForm
-from .models import Module
+from .models import Module, ModuleCompletion
+from .services import completion_report
 
 
 class ModuleMixin:

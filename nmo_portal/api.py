@@ -18,8 +18,9 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts import api as accounts_api
-from credits import api as credits_api
+from codes import api as codes_api
 from events import api as events_api
+from learning_plan import api as learning_plan_api
 from modules import api as modules_api
 from review import api as review_api
 
@@ -94,7 +95,8 @@ urlpatterns = [
     path("v1/", include((events_api.urlpatterns, "events"), namespace="api-events")),
     path("v1/", include((modules_api.urlpatterns, "modules"), namespace="api-modules")),
     path("v1/", include((review_api.urlpatterns, "review"), namespace="api-review")),
-    path("v1/", include((credits_api.urlpatterns, "credits"), namespace="api-credits")),
+    path("v1/", include((codes_api.urlpatterns, "codes"), namespace="api-codes")),
+    path("v1/", include((learning_plan_api.urlpatterns, "learning_plan"), namespace="api-learning_plan")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the page needs no inline script; its one inline
     # <style> block is allowed on this page only.

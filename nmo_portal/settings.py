@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "modules",
     "review",
     "credits",
+    "codes",
+    "learning_plan",
     "ministry_sync",
     "ministry_mock",
 ]
@@ -256,9 +258,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ActivityStatusEnum": "review.models.Status",
         "LedgerKindEnum": "credits.models.CreditEntry.Kind",
-        "IssuanceKindEnum": "credits.models.IssuanceBatch.Kind",
-        "IssuanceStateEnum": "credits.models.IssuanceBatch.State",
-        "CodeStatusEnum": "credits.models.IcpCode.Status",
+        "IssuanceKindEnum": "codes.models.IssuanceBatch.Kind",
+        "IssuanceStateEnum": "codes.models.IssuanceBatch.State",
+        "CodeStatusEnum": "codes.models.IcpCode.Status",
         "ActivityKindEnum": [("event", "event"), ("module", "module")],
     },
 }
@@ -326,7 +328,7 @@ CERTIFICATES_BUILD_GRACE_SECONDS = env_int("CERTIFICATES_BUILD_GRACE_SECONDS", 1
 CERTIFICATES_BUILD_TIMEOUT_SECONDS = env_int("CERTIFICATES_BUILD_TIMEOUT_SECONDS", 3600)
 
 # Uploads (attendee lists, completion reports, later any uploaded file): bounded before they are parsed
-# (credits.spreadsheets). A workbook's parts are counted unpacked; what openpyxl parses whole (shared strings,
+# (nmo_portal.spreadsheets). A workbook's parts are counted unpacked; what openpyxl parses whole (shared strings,
 # styles) is held to UPLOAD_MAX_PART_BYTES, the streamed sheet only to the total.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 UPLOAD_MAX_UNCOMPRESSED_BYTES = env_int("UPLOAD_MAX_UNCOMPRESSED_BYTES", 32 * 1024 * 1024)
@@ -374,11 +376,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": MINISTRY_RESEND_EVERY_SECONDS,
     },
     "mail-certificates-of-ended-events": {
-        "task": "credits.certificates.mail_due_certificates",
+        "task": "codes.certificates.mail_due_certificates",
         "schedule": CERTIFICATES_MAIL_EVERY_SECONDS,
     },
     "build-missed-certificates-files": {
-        "task": "credits.certificates.build_missed_certificates",
+        "task": "codes.certificates.build_missed_certificates",
         "schedule": CERTIFICATES_BUILD_GRACE_SECONDS,
     },
 }

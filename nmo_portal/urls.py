@@ -22,7 +22,8 @@ urlpatterns = [
     path("", include("events.urls")),
     path("", include("modules.urls")),
     path("", include("review.urls")),
-    path("", include("credits.urls")),
+    path("", include("codes.urls")),
+    path("", include("learning_plan.urls")),
     path("", include("ministry_sync.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,16 +1,21 @@
 import importlib
 import os
 import shutil
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
+from codes.format import generate_codes
+from codes.models import IcpCode
 from nmo_portal.celery import app as celery_app
 
 from .factories import (
     DoctorProfileFactory,
+    EventFactory,
     MembershipFactory,
     ReviewerAppointmentFactory,
     StaffFactory,
@@ -64,10 +69,10 @@ def _reference_data(request):
     request.getfixturevalue("transactional_db" if transactional else "db")  # set the database up first
     from django.apps import apps as django_apps
 
-    from credits.models import CycleRule
+    from learning_plan.models import CycleRule
 
     if not CycleRule.objects.exists():
-        importlib.import_module("credits.migrations.0003_cycle_rules").add_rules(django_apps, None)
+        importlib.import_module("learning_plan.migrations.0002_cycle_rules").add_rules(django_apps, None)
     if not django_apps.get_model("accounts", "Specialty").objects.exists():
         importlib.import_module("accounts.migrations.0002_specialties").add_specialties(django_apps, None)
 
@@ -110,3 +115,44 @@ def staff(db):
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture
+def ended_event(db, psychiatry):
+    """An approved psychiatry event of 2 days that ended yesterday, 12 credits."""
+    ends = timezone.now() - timedelta(days=1)
+    return EventFactory(
+        organization=MembershipFactory().organization,
+        approved=True,
+        starts_at=ends - timedelta(days=1, hours=8),
+        ends_at=ends,
+        hours=16,
+        credits_requested=12,
+        specialties=[psychiatry],
+    )
+
+
+@pytest.fixture
+def make_codes():
+    def make(event, n=1, **fields):
+        return [IcpCode.objects.create(code=code, event=event, **fields) for code in generate_codes(n)]
+
+    return make
+
+
+@pytest.fixture
+def ended_event_factory(psychiatry):
+    def make():
+        ends = timezone.now() - timedelta(days=1)
+        event = EventFactory(
+            organization=MembershipFactory().organization,
+            approved=True,
+            starts_at=ends - timedelta(hours=8),
+            ends_at=ends,
+            hours=8,
+            credits_requested=6,
+            specialties=[psychiatry],
+        )
+        return event, IcpCode.objects.create(code=generate_codes(1)[0], event=event)
+
+    return make

@@ -15,11 +15,14 @@ from django.utils.text import capfirst
 
 from accounts.models import AuditEvent, Membership, OrganizationApiKey, User
 from accounts.services import api_key_create, invitation_create
-from credits.models import EventCertificatesFile, ModuleCompletion, PlannedActivity
-from credits.services import DisputeInput, dispute_open, ledger_adjust
+from codes.models import EventCertificatesFile
+from codes.services import DisputeInput, dispute_open
+from credits.services import ledger_adjust
 from events.models import Event
+from learning_plan.models import PlannedActivity
 from ministry_mock.models import ReceivedRecord, Specialist
 from ministry_sync.models import MinistryLink
+from modules.models import ModuleCompletion
 
 from .factories import MembershipFactory, ModuleFactory
 
@@ -27,7 +30,7 @@ PROJECT_APPS = {"accounts", "credits", "events", "modules", "review", "ministry_
 
 # Models with no page of their own, and why.
 NOT_REGISTERED = {
-    "credits.RuleComponent": "edited inline on its cycle rule's page (CycleRuleAdmin)",
+    "learning_plan.RuleComponent": "edited inline on its cycle rule's page (CycleRuleAdmin)",
 }
 
 # Column headers that read the same in Russian (the portal's Russian texts write «e-mail» too).

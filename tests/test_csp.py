@@ -34,7 +34,7 @@ def test_pages_carry_a_policy_without_inline_scripts(client, url):
 
 def test_signed_in_pages_carry_the_policy(client, doctor):
     client.force_login(doctor)
-    response = client.get(reverse("credits:activate"))
+    response = client.get(reverse("codes:activate"))
     assert response.status_code == 200
     assert "'unsafe-inline'" not in response["Content-Security-Policy"]
 
@@ -53,7 +53,7 @@ def test_no_template_has_an_inline_script_handler_or_style_attribute():
 def test_the_codes_page_loads_its_script_from_a_static_file(client):
     event = EventFactory(organization=MembershipFactory().organization, approved=True)
     client.force_login(event.organization.memberships.get().user)
-    page = client.get(reverse("credits:event_codes", args=[event.pk])).content.decode()
+    page = client.get(reverse("codes:event_codes", args=[event.pk])).content.decode()
     assert '<script src="/static/js/batch_progress.js" defer></script>' in page
     assert "<script>" not in page
 

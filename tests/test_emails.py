@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
-from credits.certificates import mail_certificates
-from credits.codes import generate_codes
-from credits.models import IcpCode, IssuanceBatch
+from codes.certificates import mail_certificates
+from codes.format import generate_codes
+from codes.models import IcpCode, IssuanceBatch
 
 from .factories import EventFactory, MembershipFactory, UserFactory
 

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credits', '0003_cycle_rules'),
+        ('credits', '0001_initial'),
         ('ministry_sync', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

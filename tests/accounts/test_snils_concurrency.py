@@ -46,8 +46,9 @@ def test_accounts_typing_a_snils_while_its_owner_confirms_it_never_keep_it(psych
 
 
 def test_completions_reported_while_the_owner_confirms_the_snils_all_reach_the_owner(psychiatry):
-    from credits.models import CreditEntry, ModuleCompletion
-    from credits.services import completion_report
+    from credits.models import CreditEntry
+    from modules.models import ModuleCompletion
+    from modules.services import completion_report
 
     from ..factories import MembershipFactory, ModuleFactory
 

@@ -3,9 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from credits.models import ModuleCompletion
 from events.models import Event
-from modules.models import Module
+from modules.models import Module, ModuleCompletion
 
 from ..factories import make_snils
 from .factories import EventFactory, ModuleFactory

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from credits.models import CreditEntry, IcpCode
+from codes.models import IcpCode
+from credits.models import CreditEntry
 
 from ..factories import DoctorProfileFactory, EventFactory, MembershipFactory
 

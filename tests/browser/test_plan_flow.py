@@ -3,7 +3,8 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from credits import services
+from credits import services as credits_services
+from learning_plan import services
 
 from ..factories import EventFactory, ModuleFactory
 
@@ -16,7 +17,7 @@ def test_the_learning_plan_shows_progress_in_russian_and_english(
     start = timezone.localdate() - timedelta(days=800)
     services.cycle_add(doctor=doctor, specialty=psychiatry, starts_on=start)
     for title, hours in (("Национальный конгресс психиатров", 16), ("Школа психофармакологии", 10)):
-        services.ledger_append(
+        credits_services.ledger_append(
             doctor=doctor,
             kind="credit",
             source="code",
@@ -25,7 +26,7 @@ def test_the_learning_plan_shows_progress_in_russian_and_english(
             actor=None,
             event=EventFactory(approved=True, title=title, hours=hours, credits_requested=hours),
         )
-    services.ledger_append(
+    credits_services.ledger_append(
         doctor=doctor,
         kind="credit",
         source="module_completion",
@@ -34,7 +35,7 @@ def test_the_learning_plan_shows_progress_in_russian_and_english(
         actor=None,
         module=ModuleFactory(approved=True, title="Антипсихотики: мониторинг", hours=20, credits_requested=20),
     )
-    services.ledger_append(
+    credits_services.ledger_append(
         doctor=doctor,
         kind="credit",
         source="code",

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from codes.services import code_activate
 from credits.models import CreditEntry
-from credits.services import code_activate, ledger_append
+from credits.services import ledger_append
 from ministry_sync.models import OutboxRecord
 
 from ..factories import DoctorProfileFactory

@@ -13,11 +13,14 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
-from credits.certificates import certificate_pdf, event_dates
-from credits.codes import format_code, generate_codes
-from credits.models import CreditEntry, CycleRule, IcpCode
-from credits.services import completion_report, cycle_add
+from codes.certificate_pdf import certificate_pdf, event_dates
+from codes.format import format_code, generate_codes
+from codes.models import IcpCode
+from credits.models import CreditEntry
 from events.models import Event
+from learning_plan.models import CycleRule
+from learning_plan.services import cycle_add
+from modules.services import completion_report
 from nmo_portal.calendar import register_zone
 from review import services
 from review.models import Status
@@ -64,11 +67,11 @@ def doctor_in_vladivostok(doctor, psychiatry):
 def activate_through(door, client, code):
     if door == "api":
         response = client.post(
-            reverse("api:api-credits:activate"), {"code": format_code(code.code)}, content_type="application/json"
+            reverse("api:api-codes:activate"), {"code": format_code(code.code)}, content_type="application/json"
         )
         assert response.status_code == 201, response.content
     else:
-        response = client.post(reverse("credits:activate"), {"code": format_code(code.code)})
+        response = client.post(reverse("codes:activate"), {"code": format_code(code.code)})
         assert response.status_code == 302, response.content
 
 
@@ -83,13 +86,13 @@ def test_a_doctor_in_vladivostok_is_credited_on_the_events_own_last_day_and_in_t
 
     entry = CreditEntry.objects.get(doctor=doctor_in_vladivostok)
     assert entry.earned_on == date(2025, 12, 31)
-    plan = client.get(reverse("api:api-credits:plan")).json()
+    plan = client.get(reverse("api:api-learning_plan:plan")).json()
     ending, starting = sorted(plan["cycles"], key=lambda cycle: cycle["starts_on"])
     assert (ending["ends_on"], starting["starts_on"]) == ("2025-12-31", "2026-01-01")
     assert [(r["earned_on"], r["credits"]) for r in ending["records"]] == [("2025-12-31", 6)]
     assert starting["records"] == []
     # and the doctor's own list shows the day the credit was earned, not the day it is in Vladivostok
-    page = client.get(reverse("credits:activate")).content.decode()
+    page = client.get(reverse("codes:activate")).content.decode()
     assert "31.12.2025" in page
 
 

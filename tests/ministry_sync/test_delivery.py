@@ -5,9 +5,10 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from credits import services as credit_services
-from credits.codes import generate_codes
-from credits.models import CreditEntry, IcpCode
+from codes.format import generate_codes
+from codes.models import IcpCode
+from codes.services import code_activate
+from credits.models import CreditEntry
 from ministry_mock.models import Faults, ReceivedRecord, Specialist, SpecialistCycle
 from ministry_sync import services
 from ministry_sync.models import MinistryLink, OutboxRecord
@@ -62,7 +63,7 @@ def linked_doctors(n, psychiatry):
 def activate_all(doctors, event):
     codes = [IcpCode.objects.create(code=c, event=event) for c in generate_codes(len(doctors))]
     for doctor, code in zip(doctors, codes, strict=True):
-        credit_services.code_activate(user=doctor, raw=code.code, ip=None)
+        code_activate(user=doctor, raw=code.code, ip=None)
 
 
 def delivered_count():

@@ -14,13 +14,15 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, DoctorProfile
 from accounts.services import doctor_profile_update
-from credits.codes import generate_codes
-from credits.models import CreditEntry, IcpCode, ModuleCompletion
-from credits.services import _credit_completion, completion_report
+from codes.format import generate_codes
+from codes.models import IcpCode
+from credits.models import CreditEntry
 from ministry_mock.models import ReceivedRecord, Specialist
 from ministry_sync import client as ministry_client
 from ministry_sync import services
 from ministry_sync.models import MinistryLink
+from modules.models import ModuleCompletion
+from modules.services import _credit_completion, completion_report
 from nmo_portal.errors import PortalError
 
 from ..factories import (

@@ -15,9 +15,10 @@ from openpyxl import Workbook
 from rest_framework.test import APIClient
 
 from accounts.services import api_key_create, doctor_profile_update, snils_confirm
-from credits.completions_csv import parse_completed_at, read_completions
-from credits.models import CreditEntry, ModuleCompletion
-from credits.services import completion_report
+from credits.models import CreditEntry
+from modules.completions_csv import parse_completed_at, read_completions
+from modules.models import ModuleCompletion
+from modules.services import completion_report
 from nmo_portal.calendar import register_zone
 from review.models import Status
 

@@ -9,9 +9,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from credits.certificates import certificate_pdf
-from credits.codes import generate_codes
-from credits.models import IcpCode
+from codes.certificate_pdf import certificate_pdf
+from codes.format import generate_codes
+from codes.models import IcpCode
 from events.models import Event
 from review.models import PublicNumber, Status
 from review.services import Decision, review_decide
@@ -114,5 +114,5 @@ def test_the_certificate_and_its_check_page_show_the_events_number(client, revie
     assert "Номер мероприятия" in text
     assert event.public_number in text
 
-    page = client.get(reverse("credits:verify", args=[code.verify_token])).content.decode()
+    page = client.get(reverse("codes:verify", args=[code.verify_token])).content.decode()
     assert event.public_number in page

@@ -8,9 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import DoctorProfile, Membership, Organization, ReviewerAppointment, Specialty, User
-from credits.models import Cycle, IcpCode
-from credits.services import codes_issue, cycle_add, programme_add
+from codes.issuance import codes_issue
+from codes.models import IcpCode
 from events.models import Event
+from learning_plan.models import Cycle
+from learning_plan.services import cycle_add, programme_add
 from modules.models import Module
 from nmo_portal.calendar import make_local
 from review.models import Activity, Status, Transition

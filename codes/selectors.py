@@ -1,0 +1,81 @@
+"""Reads of codes for the provider's pages and exports, and the public check page."""
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+
+from accounts.models import User
+from events.models import Event
+from nmo_portal.spreadsheets import csv_cell
+
+from .format import format_code, normalize_code
+from .models import Dispute, IcpCode, IssuanceBatch
+
+
+def codes_csv(codes: Iterable[IcpCode]) -> str:
+    """The provider's export of an event's codes. Names and e-mails are typed by providers and attendees, so
+    every text cell goes through `csv_cell`: a name such as `=HYPERLINK(…)` opens as text, not a formula."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(
+        [
+            "code",
+            "status",
+            "holder_name",
+            "holder_email",
+            "activated_at",
+            "activated_by_email",
+            "email_mismatch",
+            "verify_url",
+        ]
+    )
+    for code in codes:
+        writer.writerow(
+            [
+                format_code(code.code),
+                code.status,
+                csv_cell(code.holder_name),
+                csv_cell(code.holder_email),
+                code.activated_at.isoformat() if code.activated_at else "",
+                csv_cell(code.activated_by_email or ""),
+                "1" if code.email_mismatch else "",
+                f"{settings.SITE_URL}/verify/{code.verify_token}/",
+            ]
+        )
+    return out.getvalue()
+
+
+def event_codes(*, event: Event, filters: dict[str, Any]) -> QuerySet[IcpCode]:
+    codes = IcpCode.objects.filter(event=event).select_related("activated_by").order_by("id")
+    if status := filters.get("status"):
+        codes = codes.filter(status=status)
+    if q := (filters.get("q") or "").strip():
+        codes = codes.filter(Q(code=normalize_code(q)) | Q(holder_name__icontains=q) | Q(holder_email__icontains=q))
+    return codes
+
+
+def event_code_counts(*, event: Event) -> dict[str, int]:
+    rows = IcpCode.objects.filter(event=event).values("status").annotate(n=Count("id"))
+    counts = {row["status"]: row["n"] for row in rows}
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def event_batches(*, event: Event) -> QuerySet[IssuanceBatch]:
+    return IssuanceBatch.objects.filter(event=event).select_related("created_by").order_by("-created_at")
+
+
+def event_disputes(*, event: Event) -> QuerySet[Dispute]:
+    return Dispute.objects.filter(event=event).select_related("doctor", "code").order_by("state", "-created_at")
+
+
+def doctor_disputes(*, doctor: User) -> QuerySet[Dispute]:
+    return Dispute.objects.filter(doctor=doctor).order_by("-created_at")
+
+
+def code_by_token(token: str) -> IcpCode | None:
+    return IcpCode.objects.select_related("event__organization", "activated_by").filter(verify_token=token).first()

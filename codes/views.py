@@ -1,0 +1,334 @@
+"""Pages of codes: the doctor's activation and disputes, the provider's issuance, codes, certificates and
+disputes, and the public check page."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts import selectors as accounts_selectors
+from accounts.models import Membership
+from codes import certificates, issuance, services
+from codes import selectors as codes_selectors
+from credits import selectors
+from events.models import Event
+from nmo_portal.errors import PortalError
+from nmo_portal.middleware import client_ip
+from review.models import Status
+from review.views import signed_in_user
+
+from .attendees import AttendeeList, read_attendees
+from .certificate_pdf import certificate_pdf
+from .certificates import certificates_file_is_stale, private_storage
+from .format import format_code
+from .forms import (
+    ActivateForm,
+    AttendeeFileForm,
+    CodeFilterForm,
+    DisputeForm,
+    IssueBlankForm,
+    ResolveDisputeForm,
+    RevokeForm,
+)
+from .models import Dispute, EventCertificatesFile, IcpCode, IssuanceBatch
+
+
+@login_required
+def activate(request: HttpRequest) -> HttpResponse:
+    """The doctor's credits with the activation form on top."""
+    user = signed_in_user(request)
+    form = ActivateForm(request.POST or None)
+    failure: services.ActivationError | None = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.code_activate(user=user, raw=form.cleaned_data["code"], ip=client_ip(request))
+        except services.ActivationError as exc:
+            failure = exc
+            status = exc.status
+        else:
+            messages.success(
+                request,
+                _("Code activated: %(credits)d credits for «%(event)s».")
+                % {"credits": entry.credits, "event": entry.event},
+            )
+            return redirect("codes:activate")
+    dispute_url = None
+    if failure is not None and failure.code in (
+        "code_taken",
+        "code_issued_to_another",
+        "code_not_found",
+        "code_revoked",
+    ):
+        dispute_url = (
+            reverse("codes:dispute_new") + "?" + urlencode({"code": form.data.get("code", ""), "failure": failure.code})
+        )
+    context = {
+        "form": form,
+        "failure": failure,
+        "dispute_url": dispute_url,
+        "entries": selectors.doctor_ledger(doctor=user),
+        "problems": accounts_selectors.profile_problems(user),
+        "disputes": codes_selectors.doctor_disputes(doctor=user)[:10],
+    }
+    return render(request, "codes/credit_list.html", context, status=status)
+
+
+@login_required
+def dispute_new(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    initial = {"code_text": request.GET.get("code", ""), "failure": request.GET.get("failure", "")}
+    form = DisputeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.dispute_open(doctor=user, data=services.DisputeInput(**form.cleaned_data))
+        messages.success(request, _("Your dispute is sent. The provider and the portal administrators will answer."))
+        return redirect("codes:activate")
+    return render(request, "codes/dispute_form.html", {"form": form})
+
+
+@login_required
+@require_POST
+def name_visibility(request: HttpRequest, pk: int) -> HttpResponse:
+    code = get_object_or_404(IcpCode, pk=pk, activated_by=request.user.pk)
+    services.code_set_name_visibility(code=code, user=signed_in_user(request), show=request.POST.get("show") == "1")
+    messages.success(request, _("Saved."))
+    return redirect("codes:activate")
+
+
+# Provider pages ---------------------------------------------------------------------------------------
+
+
+def _provider_event(request: HttpRequest, pk: int) -> Event:
+    """The event, for members of its organization (staff may look); everyone else gets a 404."""
+    event = get_object_or_404(Event.objects.select_related("organization"), pk=pk)
+    user = signed_in_user(request)
+    if not user.is_staff and not Membership.objects.filter(organization_id=event.organization_id, user=user).exists():
+        raise Http404
+    return event
+
+
+def _require_member(request: HttpRequest, event: Event) -> None:
+    if not Membership.objects.filter(organization_id=event.organization_id, user=request.user.pk).exists():
+        raise DjangoPermissionDenied
+
+
+@login_required
+def event_codes(request: HttpRequest, pk: int) -> HttpResponse:
+    event = _provider_event(request, pk)
+    filters = CodeFilterForm(request.GET or None)
+    values = filters.cleaned_data if filters.is_valid() else {}
+    page = Paginator(codes_selectors.event_codes(event=event, filters=values), 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    certificates = EventCertificatesFile.objects.filter(event=event).first()
+    context = {
+        "event": event,
+        "page": page,
+        "query": query.urlencode(),
+        "filters": filters,
+        "counts": codes_selectors.event_code_counts(event=event),
+        "batches": codes_selectors.event_batches(event=event)[:10],
+        "blank_form": IssueBlankForm(),
+        "file_form": AttendeeFileForm(),
+        "can_issue": event.status == Status.APPROVED,
+        "certificates": certificates,
+        "certificates_stale": certificates is not None and certificates_file_is_stale(certificates),
+        "open_disputes": Dispute.objects.filter(event=event, state=Dispute.State.OPEN).count(),
+    }
+    return render(request, "codes/event_codes.html", context)
+
+
+@login_required
+@require_POST
+def issue_blank(request: HttpRequest, pk: int) -> HttpResponse:
+    event = _provider_event(request, pk)
+    _require_member(request, event)
+    form = IssueBlankForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for e in form.errors.get("count", [])))
+        return redirect("codes:event_codes", pk=pk)
+    try:
+        batch = issuance.codes_issue(event=event, actor=signed_in_user(request), count=form.cleaned_data["count"])
+    except PortalError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        _issued_message(request, batch)
+    return redirect("codes:event_codes", pk=pk)
+
+
+@login_required
+@require_POST
+def issue_file(request: HttpRequest, pk: int) -> HttpResponse:
+    event = _provider_event(request, pk)
+    _require_member(request, event)
+    form = AttendeeFileForm(request.POST, request.FILES)
+    if not form.is_valid():
+        refused = AttendeeList(
+            attendees=[], errors=[], file_error=" ".join(str(e) for e in form.errors.get("file", []))
+        )
+        upload = request.FILES.get("file")
+        context = {"event": event, "report": refused, "file_name": upload.name if upload else ""}
+        return render(request, "codes/attendee_report.html", context, status=400)
+    upload = form.cleaned_data["file"]
+    attendees = read_attendees(form.cleaned_data["content"], upload.name)
+    if not attendees.ok:
+        context = {"event": event, "report": attendees, "file_name": upload.name}
+        return render(request, "codes/attendee_report.html", context, status=400)
+    try:
+        batch = issuance.codes_issue(
+            event=event,
+            actor=signed_in_user(request),
+            attendees=attendees.attendees,
+            source_name=upload.name,
+            reissue=form.cleaned_data["issue_again"],
+        )
+    except PortalError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        _issued_message(request, batch)
+    return redirect("codes:event_codes", pk=pk)
+
+
+def _issued_message(request: HttpRequest, batch: IssuanceBatch) -> None:
+    if batch.state == IssuanceBatch.State.DONE:
+        issued = ngettext("Issued %(count)d code.", "Issued %(count)d codes.", batch.issued)
+        messages.success(request, issued % {"count": batch.issued})
+    else:
+        messages.info(request, _("Issuing %(count)d codes: the progress is shown below.") % {"count": batch.requested})
+    if batch.skipped:
+        messages.warning(request, issuance.issuance_skipped_message(batch))
+
+
+@never_cache
+@login_required
+def batch_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    batch = get_object_or_404(IssuanceBatch.objects.select_related("event"), pk=pk)
+    _provider_event(request, batch.event_id)
+    return JsonResponse(
+        {"state": batch.state, "issued": batch.issued, "requested": batch.requested, "progress": batch.progress}
+    )
+
+
+@login_required
+def codes_export(request: HttpRequest, pk: int) -> HttpResponse:
+    event = _provider_event(request, pk)
+    codes = codes_selectors.event_codes(event=event, filters={}).iterator(chunk_size=5000)
+    response = HttpResponse(
+        codes_selectors.codes_csv(codes).encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="codes-event-{event.pk}.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def code_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    code = get_object_or_404(IcpCode.objects.select_related("event"), pk=pk)
+    _provider_event(request, code.event_id)
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for revoking the code."))
+    else:
+        try:
+            services.code_revoke(code=code, actor=signed_in_user(request), reason=form.cleaned_data["reason"])
+        except PortalError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Code %(code)s revoked.") % {"code": code.display})
+    return redirect("codes:event_codes", pk=code.event_id)
+
+
+@login_required
+def certificate(request: HttpRequest, pk: int) -> HttpResponse:
+    code = get_object_or_404(IcpCode.objects.select_related("event__organization"), pk=pk)
+    _provider_event(request, code.event_id)
+    response = HttpResponse(certificate_pdf([code]), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{format_code(code.code)}.pdf"'
+    return response
+
+
+@login_required
+def event_certificates(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The whole event's certificates in one file, built by Celery into the private storage and streamed from
+    it to the event's provider and the portal staff only; POST asks for a fresh build."""
+    event = _provider_event(request, pk)
+    if request.method == "POST":
+        try:
+            certificates.event_certificates_request(event=event, actor=signed_in_user(request))
+        except PortalError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.info(
+                request, _("The file with all certificates is being prepared; refresh this page in a minute.")
+            )
+        return redirect("codes:event_codes", pk=pk)
+    record = EventCertificatesFile.objects.filter(event=event).exclude(file_name="").first()
+    if record is None:
+        raise Http404
+    try:
+        content = private_storage().open(record.file_name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(content, as_attachment=True, filename=f"certificates-event-{event.pk}.pdf")
+
+
+@login_required
+def event_disputes(request: HttpRequest, pk: int) -> HttpResponse:
+    event = _provider_event(request, pk)
+    disputes = codes_selectors.event_disputes(event=event)
+    return render(
+        request, "codes/event_disputes.html", {"event": event, "disputes": disputes, "form": ResolveDisputeForm()}
+    )
+
+
+@login_required
+@require_POST
+def dispute_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    dispute = get_object_or_404(Dispute.objects.select_related("event"), pk=pk)
+    if dispute.event_id is None:
+        raise Http404
+    _provider_event(request, dispute.event_id)
+    form = ResolveDisputeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.dispute_resolve(
+                dispute=dispute,
+                actor=signed_in_user(request),
+                accepted=form.cleaned_data["accepted"],
+                resolution=form.cleaned_data["resolution"],
+            )
+        except PortalError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Answer saved."))
+    else:
+        messages.error(request, _("Choose an answer and write it for the doctor."))
+    return redirect("codes:event_disputes", pk=dispute.event_id)
+
+
+# Public -----------------------------------------------------------------------------------------------
+
+
+def verify(request: HttpRequest, token: str) -> HttpResponse:
+    """The certificate check page behind the QR code. Addressed by its own token, never by the code."""
+    code = codes_selectors.code_by_token(token)
+    if code is None:
+        return render(request, "codes/verify.html", {"code": None}, status=404)
+    context: dict[str, Any] = {
+        "code": code,
+        "event": code.event,
+        "not_ended": code.event.ends_at > timezone.now(),
+        "holder": code.public_holder_name,
+    }
+    return render(request, "codes/verify.html", context)

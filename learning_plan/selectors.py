@@ -1,0 +1,256 @@
+"""The learning plan as pages and the API read it: each cycle's progress against its rule, credited and
+planned activities, and the version that keeps its cached render fresh."""
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from accounts.models import Specialty, User
+from credits.models import CreditEntry
+
+from .models import Cycle, PlannedActivity, ProgrammeEntry, RuleComponent
+
+# The learning plan ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Record:
+    """One credited activity as the doctor sees it: the net credits of its ledger rows."""
+
+    key: str
+    kind: str  # "event", "module" or "adjustment"
+    title: str
+    source: str
+    credits: int
+    earned_on: date
+    specialty_ids: frozenset[int]
+    code: str = ""
+    entries: list[CreditEntry] = field(default_factory=list)
+    cycles: list["CyclePlan"] = field(default_factory=list)
+    not_counted_reason: str = ""
+    sync_state: str | None = None
+
+
+@dataclass
+class ComponentProgress:
+    component: RuleComponent
+    earned: int
+
+    @property
+    def required(self) -> int:
+        return self.component.required_hours
+
+    @property
+    def counted(self) -> int:
+        return min(self.earned, self.required)
+
+    @property
+    def above(self) -> int:
+        return max(self.earned - self.required, 0)
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.earned / self.required)) if self.required else 100
+
+    @property
+    def done(self) -> bool:
+        return self.earned >= self.required
+
+
+@dataclass
+class CyclePlan:
+    cycle: Cycle
+    components: list[ComponentProgress]
+    records: list[Record] = field(default_factory=list)
+    programmes: list[ProgrammeEntry] = field(default_factory=list)
+
+    @property
+    def required(self) -> int:
+        return self.cycle.rule.total_hours
+
+    @property
+    def counted(self) -> int:
+        """Hours toward the total: each top-level block counts up to its own requirement."""
+        return sum(progress.counted for progress in self.components if not progress.component.is_minimum)
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.counted / self.required)) if self.required else 100
+
+    @property
+    def remaining(self) -> int:
+        return max(self.required - self.counted, 0)
+
+    @property
+    def days_left(self) -> int:
+        return max((self.cycle.ends_on - timezone.localdate()).days, 0)
+
+    @property
+    def pace_per_year(self) -> float:
+        """Hours a year still needed to finish in time."""
+        if not self.remaining:
+            return 0.0
+        years = max(self.days_left, 1) / 365.25
+        return round(self.remaining / years, 1)
+
+    @property
+    def expected_by_now(self) -> int:
+        """Where an even pace would stand today."""
+        total_days = (self.cycle.ends_on - self.cycle.starts_on).days or 1
+        passed = min(max((timezone.localdate() - self.cycle.starts_on).days, 0), total_days)
+        return round(self.required * passed / total_days)
+
+    @property
+    def on_pace(self) -> bool:
+        return self.counted >= self.expected_by_now
+
+
+@dataclass
+class Planned:
+    item: PlannedActivity
+    activity: Any
+    done: bool
+
+
+@dataclass
+class LearningPlan:
+    cycles: list[CyclePlan]
+    records: list[Record]
+    not_counted: list[Record]
+    planned: list[Planned]
+    programmes: list[ProgrammeEntry]
+
+
+def _records(doctor: User) -> list[Record]:
+    entries = (
+        CreditEntry.objects.filter(doctor=doctor)
+        .select_related("event", "module", "code", "outbox")
+        .prefetch_related(
+            Prefetch("event__specialties", queryset=Specialty.objects.only("id")),
+            Prefetch("module__specialties", queryset=Specialty.objects.only("id")),
+        )
+        .order_by("earned_on", "id")
+    )
+    grouped: dict[str, Record] = {}
+    for entry in entries:
+        activity = entry.event or entry.module
+        if activity is not None:
+            kind = "event" if entry.event_id else "module"
+            key = f"{kind}-{activity.pk}"
+            ids = frozenset(s.pk for s in activity.specialties.all())
+            title = activity.title
+        else:
+            kind, key, ids, title = "adjustment", f"adjustment-{entry.pk}", frozenset(), entry.comment or "—"
+        record = grouped.get(key)
+        if record is None:
+            record = grouped[key] = Record(
+                key=key,
+                kind=kind,
+                title=title,
+                source=entry.get_source_display(),
+                credits=0,
+                earned_on=entry.earned_on,
+                specialty_ids=ids,
+                code=entry.code.display if entry.code else "",
+            )
+        record.credits += entry.credits
+        record.entries.append(entry)
+        record.sync_state = _worse(record.sync_state, getattr(getattr(entry, "outbox", None), "state", None))
+    return [record for record in grouped.values() if record.credits != 0]
+
+
+_SYNC_ORDER = {None: 0, "delivered": 1, "pending": 2, "failed": 3}
+
+
+def _worse(current: str | None, new: str | None) -> str | None:
+    """A record made of several ledger rows shows its least advanced delivery."""
+    return new if _SYNC_ORDER.get(new, 0) > _SYNC_ORDER.get(current, 0) else current
+
+
+def learning_plan(*, doctor: User) -> LearningPlan:
+    """Cycles with their progress, every credited record (counted or explained), planned activities.
+
+    A record counts toward every cycle whose specialty is among its activity's specialties and whose dates
+    hold the day it was earned; a record that fits none is listed with the reason.
+    """
+    cycles = list(
+        Cycle.objects.filter(doctor=doctor)
+        .select_related("specialty", "rule")
+        .prefetch_related("rule__components")
+        .order_by("specialty__code", "starts_on")
+    )
+    records = _records(doctor)
+    programmes = list(ProgrammeEntry.objects.filter(doctor=doctor).select_related("specialty"))
+    plans = []
+    for cycle in cycles:
+        mine = [r for r in records if cycle.specialty_id in r.specialty_ids and cycle.holds(r.earned_on)]
+        own_programmes = [p for p in programmes if p.specialty_id == cycle.specialty_id and cycle.holds(p.ends_on)]
+        sums: dict[str, int] = {
+            RuleComponent.Counts.EVENTS: sum(r.credits for r in mine if r.kind == "event"),
+            RuleComponent.Counts.MODULES: sum(r.credits for r in mine if r.kind == "module"),
+            RuleComponent.Counts.PROGRAMME: sum(p.hours for p in own_programmes),
+        }
+        sums[RuleComponent.Counts.NMO] = sums[RuleComponent.Counts.EVENTS] + sums[RuleComponent.Counts.MODULES]
+        plan = CyclePlan(
+            cycle=cycle,
+            components=[ComponentProgress(c, sums[c.counts]) for c in cycle.rule.components.all()],
+            records=mine,
+            programmes=own_programmes,
+        )
+        for record in mine:
+            record.cycles.append(plan)
+        plans.append(plan)
+    not_counted = []
+    for record in records:
+        if record.cycles:
+            continue
+        same_specialty = [c for c in cycles if c.specialty_id in record.specialty_ids]
+        if record.kind == "adjustment":
+            record.not_counted_reason = gettext("An adjustment without an activity counts toward no cycle.")
+        elif not cycles:
+            record.not_counted_reason = gettext("You have no cycle yet: add one to count your credits.")
+        elif not same_specialty:
+            record.not_counted_reason = gettext("The activity is not of the specialty of any of your cycles.")
+        else:
+            record.not_counted_reason = gettext("It was earned outside the dates of your cycles of its specialty.")
+        not_counted.append(record)
+    planned = []
+    done_keys = {record.key for record in records if record.credits > 0}
+    for item in PlannedActivity.objects.filter(doctor=doctor).select_related("event", "module"):
+        activity = item.event or item.module
+        key = f"{'event' if item.event_id else 'module'}-{activity.pk if activity else 0}"
+        planned.append(Planned(item=item, activity=activity, done=key in done_keys))
+    return LearningPlan(cycles=plans, records=records, not_counted=not_counted, planned=planned, programmes=programmes)
+
+
+# The rendered plan is cached per doctor under a version that every change of the doctor's plan bumps.
+
+
+def _plan_version_key(doctor_id: int) -> str:
+    return f"plan-version:{doctor_id}"
+
+
+def plan_version(doctor_id: int) -> int:
+    key = _plan_version_key(doctor_id)
+    version = cache.get(key)
+    if version is None:
+        cache.add(key, time.time_ns(), None)
+        version = cache.get(key) or 0
+    return int(version)
+
+
+def plan_changed(*doctor_ids: int) -> None:
+    """Make the cached plans of these doctors stale once the current transaction commits."""
+
+    def bump() -> None:
+        for doctor_id in set(doctor_ids):
+            cache.set(_plan_version_key(doctor_id), time.time_ns(), None)
+
+    transaction.on_commit(bump)

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "learning_plan"
+
+urlpatterns = [
+    path("me/plan/", views.plan, name="plan"),
+    path("me/plan/cycles/", views.cycle_add, name="cycle_add"),
+    path("me/plan/cycles/<int:pk>/remove/", views.cycle_remove, name="cycle_remove"),
+    path("me/plan/cycles/<int:pk>/report.<str:fmt>", views.plan_report, name="plan_report"),
+    path("me/plan/programmes/new/", views.programme_add, name="programme_add"),
+    path("me/plan/programmes/<int:pk>/remove/", views.programme_remove, name="programme_remove"),
+    path("me/plan/add/<str:kind>/<int:pk>/", views.plan_add, name="plan_add"),
+    path("me/plan/planned/<int:pk>/remove/", views.plan_remove, name="plan_remove"),
+]

@@ -1,0 +1,169 @@
+"""Pages of the learning plan: the plan, its cycles, programmes, planned activities and the cycle's report."""
+
+import hashlib
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from codes.forms import (
+    ActivateForm,
+)
+from events.models import Event
+from learning_plan import selectors, services
+from ministry_sync.forms import LinkForm
+from ministry_sync.models import MinistryLink
+from modules.models import Module
+from nmo_portal.errors import PortalError
+from review.views import signed_in_user
+
+from .forms import CycleForm, ProgrammeForm
+from .models import Cycle, PlannedActivity, ProgrammeEntry
+
+# The learning plan ------------------------------------------------------------------------------------
+
+
+# A safety net for changes no service reports (an administrator renaming a specialty or editing a rule).
+PLAN_CACHE_SECONDS = 600
+
+
+@login_required
+def plan(request: HttpRequest) -> HttpResponse:
+    """«План обучения»: cycles with progress, credited and planned activities, the activate form at hand."""
+    user = signed_in_user(request)
+    key = ":".join(
+        [
+            "plan-body",
+            str(user.pk),
+            str(selectors.plan_version(user.pk)),
+            translation.get_language() or "",
+            user.timezone,
+            hashlib.sha256(request.META.get("CSRF_COOKIE", "").encode()).hexdigest()[:16],
+        ]
+    )
+    # Its forms carry the CSRF token of the browser's cookie: without a cookie yet, nothing is cached.
+    cacheable = bool(request.META.get("CSRF_COOKIE"))
+    body = cache.get(key) if cacheable else None
+    if body is None:
+        context = {
+            "plan": selectors.learning_plan(doctor=user),
+            "cycle_form": CycleForm(),
+            "ministry_link": MinistryLink.objects.filter(doctor=user).first(),
+            "link_form": LinkForm(),
+        }
+        body = render_to_string("learning_plan/includes/plan_body.html", context, request=request)
+        if cacheable:
+            cache.set(key, body, PLAN_CACHE_SECONDS)
+    context = {
+        "plan_body": mark_safe(body),  # noqa: S308 - our own template's output, cached as rendered
+        "activate_form": ActivateForm(),
+    }
+    return render(request, "learning_plan/plan.html", context)
+
+
+@login_required
+@require_POST
+def cycle_add(request: HttpRequest) -> HttpResponse:
+    form = CycleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.cycle_add(doctor=signed_in_user(request), **form.cleaned_data)
+        except PortalError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Cycle added."))
+    else:
+        messages.error(request, _("Choose the specialty, the start date and the rule of the cycle."))
+    return redirect("learning_plan:plan")
+
+
+@login_required
+@require_POST
+def cycle_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = get_object_or_404(Cycle, pk=pk, doctor=request.user.pk)
+    services.cycle_remove(cycle=cycle, doctor=signed_in_user(request))
+    messages.success(request, _("Cycle removed; your credits stay in the ledger."))
+    return redirect("learning_plan:plan")
+
+
+@login_required
+def programme_add(request: HttpRequest) -> HttpResponse:
+    form = ProgrammeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.programme_add(doctor=signed_in_user(request), **form.cleaned_data)
+        messages.success(request, _("The programme is added to your plan."))
+        return redirect("learning_plan:plan")
+    return render(request, "learning_plan/programme_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def programme_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = get_object_or_404(ProgrammeEntry, pk=pk, doctor=request.user.pk)
+    services.programme_remove(entry=entry, doctor=signed_in_user(request))
+    messages.success(request, _("Removed."))
+    return redirect("learning_plan:plan")
+
+
+@login_required
+@require_POST
+def plan_add(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    user = signed_in_user(request)
+    if kind == "event":
+        activity: Any = get_object_or_404(Event, pk=pk)
+        add = {"event": activity}
+    elif kind == "module":
+        activity = get_object_or_404(Module, pk=pk)
+        add = {"module": activity}
+    else:
+        raise Http404
+    try:
+        services.plan_add(doctor=user, **add)
+    except PortalError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("«%(title)s» is in your learning plan.") % {"title": activity.title})
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("learning_plan:plan")
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def plan_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    planned = get_object_or_404(PlannedActivity, pk=pk, doctor=request.user.pk)
+    services.plan_remove(planned=planned, doctor=signed_in_user(request))
+    return redirect("learning_plan:plan")
+
+
+@login_required
+def plan_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The activity report of one cycle for the educational organization, as PDF or CSV."""
+    from .report import report_csv, report_pdf
+
+    user = signed_in_user(request)
+    learning = selectors.learning_plan(doctor=user)
+    cycle_plan = next((c for c in learning.cycles if c.cycle.pk == pk), None)
+    if cycle_plan is None:
+        raise Http404
+    name = f"nmo-report-{cycle_plan.cycle.specialty.code}-{cycle_plan.cycle.starts_on:%Y}"
+    if fmt == "csv":
+        response = HttpResponse(report_csv(cycle_plan, doctor=user), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    else:
+        response = HttpResponse(report_pdf(cycle_plan, doctor=user), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response

