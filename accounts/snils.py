@@ -6,9 +6,10 @@ as they are.
 """
 
 import re
+from typing import Final
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
 _SEPARATORS = re.compile(r"[\s\-‐‑–—]+")
 _LAST_NUMBER_WITHOUT_CONTROL = 1001998
@@ -45,3 +46,15 @@ def validate_snils(value: str) -> None:
             _("This СНИЛС has a wrong control sum: please check the digits against your card."),
             code="snils_control",
         )
+
+
+SNILS_LENGTH: Final = 11
+
+
+def snils_cell(raw: object) -> str:
+    """A СНИЛС cell normalized to its digits ("" when empty); not validated."""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+        return f"{raw:0{SNILS_LENGTH}d}"  # a СНИЛС typed into a number cell has lost its leading zeros
+    return normalize_snils("" if raw is None else str(raw).strip())

@@ -9,19 +9,18 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from accounts.models import Membership, User
+from accounts.requests import IsProviderStaff, request_api_key, request_user
 from codes import issuance, selectors, services
 from credits.api import CreditRecordSerializer
 from events.models import Event
 from nmo_portal.errors import PortalError
 from nmo_portal.middleware import client_ip
-from review.api_common import request_api_key, request_user
 
 from .attendees import AttendeesInvalid, read_attendee_rows, require_clean
 from .models import IcpCode, IssuanceBatch
@@ -129,19 +128,6 @@ class CodeSerializer(serializers.ModelSerializer[IcpCode]):
 
 class IssueThrottle(UserRateThrottle):
     rate = "60/hour"
-
-
-class IsProviderStaff(BasePermission):
-    """A provider's endpoint: an organization's API key, or a member of an organization. Anyone else gets 403
-    before their request is read (SPEC "Where a rule lives")."""
-
-    message = _("Only the staff of a provider can do this.")
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        if request_api_key(request) is not None:
-            return True
-        user = request.user
-        return isinstance(user, User) and Membership.objects.filter(user=user).exists()
 
 
 class CodeFilterSerializer(serializers.Serializer[dict[str, Any]]):

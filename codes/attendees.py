@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.snils import validate_snils
+from accounts.snils import snils_cell, validate_snils
 from nmo_portal.errors import PortalError
 from nmo_portal.spreadsheets import (
     MAX_EMAIL_LENGTH,
@@ -26,7 +26,6 @@ from nmo_portal.spreadsheets import (
     email_problem,
     limited,
     read_table,
-    snils_cell,
     text,
     too_long,
 )

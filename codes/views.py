@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors as accounts_selectors
 from accounts.models import Membership
+from accounts.requests import signed_in_user
 from codes import certificates, issuance, services
 from codes import selectors as codes_selectors
 from credits import selectors
@@ -26,7 +27,6 @@ from events.models import Event
 from nmo_portal.errors import PortalError
 from nmo_portal.middleware import client_ip
 from review.models import Status
-from review.views import signed_in_user
 
 from .attendees import AttendeeList, read_attendees
 from .certificate_pdf import certificate_pdf

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_log
 from accounts.models import DoctorProfile, Specialty, User
+from accounts.signals import records_changed
 from codes.models import IcpCode
 from events.models import Event
-from learning_plan.selectors import plan_changed
 from modules.models import Module, ModuleCompletion
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PermissionDenied, PortalError
@@ -57,7 +57,7 @@ def ledger_append(
             comment=comment,
         )
         outbox_add(entry)
-        plan_changed(doctor.pk)
+        records_changed(doctor.pk)
         enqueue_on_commit(announce_credit_entry, entry_id=entry.pk)
     return entry
 

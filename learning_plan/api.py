@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.requests import request_api_key, request_user
 from learning_plan import selectors
-from review.api_common import request_api_key, request_user
 
 
 class PlanView(APIView):

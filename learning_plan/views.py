@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.requests import signed_in_user
 from codes.forms import (
     ActivateForm,
 )
@@ -25,7 +26,6 @@ from ministry_sync.forms import LinkForm
 from ministry_sync.models import MinistryLink
 from modules.models import Module
 from nmo_portal.errors import PortalError
-from review.views import signed_in_user
 
 from .forms import CycleForm, ProgrammeForm
 from .models import Cycle, PlannedActivity, ProgrammeEntry

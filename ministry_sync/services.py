@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_log
 from accounts.models import DoctorProfile, User
 from accounts.services import snils_confirm, snils_unconfirm
-from learning_plan.selectors import plan_changed
+from accounts.signals import records_changed
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PortalError
 
@@ -79,7 +79,7 @@ def link_request(*, doctor: User, login: str) -> MinistryLink:
     if existing is not None:
         existing.delete()  # a failed attempt may be retried by the doctor
     link = MinistryLink.objects.create(doctor=doctor, login=login)
-    plan_changed(doctor.pk)  # the cabinet shows the link's state
+    records_changed(doctor.pk)  # the cabinet shows the link's state
     audit_log(actor=doctor, action="ministry.link_request", obj=link, login=login)
     enqueue_on_commit(link_ministry_account, link_id=link.pk)
     return link
@@ -92,7 +92,7 @@ def link_perform(link_id: int) -> MinistryLink:
     finally:
         doctor_id = MinistryLink.objects.filter(pk=link_id).values_list("doctor_id", flat=True).first()
         if doctor_id is not None:
-            plan_changed(doctor_id)
+            records_changed(doctor_id)
 
 
 def _link_perform(link_id: int) -> MinistryLink:
@@ -221,7 +221,7 @@ def push_many(outbox_ids: list[int]) -> list[OutboxRecord]:
                 record.next_attempt_at = timezone.now()  # released: it waits for the doctor to link
     if records:
         OutboxRecord.objects.bulk_update(records, _SAVED)
-        plan_changed(*{record.doctor_id for record in records})  # the cabinet shows each record's state
+        records_changed(*{record.doctor_id for record in records})  # the cabinet shows each record's state
     return records
 
 
@@ -275,7 +275,7 @@ def outbox_retry(*, record: OutboxRecord, actor: User) -> OutboxRecord:
     record.attempts = 0
     record.next_attempt_at = timezone.now()
     record.save()
-    plan_changed(record.doctor_id)
+    records_changed(record.doctor_id)
     audit_log(actor=actor, action="ministry.retry", obj=record)
     enqueue_on_commit(push_credit_record, outbox_id=record.pk)
     return record
@@ -288,4 +288,4 @@ def link_reset(*, link: MinistryLink, actor: User) -> None:
     audit_log(actor=actor, action="ministry.relink", obj=link, login=link.login)
     snils_unconfirm(user=link.doctor, actor=actor)
     link.delete()
-    plan_changed(link.doctor_id)
+    records_changed(link.doctor_id)

@@ -5,8 +5,8 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.requests import signed_in_user
 from nmo_portal.errors import PortalError
-from review.views import signed_in_user
 
 from . import services
 from .forms import LinkForm

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from accounts.requests import request_user
 from nmo_portal.calendar import register_zone
 from review import selectors
 from review.api_common import (
@@ -23,7 +24,6 @@ from review.api_common import (
     CatalogViewSet,
     ProviderActivityFilterSerializer,
     ProviderActivityViewSet,
-    request_user,
 )
 
 from .models import Module, ModuleCompletion

@@ -18,19 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.snils import validate_snils
+from accounts.snils import snils_cell, validate_snils
 from nmo_portal.calendar import make_local
-from nmo_portal.spreadsheets import (
-    FileError,
-    RowError,
-    Table,
-    email_problem,
-    limited,
-    read_table,
-    snils_cell,
-    text,
-    too_long,
-)
+from nmo_portal.spreadsheets import FileError, RowError, Table, email_problem, limited, read_table, text, too_long
 
 # The length of ModuleCompletion.external_id, so that a file that reads cleanly also saves.
 MAX_EXTERNAL_ID_LENGTH: Final = 100

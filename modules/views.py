@@ -14,13 +14,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts.models import Membership, User
+from accounts.requests import signed_in_user
 from nmo_portal.errors import PortalError
 from nmo_portal.spreadsheets import TableFileForm
 from review import selectors
 from review import views as review_views
 from review.forms import CatalogFilterForm
 from review.models import Activity, Status
-from review.views import signed_in_user
 
 from .completions_csv import MAX_ROWS, CompletionList, CompletionRow, read_completions
 from .forms import ModuleForm

@@ -77,6 +77,9 @@ INSTALLED_APPS = [
     "learning_plan",
     "ministry_sync",
     "ministry_mock",
+    # The project itself, last: its `seed_demo` command is the composition root of the demo data, the one place
+    # besides the URL configuration and the API router that may import every app.
+    "nmo_portal",
 ]
 
 MIDDLEWARE = [

@@ -36,12 +36,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from openpyxl import load_workbook
 
-from accounts.snils import normalize_snils
-
 logger = logging.getLogger(__name__)
 
 MAX_EMAIL_LENGTH: Final = 254
-SNILS_LENGTH: Final = 11
 _CSV_DELIMITERS: Final = (";", ",", "\t")
 # A workbook has a dozen parts; Excel's own files stay far below these.
 MAX_ZIP_MEMBERS: Final = 200
@@ -387,15 +384,6 @@ def text(value: object) -> str:
 
 def is_empty(row: Row) -> bool:
     return all(not text(value) for value in row)
-
-
-def snils_cell(raw: object) -> str:
-    """A СНИЛС cell normalized to its digits ("" when empty); not validated."""
-    if isinstance(raw, float) and raw.is_integer():
-        raw = int(raw)
-    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
-        return f"{raw:0{SNILS_LENGTH}d}"  # a СНИЛС typed into a number cell has lost its leading zeros
-    return normalize_snils(text(raw))
 
 
 def email_problem(email: str) -> str | None:

@@ -20,20 +20,14 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from accounts.models import ReviewerAppointment, User
+from accounts.requests import request_api_key, request_user
 from events.api import CatalogEventDetailSerializer
 from events.models import Event
 from modules.api import CatalogModuleSerializer
 from modules.models import Module
 
 from . import selectors
-from .api_common import (
-    OrganizationBriefSerializer,
-    SpecialtyBriefSerializer,
-    TransitionSerializer,
-    request_api_key,
-    request_user,
-    with_timeline,
-)
+from .api_common import OrganizationBriefSerializer, SpecialtyBriefSerializer, TransitionSerializer, with_timeline
 from .models import Activity
 from .services import Decision, review_decide
 

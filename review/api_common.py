@@ -15,13 +15,14 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Membership, Organization, OrganizationApiKey, Specialty, User
+from accounts.models import Membership, Organization, Specialty
+from accounts.requests import IsProviderStaff, my_organizations, request_api_key, request_user
 from accounts.selectors import active_specialties
 from nmo_portal.calendar import EARLIEST_YEAR, LATEST_YEAR, within_register_years
 from nmo_portal.ids import MAX_ID
@@ -78,39 +79,6 @@ class OptionalURLField(serializers.CharField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.validators.append(URLValidator(message=serializers.URLField.default_error_messages["invalid"]))
-
-
-def request_user(request: Request) -> User:
-    """The person acting: the signed-in user, or the creator of the API key (IsAuthenticated ran first)."""
-    if not isinstance(request.user, User):
-        raise NotAuthenticated
-    return request.user
-
-
-def request_api_key(request: Request) -> OrganizationApiKey | None:
-    return request.auth if isinstance(request.auth, OrganizationApiKey) else None
-
-
-class IsProviderStaff(BasePermission):
-    """Provider endpoints answer 403 to a person who is a member of no provider organization, before anything
-    they sent is read: a doctor learns nothing from validation errors. An organization's API key passes."""
-
-    message = gettext_lazy("Only staff of a provider organization can do this.")
-
-    def has_permission(self, request: Request, view: object) -> bool:
-        if request_api_key(request) is not None:
-            return True
-        return isinstance(request.user, User) and Membership.objects.filter(user=request.user).exists()
-
-
-def my_organizations(request: Request) -> QuerySet[Organization]:
-    """The organizations the caller acts for: the API key's own, or those the person is a member of."""
-    api_key = request_api_key(request)
-    if api_key is not None:
-        return Organization.objects.filter(pk=api_key.organization_id)
-    if not isinstance(request.user, User):  # the OpenAPI schema is built for an anonymous request
-        return Organization.objects.none()
-    return Organization.objects.filter(memberships__user=request.user)
 
 
 def with_timeline(queryset: QuerySet[Any]) -> QuerySet[Any]:

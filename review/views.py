@@ -17,19 +17,14 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 
-from accounts.models import Membership, Organization, User
+from accounts.models import Membership, Organization
+from accounts.requests import signed_in_user
 from nmo_portal.errors import PortalError
 
 from . import selectors, services
 from .forms import CatalogFilterForm, DecisionForm
 from .models import SUBMITTABLE, Activity, Status
 from .tasks import KIND_MODELS
-
-
-def signed_in_user(request: HttpRequest) -> User:
-    if not isinstance(request.user, User):
-        raise DjangoPermissionDenied
-    return request.user
 
 
 def _member_organization(request: HttpRequest, organization_id: int) -> tuple[Organization, Membership | None]:

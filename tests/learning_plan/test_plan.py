@@ -219,12 +219,12 @@ def test_the_cached_plan_shows_each_change_at_once(client, doctor, cycle, django
     page = client.get(url).content.decode()
     assert "Конгресс детской психиатрии" in page
     assert "ожидает" in page
-    # a delivery changes the record's state in the cabinet too
-    from ministry_sync import services as sync
+    # a delivery changes the record's state in the cabinet too: ministry_sync says so with the signal it sends
+    from accounts.signals import records_changed
 
     OutboxRecord.objects.update(next_attempt_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
-        sync.plan_changed(doctor.pk)
+        records_changed(doctor.pk)
         OutboxRecord.objects.update(state=OutboxRecord.State.DELIVERED)
     assert "передано" in client.get(url).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
