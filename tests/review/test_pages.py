@@ -1,4 +1,5 @@
-"""Who sees which page of the review workflow, and what the pages do. Anything not allowed is 403/404."""
+"""Who sees which page of the review workflow, and what the pages do. Anything not allowed is a 404 (the
+activity or organization is not shown to exist), except where the person is known to be refused (403)."""
 
 from datetime import timedelta
 
@@ -49,7 +50,7 @@ def world(psychiatry):
     return {"organization": organization, "event": event, "module": ModuleFactory(organization=organization), **people}
 
 
-# page name → who gets 200; everyone else signed in gets 403 or 404, anonymous visitors go to sign in
+# page name → who gets 200; everyone else signed in is refused (`refusal`), anonymous visitors go to sign in
 MATRIX = {
     "events:detail": {"owner", "insider_reviewer", "staff"},
     "modules:detail": {"owner", "insider_reviewer", "staff"},
@@ -60,6 +61,15 @@ MATRIX = {
     "review:case": {"assigned_reviewer", "staff"},
     "review:queue": {"assigned_reviewer", "other_reviewer", "insider_reviewer"},
 }
+
+
+def refusal(page, who):
+    """The status a signed-in person outside MATRIX[page] gets."""
+    if page == "review:queue":
+        return 403  # the queue hides nothing: the person is simply not an active reviewer
+    if who == "staff":
+        return 403  # staff may look at everything, but only members write
+    return 404  # an outsider is not told that the activity or organization exists
 
 
 def url_for(name, world):
@@ -101,7 +111,7 @@ def test_page_permission_matrix(client, world, page, who):
     elif who in MATRIX[page]:
         assert response.status_code == 200
     else:
-        assert response.status_code in (403, 404)
+        assert response.status_code == refusal(page, who)
 
 
 @pytest.mark.parametrize("who", ["doctor", "other_provider", "assigned_reviewer", "other_reviewer", "staff"])
@@ -118,7 +128,8 @@ def test_only_the_assigned_reviewer_posts_a_decision(client, world, who):
     event = world["event"]
     client.force_login(world[who])
     response = client.post(reverse("review:case", args=["event", event.pk]), {"decision": "approve", "credits": 6})
-    assert response.status_code in (403, 404)
+    # staff may open the case but not decide it; to anyone else the case does not exist
+    assert response.status_code == (403 if who == "staff" else 404)
     event.refresh_from_db()
     assert event.status == Status.IN_REVIEW
 
