@@ -11,12 +11,15 @@ from nmo_portal.errors import PortalError
 
 def run_at_once(jobs: list[Callable[[], Any]]) -> list[tuple[str, Any]]:
     """Start every job together; each outcome is ("ok", result), (code, message) for a refusal the service
-    gives, or (exception name, text) for anything else, so that an unexpected error shows in the assertion."""
+    gives, or (exception name, text) for anything else, so that an unexpected error shows in the assertion.
+
+    One outcome per job, in the order of the jobs (so a test can tell whose outcome is whose); a job still
+    running after the wait is ("still_running", None), so a hung thread is counted too."""
     barrier = threading.Barrier(len(jobs))
-    outcomes: list[tuple[str, Any]] = []
+    outcomes: list[tuple[str, Any]] = [("still_running", None)] * len(jobs)
     lock = threading.Lock()
 
-    def worker(job: Callable[[], Any]) -> None:
+    def worker(index: int, job: Callable[[], Any]) -> None:
         try:
             barrier.wait()
             outcome: tuple[str, Any] = ("ok", job())
@@ -27,11 +30,12 @@ def run_at_once(jobs: list[Callable[[], Any]]) -> list[tuple[str, Any]]:
         finally:
             connections.close_all()
         with lock:
-            outcomes.append(outcome)
+            outcomes[index] = outcome
 
-    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
+    threads = [threading.Thread(target=worker, args=(index, job)) for index, job in enumerate(jobs)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
-    return outcomes
+    with lock:
+        return list(outcomes)

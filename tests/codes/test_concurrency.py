@@ -1,10 +1,9 @@
 """The evening after a congress: many requests at the same instant, on the real PostgreSQL."""
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from codes import issuance, services
 from codes.models import IcpCode
@@ -29,9 +28,7 @@ def test_fifty_doctors_activating_one_code_at_the_same_instant_get_exactly_one_c
     doctors = [DoctorProfileFactory(specialties=[psychiatry]).user for _ in range(50)]
     outcomes = run_at_once([lambda d=d: services.code_activate(user=d, raw=code.code, ip=None) for d in doctors])
     kinds = Counter(kind for kind, _ in outcomes)
-    assert kinds["ok"] == 1, kinds
-    assert set(kinds) <= {"ok", "code_taken", "code_already_yours"}
-    assert sum(kinds.values()) == 50
+    assert kinds == {"ok": 1, "code_taken": 49}, outcomes
     assert CreditEntry.objects.count() == 1
     code.refresh_from_db()
     winner = next(result for kind, result in outcomes if kind == "ok")
@@ -42,8 +39,7 @@ def test_the_same_doctor_double_clicking_gets_one_credit(ended_event, make_codes
     (code,) = make_codes(ended_event)
     outcomes = run_at_once([lambda: services.code_activate(user=doctor, raw=code.code, ip=None)] * 10)
     kinds = Counter(kind for kind, _ in outcomes)
-    assert kinds["ok"] == 1, kinds
-    assert set(kinds) <= {"ok", "code_already_yours"}
+    assert kinds == {"ok": 1, "code_already_yours": 9}, outcomes
     assert CreditEntry.objects.filter(doctor=doctor).count() == 1
 
 
@@ -51,8 +47,7 @@ def test_one_doctor_with_two_codes_of_one_event_at_once_gets_one_credit(ended_ev
     codes = make_codes(ended_event, 8)
     outcomes = run_at_once([lambda c=c: services.code_activate(user=doctor, raw=c.code, ip=None) for c in codes])
     kinds = Counter(kind for kind, _ in outcomes)
-    assert kinds["ok"] == 1, kinds
-    assert set(kinds) <= {"ok", "event_already_credited"}
+    assert kinds == {"ok": 1, "event_already_credited": 7}, outcomes
     assert IcpCode.objects.filter(status=IcpCode.Status.ACTIVATED).count() == 1
     assert CreditEntry.objects.filter(doctor=doctor).count() == 1
 
@@ -64,7 +59,6 @@ def test_twenty_parallel_uploads_of_one_list_give_one_code_and_one_email_per_per
     ended_event, mailoutbox, settings, sync_limit, size
 ):
     from codes.attendees import Attendee
-    from nmo_portal.errors import PortalError
 
     from ..factories import make_snils
 
@@ -74,28 +68,15 @@ def test_twenty_parallel_uploads_of_one_list_give_one_code_and_one_email_per_per
         Attendee(full_name=f"Участник {i}", email=f"person{i}@example.org", snils=make_snils(5000 + i), row=i + 2)
         for i in range(size)
     ]
-    outcomes = []
-    barrier = threading.Barrier(20)
 
     def upload():
-        try:
-            barrier.wait()
-            batch = issuance.codes_issue(event=ended_event, actor=provider, attendees=attendees)
-            outcome = ("ok", batch.requested)
-        except PortalError as exc:
-            outcome = (exc.code, None)
-        finally:
-            connections.close_all()
-        outcomes.append(outcome)
+        return issuance.codes_issue(event=ended_event, actor=provider, attendees=attendees).requested
 
-    threads = [threading.Thread(target=upload) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    outcomes = run_at_once([upload] * 20)
 
     kinds = Counter(kind for kind, _ in outcomes)
-    assert kinds == {"ok": 1, "codes_already_held": 19}, kinds
+    assert kinds == {"ok": 1, "codes_already_held": 19}, outcomes
+    assert next(result for kind, result in outcomes if kind == "ok") == size
     holders = Counter(IcpCode.objects.filter(event=ended_event).values_list("holder_email", flat=True))
     assert len(holders) == size
     assert set(holders.values()) == {1}
@@ -113,21 +94,9 @@ def test_periodic_mailing_runs_at_once_mail_each_certificate_once(ended_event, m
     )
     for i, code in enumerate(make_codes(ended_event, 30)):
         IcpCode.objects.filter(pk=code.pk).update(batch=batch, holder_email=f"person{i}@example.org")
-    barrier = threading.Barrier(5)
+    outcomes = run_at_once([mail_due_certificates] * 5)
 
-    def sweep():
-        try:
-            barrier.wait()
-            mail_due_certificates()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=sweep) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-
+    assert [kind for kind, _ in outcomes] == ["ok"] * 5, outcomes  # no sweep crashed on another's rows
     recipients = Counter(message.to[0] for message in mailoutbox)
     assert len(recipients) == 30
     assert set(recipients.values()) == {1}
