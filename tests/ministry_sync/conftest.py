@@ -1,10 +1,12 @@
-"""A real Celery worker process on a Redis broker of its own, and the Ministry mock served over HTTP.
+"""A real Celery worker process on a Redis broker of its own, and the Ministry mock served over HTTP; or, for
+the tests that need no worker (`ministry_in_process`), the mock answering the portal's client in this process.
 
 The broker is a separate redis-server started here on a free port, so that a test can stop it ("the
 broker is unreachable") and start it again without touching the cache. The worker talks to the same
 PostgreSQL test database; tests here are transactional so that it sees what they commit.
 """
 
+import json
 import os
 import shutil
 import socket
@@ -16,12 +18,49 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 
+from ministry_sync import client as ministry_client
 from nmo_portal.celery import app as celery_app
 
 from ..conftest import in_ci
 
 ROOT = Path(__file__).resolve().parents[2]
+MOCK_TOKEN = "t"
+
+
+def in_process_call(method, path, payload=None, headers=None):
+    """The portal's `client.call`, answered by the mock mounted in this process (through the test client)."""
+    response = Client().generic(
+        method,
+        f"/ministry-mock/api/v1/{path.lstrip('/')}",
+        json.dumps(payload) if payload is not None else "",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {MOCK_TOKEN}", **(headers or {})},
+    )
+    body = json.loads(response.content or b"{}")
+    return ministry_client.Answer(response.status_code, body if isinstance(body, dict) else {})
+
+
+class InProcessSession:
+    """The portal's `client.Session`, answered in this process."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def call(self, method, path, payload=None, headers=None):
+        return in_process_call(method, path, payload, headers)
+
+
+@pytest.fixture
+def ministry_in_process(settings, monkeypatch):
+    """The Ministry mock answering the portal's client in this process: no server, no worker, any database."""
+    settings.MINISTRY_API_TOKEN = MOCK_TOKEN
+    monkeypatch.setattr(ministry_client, "call", in_process_call)
+    monkeypatch.setattr(ministry_client, "Session", InProcessSession)
 
 
 def free_port() -> int:

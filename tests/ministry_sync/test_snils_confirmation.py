@@ -4,12 +4,10 @@ The link task runs eagerly here, and the portal's client reaches the Ministry mo
 test client, so that the mock decides the link by СНИЛС and login as the real portal would.
 """
 
-import json
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.test import Client
 from django.utils import timezone
 
 from accounts.models import AuditEvent, DoctorProfile
@@ -18,7 +16,6 @@ from codes.format import generate_codes
 from codes.models import IcpCode
 from credits.models import CreditEntry
 from ministry_mock.models import ReceivedRecord, Specialist
-from ministry_sync import client as ministry_client
 from ministry_sync import services
 from ministry_sync.models import MinistryLink
 from modules.models import ModuleCompletion
@@ -39,38 +36,11 @@ pytestmark = pytest.mark.django_db
 
 OWNER_SNILS = make_snils(830_001)
 OTHER_SNILS = make_snils(830_002)
-TOKEN = "t"
-
-
-def _in_process(method, path, payload=None, headers=None):
-    response = Client().generic(
-        method,
-        f"/ministry-mock/api/v1/{path.lstrip('/')}",
-        json.dumps(payload) if payload is not None else "",
-        content_type="application/json",
-        headers={"Authorization": f"Bearer {TOKEN}", **(headers or {})},
-    )
-    body = json.loads(response.content or b"{}")
-    return ministry_client.Answer(response.status_code, body if isinstance(body, dict) else {})
-
-
-class InProcessSession:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return None
-
-    def call(self, method, path, payload=None, headers=None):
-        return _in_process(method, path, payload, headers)
 
 
 @pytest.fixture(autouse=True)
-def ministry(settings, monkeypatch):
+def ministry(ministry_in_process):
     """The Ministry mock answering the portal's client in this process."""
-    settings.MINISTRY_API_TOKEN = TOKEN
-    monkeypatch.setattr(ministry_client, "call", _in_process)
-    monkeypatch.setattr(ministry_client, "Session", InProcessSession)
 
 
 @pytest.fixture
