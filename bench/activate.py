@@ -261,7 +261,6 @@ PHASES = [
     ("      _code_with_event (the code lookup)", "codes/services.py", "_code_with_event"),
     ("      _refusal", "codes/services.py", "_refusal"),
     ("      ledger_append (INSERT ledger + outbox)", "credits/services.py", "ledger_append"),
-    ("        outbox_add", "ministry_sync/services.py", "outbox_add"),
     ("      audit_log (INSERT)", "accounts/audit.py", "audit_log"),
     ("      Atomic.__exit__ (COMMIT + on_commit tasks)", "django/db/transaction.py", "__exit__"),
     ("        Celery Task.delay (publish to Redis)", "celery/app/task.py", "delay"),

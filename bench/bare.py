@@ -28,7 +28,7 @@ LEDGER_SQL = (
     "LEFT JOIN events_event e ON e.id = c.event_id "
     "LEFT JOIN modules_module m ON m.id = c.module_id "
     "LEFT JOIN codes_icpcode ic ON ic.id = c.code_id "
-    "LEFT JOIN ministry_sync_outboxrecord o ON o.entry_id = c.id "
+    "LEFT JOIN credits_outboxrecord o ON o.entry_id = c.id "
     "WHERE c.doctor_id = %s ORDER BY c.earned_on, c.id"
 )
 

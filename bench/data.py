@@ -21,9 +21,8 @@ from accounts.models import DoctorProfile, Membership, Organization, Specialty, 
 from accounts.snils import snils_control
 from codes.format import generate_codes
 from codes.models import IcpCode
-from credits.models import CreditEntry
+from credits.models import CreditEntry, OutboxRecord
 from events.models import Event
-from ministry_sync.models import OutboxRecord
 from modules.models import Module
 from review.models import Status
 

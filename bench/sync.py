@@ -265,12 +265,12 @@ def reset(outbox_ids: list[int], *, broker: str | None = None) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE ministry_sync_outboxrecord SET state = 'pending', attempts = 0, next_attempt_at = now(), "
+            "UPDATE credits_outboxrecord SET state = 'pending', attempts = 0, next_attempt_at = now(), "
             "last_error = '', ministry_record_id = '', delivered_at = NULL WHERE id = ANY(%s)",
             [outbox_ids],
         )
         cursor.execute("DELETE FROM ministry_mock_receivedrecord")
-        cursor.execute("VACUUM ANALYZE ministry_sync_outboxrecord, ministry_mock_receivedrecord")
+        cursor.execute("VACUUM ANALYZE credits_outboxrecord, ministry_mock_receivedrecord")
 
 
 def progress(outbox_ids: list[int]) -> tuple[int, int, int]:
@@ -280,7 +280,7 @@ def progress(outbox_ids: list[int]) -> tuple[int, int, int]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FILTER (WHERE state = 'delivered'), count(*) FILTER (WHERE state = 'failed') "
-            "FROM ministry_sync_outboxrecord WHERE id = ANY(%s)",
+            "FROM credits_outboxrecord WHERE id = ANY(%s)",
             [outbox_ids],
         )
         delivered, failed = cursor.fetchone() or (0, 0)
@@ -300,7 +300,7 @@ def check(run: Run, outbox_ids: list[int]) -> None:
         )
         run.distinct_keys, run.distinct_refs = cursor.fetchone() or (0, 0)
         cursor.execute(
-            "SELECT count(*), coalesce(sum(o.attempts), 0) FROM ministry_sync_outboxrecord o "
+            "SELECT count(*), coalesce(sum(o.attempts), 0) FROM credits_outboxrecord o "
             "JOIN ministry_mock_receivedrecord r ON r.id::text = o.ministry_record_id "
             "AND r.idempotency_key = o.idempotency_key::text WHERE o.id = ANY(%s)",
             [outbox_ids],
@@ -324,7 +324,7 @@ def deliver(
     """Start a worker, wait for its ping, then enqueue every row and poll until all are delivered (or `limit`)."""
     from django.db import connection
 
-    from ministry_sync.tasks import BATCH, push_credit_records
+    from ministry_sync.services import BATCH, push_credit_records
 
     run = Run(config)
     node = f"bench-sync-{os.getpid()}-{config.pool}{config.concurrency}@{socket.gethostname()}"
@@ -388,8 +388,8 @@ def profile_in_process(outbox_ids: list[int], count: int) -> str:
     from django.test import Client, override_settings
     from django.test.utils import CaptureQueriesContext
 
+    from credits.models import OutboxRecord
     from ministry_sync import services
-    from ministry_sync.models import OutboxRecord
 
     out = io.StringIO()
     ids = outbox_ids[: count + 2]

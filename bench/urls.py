@@ -48,7 +48,7 @@ WITH claimed AS (
     SELECT %(user)s, 'credit', 'code', id, event_id, credits_granted, earned_on, %(user)s, '', now() FROM claimed
     RETURNING id, created_at
 ), outbox AS (
-    INSERT INTO ministry_sync_outboxrecord (entry_id, doctor_id, idempotency_key, state, attempts,
+    INSERT INTO credits_outboxrecord (entry_id, doctor_id, idempotency_key, state, attempts,
         next_attempt_at, last_error, ministry_record_id, created_at)
     SELECT id, %(user)s, gen_random_uuid(), 'pending', 0, now(), '', '', now() FROM entry
 ), audit AS (

@@ -16,7 +16,7 @@ from modules.models import Module, ModuleCompletion
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PermissionDenied, PortalError
 
-from .models import CreditEntry
+from .models import CreditEntry, OutboxRecord
 from .tasks import announce_credit_entry
 
 
@@ -36,10 +36,8 @@ def ledger_append(
     specialty: Specialty | None = None,
     comment: str = "",
 ) -> CreditEntry:
-    """The one way a ledger row is written. Its Ministry outbox row is written in the same transaction; after
-    commit one task hands the record to the Ministry and tells the doctor (`announce_credit_entry`)."""
-    from ministry_sync.services import outbox_add
-
+    """The one way a ledger row is written. Its outbox row is written in the same transaction; after commit one
+    task tells the doctor and hands the record to the Ministry (`announce_credit_entry`)."""
     with transaction.atomic(savepoint=False):
         entry = CreditEntry.objects.create(
             doctor=doctor,
@@ -56,7 +54,7 @@ def ledger_append(
             specialty=specialty,
             comment=comment,
         )
-        outbox_add(entry)
+        OutboxRecord.objects.create(entry=entry, doctor_id=doctor.pk)
         records_changed(doctor.pk)
         enqueue_on_commit(announce_credit_entry, entry_id=entry.pk)
     return entry

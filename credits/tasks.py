@@ -2,16 +2,14 @@
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.urls import reverse
 from django.utils import timezone
 
 from nmo_portal.mail import send_templated_mail
 
-if TYPE_CHECKING:
-    from .models import CreditEntry
+from .models import ANNOUNCE_MAX_ATTEMPTS, CreditEntry, OutboxRecord
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +32,6 @@ def announce_credit_entry(*, entry_id: int, claimed: bool = False) -> None:
     The e-mail goes out once: this message takes the row before sending, so a copy the broker delivers again
     (a worker lost before its ack) finds it taken. Rows no message announced (the broker was down, the worker
     was lost, sending failed) are taken by `announce_missed`, which sends them here with `claimed`."""
-    from ministry_sync.models import ANNOUNCE_MAX_ATTEMPTS, OutboxRecord
-    from ministry_sync.services import outbox_dispatch
-
-    from .models import CreditEntry
-
     entry = CreditEntry.objects.select_related("doctor", "event", "code", "module__organization").get(pk=entry_id)
     if claimed:
         record = OutboxRecord.objects.filter(entry_id=entry_id, announced_at=None).first()
@@ -52,7 +45,7 @@ def announce_credit_entry(*, entry_id: int, claimed: bool = False) -> None:
             raise
         return
     try:
-        outbox_dispatch(entry)
+        _hand_to_the_ministry(entry_id)
     except Exception:
         logger.exception("Could not queue the Ministry record of ledger entry %s; the periodic re-send will", entry_id)
     taken = OutboxRecord.objects.filter(entry_id=entry_id, announced_at=None, announce_attempts=0).update(
@@ -64,11 +57,25 @@ def announce_credit_entry(*, entry_id: int, claimed: bool = False) -> None:
         logger.error("Ledger entry %s has no outbox row: nothing announces it", entry_id)
 
 
-def _announce(entry: "CreditEntry") -> None:
+# ministry_sync delivers records to the Ministry. It stands above the ledger, so the ledger queues its task by
+# name (as zulip queues by name) instead of importing it; the task leaves a record waiting while the doctor's
+# account is not linked, and linking sends the waiting records.
+DELIVERY_TASK = "ministry_sync.push_credit_record"
+
+
+def _hand_to_the_ministry(entry_id: int) -> None:
+    record_id = (
+        OutboxRecord.objects.filter(entry_id=entry_id, state=OutboxRecord.State.PENDING)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if record_id is not None:
+        current_app.tasks[DELIVERY_TASK].delay(outbox_id=record_id)
+
+
+def _announce(entry: CreditEntry) -> None:
     """Send the e-mail of a row taken for it, then mark the row announced. If sending fails the row stays
     unannounced, and the sweep takes it again when the claim runs out."""
-    from ministry_sync.models import OutboxRecord
-
     template = EMAIL_TEMPLATE.get(entry.kind)
     if template is not None:
         send_templated_mail(
@@ -86,8 +93,6 @@ def announce_missed() -> int:
     Each is taken with a conditional UPDATE that moves its due time past a growing pause, so a row still
     queued is not queued again by the next run, and a concurrent run takes no row twice. Returns how many
     were sent."""
-    from ministry_sync.models import ANNOUNCE_MAX_ATTEMPTS, OutboxRecord
-
     now = timezone.now()
     due = list(
         OutboxRecord.objects.filter(

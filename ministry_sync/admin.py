@@ -4,9 +4,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import AuditedAdmin
+from credits.models import OutboxRecord
 
 from . import services
-from .models import MinistryLink, OutboxRecord
+from .models import MinistryLink
 
 
 @admin.register(MinistryLink)

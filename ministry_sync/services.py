@@ -1,17 +1,19 @@
 """Linking a doctor's Ministry account and delivering ledger records through the outbox.
 
-Every ledger row gets an outbox row in its own transaction (`outbox_add`, called by the ledger). Delivery
-is a Celery task per row after commit (queued by `credits.tasks.announce_credit_entry` through
-`outbox_dispatch`), retried with backoff and jitter; a periodic task re-sends whatever is still due, so
-records written while the broker or the Ministry was down arrive once both are back. The idempotency key
-of each row keeps the Ministry free of duplicates whatever is retried.
+Every ledger row has an outbox row, written by the ledger in the row's own transaction (`credits.OutboxRecord`).
+Delivery is a Celery task per row after commit (`push_credit_record`, which the ledger's
+`credits.tasks.announce_credit_entry` queues by name), retried with backoff and jitter; a periodic task re-sends
+whatever is still due, so records written while the broker or the Ministry was down arrive once both are back.
+The idempotency key of each row keeps the Ministry free of duplicates whatever is retried. The tasks are
+defined here, beside the work they drive, and named in `tasks.py` for the workers.
 """
 
 import logging
 import random
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
+from celery import shared_task
+from celery.app.task import Task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -21,35 +23,16 @@ from accounts.audit import audit_log
 from accounts.models import DoctorProfile, User
 from accounts.services import snils_confirm, snils_unconfirm
 from accounts.signals import records_changed
+from credits.models import OutboxRecord
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PortalError
 
 from . import client
-from .models import MinistryLink, OutboxRecord
-
-if TYPE_CHECKING:
-    from credits.models import CreditEntry
+from .models import MinistryLink
 
 logger = logging.getLogger(__name__)
 
 KIND_BY_SOURCE = {"code": "educationElementZet", "module_completion": "iomZet", "adjustment": "otherZet"}
-
-
-def outbox_add(entry: "CreditEntry") -> OutboxRecord:
-    """Called by the ledger inside its transaction: the row and its outbox row commit together."""
-    return OutboxRecord.objects.create(entry=entry, doctor_id=entry.doctor_id)
-
-
-def outbox_dispatch(entry: "CreditEntry") -> None:
-    """Called by a worker once the ledger row has committed: deliver its record now if the doctor's account
-    is linked. Records of unlinked doctors wait for `link_perform`; `resend_undelivered` catches the rest."""
-    from .tasks import push_credit_record
-
-    linked = MinistryLink.objects.filter(doctor_id=entry.doctor_id, state=MinistryLink.State.LINKED).exists()
-    if linked:
-        record = OutboxRecord.objects.filter(entry=entry, state=OutboxRecord.State.PENDING).first()
-        if record is not None:
-            enqueue_on_commit(push_credit_record, outbox_id=record.pk)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -61,8 +44,6 @@ def backoff(attempts: int) -> timedelta:
 @transaction.atomic
 def link_request(*, doctor: User, login: str) -> MinistryLink:
     """The doctor asks once to link their Ministry account; relinking is for administrators."""
-    from .tasks import link_ministry_account
-
     login = login.strip()
     if not login:
         raise PortalError(_("Enter your login at the Ministry portal."), code="login_required")
@@ -97,8 +78,6 @@ def link_perform(link_id: int) -> MinistryLink:
 
 def _link_perform(link_id: int) -> MinistryLink:
     """Ask the Ministry to link; on success every waiting record of the doctor is sent."""
-    from .tasks import push_credit_records
-
     link = MinistryLink.objects.select_related("doctor__doctor_profile").get(pk=link_id)
     if link.state == MinistryLink.State.LINKED:
         return link
@@ -226,7 +205,12 @@ def push_many(outbox_ids: list[int]) -> list[OutboxRecord]:
 
 
 def push_perform(outbox_id: int) -> OutboxRecord | None:
-    """Deliver one record (right after the activation that wrote it)."""
+    """Deliver one record (right after the activation that wrote it). A record of a doctor whose account is not
+    linked is left as it is, unclaimed: linking sends it."""
+    doctor = OutboxRecord.objects.filter(pk=outbox_id).values("doctor_id")
+    linked = MinistryLink.objects.filter(state=MinistryLink.State.LINKED, doctor_id__in=doctor)
+    if not linked.exists():
+        return None
     records = push_many([outbox_id])
     return records[0] if records else None
 
@@ -266,8 +250,6 @@ def due_records(limit: int = 100_000) -> list[int]:
 @transaction.atomic
 def outbox_retry(*, record: OutboxRecord, actor: User) -> OutboxRecord:
     """An administrator sends a failed record again."""
-    from .tasks import push_credit_record
-
     record = OutboxRecord.objects.select_for_update().get(pk=record.pk)
     if record.state != OutboxRecord.State.FAILED:
         return record
@@ -289,3 +271,48 @@ def link_reset(*, link: MinistryLink, actor: User) -> None:
     snils_unconfirm(user=link.doctor, actor=actor)
     link.delete()
     records_changed(link.doctor_id)
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def link_ministry_account(self: Task, *, link_id: int) -> str:  # type: ignore[type-arg]
+    try:
+        return link_perform(link_id).state
+    except TransientError as exc:
+        link_attempts = MinistryLink.objects.get(pk=link_id).attempts
+        raise self.retry(countdown=backoff(link_attempts).total_seconds(), exc=exc) from exc
+
+
+@shared_task(name="ministry_sync.push_credit_record", acks_late=True)
+def push_credit_record(*, outbox_id: int) -> str | None:
+    """Deliver one outbox row; on a transient failure schedule the next try (the periodic task also would).
+    Queued by name by the ledger for every new row: a row of a doctor who has not linked the Ministry account
+    waits, untouched, for `link_perform`."""
+    record = push_perform(outbox_id)
+    if record is None:
+        return None
+    if record.state == OutboxRecord.State.PENDING and record.attempts:
+        push_credit_record.apply_async(kwargs={"outbox_id": outbox_id}, eta=record.next_attempt_at)
+    return str(record.state)
+
+
+BATCH = 100
+
+
+@shared_task(acks_late=True)
+def push_credit_records(*, outbox_ids: list[int]) -> int:
+    """Deliver a batch over one connection; what failed for now is tried again when its backoff is over."""
+    records = push_many(outbox_ids)
+    waiting = [r for r in records if r.state == OutboxRecord.State.PENDING and r.attempts]
+    if waiting:
+        eta = min(r.next_attempt_at for r in waiting)
+        push_credit_records.apply_async(kwargs={"outbox_ids": [r.pk for r in waiting]}, eta=eta)
+    return sum(1 for r in records if r.state == OutboxRecord.State.DELIVERED)
+
+
+@shared_task
+def resend_undelivered() -> int:
+    """Periodic (beat): re-send every pending record that is due, in batches; returns how many were queued."""
+    due = due_records()
+    for start in range(0, len(due), BATCH):
+        push_credit_records.delay(outbox_ids=due[start : start + BATCH])
+    return len(due)

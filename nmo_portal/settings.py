@@ -371,7 +371,7 @@ MINISTRY_RESEND_EVERY_SECONDS = env_int("MINISTRY_RESEND_EVERY_SECONDS", 60)
 ANNOUNCE_GRACE_SECONDS = env_int("ANNOUNCE_GRACE_SECONDS", 300)
 CELERY_BEAT_SCHEDULE = {
     "resend-undelivered-ministry-records": {
-        "task": "ministry_sync.tasks.resend_undelivered",
+        "task": "ministry_sync.services.resend_undelivered",
         "schedule": MINISTRY_RESEND_EVERY_SECONDS,
     },
     "announce-missed-credit-entries": {

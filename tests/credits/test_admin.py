@@ -5,8 +5,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent
 from credits import services
-from credits.models import CreditEntry
-from ministry_sync.models import OutboxRecord
+from credits.models import CreditEntry, OutboxRecord
 from nmo_portal.errors import PermissionDenied, PortalError
 
 from ..factories import UserFactory

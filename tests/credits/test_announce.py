@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from codes.services import code_activate
-from credits.models import CreditEntry
+from credits.models import CreditEntry, OutboxRecord
 from credits.services import ledger_append
-from ministry_sync.models import OutboxRecord
+from ministry_sync.services import push_credit_record
 
 from ..factories import DoctorProfileFactory
 
@@ -20,10 +20,11 @@ pytestmark = pytest.mark.django_db
 def test_the_email_goes_out_even_when_the_ministry_record_cannot_be_queued(
     doctor, ended_event, make_codes, mailoutbox, django_capture_on_commit_callbacks, monkeypatch, caplog
 ):
-    def broken(entry):
-        raise RuntimeError("database blip")
+    def broken(**kwargs):
+        raise RuntimeError("broker blip")
 
-    monkeypatch.setattr("ministry_sync.services.outbox_dispatch", broken)
+    # the ledger queues ministry_sync's delivery task by its name; queueing it fails
+    monkeypatch.setattr(push_credit_record, "delay", broken)
     (code,) = make_codes(ended_event)
     with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
         entry = code_activate(user=doctor, raw=code.code, ip="10.0.0.1")
@@ -165,7 +166,7 @@ def test_the_sweep_mails_once_and_never_dispatches_to_the_ministry_again(
     (code,) = make_codes(ended_event)
     entry = code_activate(user=doctor, raw=code.code, ip=None)  # its own message never ran
     dispatched = []
-    monkeypatch.setattr("ministry_sync.services.outbox_dispatch", dispatched.append)
+    monkeypatch.setattr(push_credit_record, "delay", lambda **kwargs: dispatched.append(kwargs))
     _make_due(OutboxRecord.objects.get(entry=entry))
     assert tasks.announce_missed() == 1
     tasks.announce_credit_entry(entry_id=entry.pk, claimed=True)  # the sweep's message delivered again
@@ -175,7 +176,7 @@ def test_the_sweep_mails_once_and_never_dispatches_to_the_ministry_again(
 
 def test_the_sweep_makes_the_last_attempt_then_gives_up(doctor, ended_event, make_codes, mailoutbox):
     from credits import tasks
-    from ministry_sync.models import ANNOUNCE_MAX_ATTEMPTS
+    from credits.models import ANNOUNCE_MAX_ATTEMPTS
 
     first, last = make_codes(ended_event, 2)
     entries = [code_activate(user=doctor, raw=first.code, ip=None)]

@@ -209,7 +209,7 @@ def test_adding_to_the_plan_never_redirects_off_site(client, doctor):
 
 
 def test_the_cached_plan_shows_each_change_at_once(client, doctor, cycle, django_capture_on_commit_callbacks):
-    from ministry_sync.models import OutboxRecord
+    from credits.models import OutboxRecord
 
     client.force_login(doctor)
     url = reverse("learning_plan:plan")

@@ -8,10 +8,10 @@ from django.utils import timezone
 from codes.format import generate_codes
 from codes.models import IcpCode
 from codes.services import code_activate
-from credits.models import CreditEntry
+from credits.models import CreditEntry, OutboxRecord
 from ministry_mock.models import Faults, ReceivedRecord, Specialist, SpecialistCycle
 from ministry_sync import services
-from ministry_sync.models import MinistryLink, OutboxRecord
+from ministry_sync.models import MinistryLink
 from ministry_sync.tasks import resend_undelivered
 
 from ..factories import DoctorProfileFactory, EventFactory, MembershipFactory

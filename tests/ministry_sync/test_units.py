@@ -11,10 +11,11 @@ from accounts.models import AuditEvent, DoctorProfile
 from codes.format import generate_codes
 from codes.models import IcpCode
 from codes.services import code_activate
+from credits.models import OutboxRecord
 from credits.services import ledger_adjust, ledger_reverse
 from ministry_mock.models import Faults, ReceivedRecord, Specialist, SpecialistCycle
 from ministry_sync import services, tasks
-from ministry_sync.models import MinistryLink, OutboxRecord
+from ministry_sync.models import MinistryLink
 from nmo_portal.errors import PortalError
 
 from ..factories import EventFactory, MembershipFactory, StaffFactory
@@ -215,10 +216,14 @@ def test_a_record_of_a_linked_doctor_is_delivered_once_with_the_ministrys_id(lin
 
 
 def test_a_record_of_a_doctor_not_linked_yet_waits_untouched(doctor, at_the_ministry, credit):
-    record = services.push_perform(OutboxRecord.objects.get(entry=credit).pk)
+    before = OutboxRecord.objects.get(entry=credit)
 
+    assert services.push_perform(before.pk) is None  # not even claimed: linking sends it
+
+    record = OutboxRecord.objects.get(pk=before.pk)
     assert record.state == OutboxRecord.State.PENDING
     assert record.attempts == 0
+    assert record.next_attempt_at == before.next_attempt_at
     assert not ReceivedRecord.objects.exists()
 
 
@@ -325,7 +330,7 @@ def test_the_admin_retry_action_resets_only_the_failed_records(
 
     with django_capture_on_commit_callbacks(execute=False):  # the re-send itself is the task's business
         response = admin_client.post(
-            "/admin/ministry_sync/outboxrecord/",
+            "/admin/credits/outboxrecord/",
             {"action": "retry", "_selected_action": [OutboxRecord.objects.get(entry=credit).pk]},
             follow=True,
         )
