@@ -6,9 +6,13 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from nmo_portal.calendar import register_zone_name
-from review.admin import ActivityAdmin
+from review.admin import ActivityAdmin, TransitionAdmin, TransitionInline
 
-from .models import Event
+from .models import Event, EventTransition
+
+
+class EventTransitionInline(TransitionInline):
+    model = EventTransition
 
 
 @admin.register(Event)
@@ -29,6 +33,7 @@ class EventAdmin(ActivityAdmin):
         "overdue",
     ]
     list_filter = [*ActivityAdmin.list_filter, "format"]
+    inlines = [EventTransitionInline]
     readonly_fields = [*ActivityAdmin.readonly_fields, "start_date", "end_date"]
     # the zone decides the event's calendar days: the day cap, the earned date, the cycle a credit counts in
     frozen_fields = [*ActivityAdmin.frozen_fields, "starts_at", "ends_at", "timezone"]
@@ -43,3 +48,10 @@ class EventAdmin(ActivityAdmin):
             if isinstance(response, TemplateResponse):
                 response.render()  # the form's times are converted while rendering
         return response
+
+
+@admin.register(EventTransition)
+class EventTransitionAdmin(TransitionAdmin):
+    list_display = ["created_at", "event", "from_status", "to_status", "actor", "credits"]
+    search_fields = ["event__title", "actor__email", "comment"]
+    list_select_related = ["event", "actor"]

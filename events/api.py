@@ -11,7 +11,6 @@ from rest_framework import serializers
 from rest_framework.routers import SimpleRouter
 
 from nmo_portal.calendar import make_local, register_zone_name, zone
-from review import selectors
 from review.api_common import (
     ActivitySerializer,
     BoundedDateTimeField,
@@ -24,6 +23,7 @@ from review.api_common import (
     ProviderActivityViewSet,
 )
 
+from . import selectors
 from .models import Event
 
 TIMEZONE_HELP = gettext_lazy(

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from nmo_portal.calendar import local_date, register_zone_name, validate_time_zone
-from review.models import Activity
+from review.models import Activity, Transition
 
 
 class Event(Activity):
@@ -91,3 +91,13 @@ class Event(Activity):
 
     def calendar_days(self) -> list[date]:
         return [self.start_date + timedelta(days=n) for n in range(self.days)]
+
+
+class EventTransition(Transition):
+    """One step of an event's review (see review.models.Transition)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("event"))
+
+    @property
+    def activity(self) -> Event:
+        return self.event

@@ -4,10 +4,10 @@ from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_noop
 
-from review import selectors
 from review import views as review_views
 from review.models import Activity
 
+from . import selectors
 from .forms import EventFilterForm, EventForm
 from .models import Event
 

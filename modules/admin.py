@@ -2,9 +2,13 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import ReadOnlyAdmin
-from review.admin import ActivityAdmin
+from review.admin import ActivityAdmin, TransitionAdmin, TransitionInline
 
-from .models import Module, ModuleCompletion
+from .models import Module, ModuleCompletion, ModuleTransition
+
+
+class ModuleTransitionInline(TransitionInline):
+    model = ModuleTransition
 
 
 @admin.register(Module)
@@ -23,6 +27,14 @@ class ModuleAdmin(ActivityAdmin):
         "overdue",
     ]
     frozen_fields = [*ActivityAdmin.frozen_fields, "available_from", "available_until"]
+    inlines = [ModuleTransitionInline]
+
+
+@admin.register(ModuleTransition)
+class ModuleTransitionAdmin(TransitionAdmin):
+    list_display = ["created_at", "module", "from_status", "to_status", "actor", "credits"]
+    search_fields = ["module__title", "actor__email", "comment"]
+    list_select_related = ["module", "actor"]
 
 
 @admin.register(ModuleCompletion)

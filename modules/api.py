@@ -14,7 +14,6 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.requests import request_user
 from nmo_portal.calendar import register_zone
-from review import selectors
 from review.api_common import (
     ActivitySerializer,
     BoundedDateField,
@@ -26,6 +25,7 @@ from review.api_common import (
     ProviderActivityViewSet,
 )
 
+from . import selectors
 from .models import Module, ModuleCompletion
 from .services import completion_report
 from .views import module_completions

@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
-from review.models import Activity
+from review.models import Activity, Transition
 
 
 class Module(Activity):
@@ -38,6 +38,16 @@ class Module(Activity):
             errors["credits_requested"] = _("Credits requested cannot exceed the academic hours.")
         if errors:
             raise ValidationError(errors)
+
+
+class ModuleTransition(Transition):
+    """One step of a module's review (see review.models.Transition)."""
+
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("module"))
+
+    @property
+    def activity(self) -> Module:
+        return self.module
 
 
 class ModuleCompletion(models.Model):

@@ -17,11 +17,11 @@ from accounts.models import Membership, User
 from accounts.requests import signed_in_user
 from nmo_portal.errors import PortalError
 from nmo_portal.spreadsheets import TableFileForm
-from review import selectors
 from review import views as review_views
 from review.forms import CatalogFilterForm
 from review.models import Activity, Status
 
+from . import selectors
 from .completions_csv import MAX_ROWS, CompletionList, CompletionRow, read_completions
 from .forms import ModuleForm
 from .models import Module, ModuleCompletion

@@ -38,8 +38,9 @@ class ReassignForm(forms.Form):
     )
 
 
-class TransitionInline(admin.TabularInline[Transition, Any]):
-    model = Transition
+class TransitionInline(admin.TabularInline[Any, Any]):
+    """The review timeline on an activity's page; each app's admin gives its own Transition model."""
+
     extra = 0
     can_delete = False
     fields = ("created_at", "actor", "from_status", "to_status", "credits", "reviewer", "comment")
@@ -54,7 +55,8 @@ class ActivityAdmin(AuditedAdmin[Any]):
 
     Once submitted, what the experts judge and doctors are credited for (the organization, specialties, dates,
     hours and credits) is read-only here too, as on the provider's pages; other corrections (a typo in the title,
-    a moved link) remain possible and leave an audit row.
+    a moved link) remain possible and leave an audit row. Each app's admin sets `inlines` to its own
+    TransitionInline, since each app keeps its activities' steps in its own table.
     """
 
     list_filter = ["status", OverdueFilter, "specialties", "organization"]
@@ -75,7 +77,6 @@ class ActivityAdmin(AuditedAdmin[Any]):
         "created_at",
         "updated_at",
     ]
-    inlines = [TransitionInline]
     actions = ["reassign"]
     frozen_fields = ["organization", "specialties", "hours", "credits_requested"]  # once out of the provider's hands
 
@@ -128,12 +129,11 @@ class ActivityAdmin(AuditedAdmin[Any]):
         return render(request, "admin/review/reassign.html", context)
 
 
-@admin.register(Transition)
-class TransitionAdmin(admin.ModelAdmin[Transition]):
-    list_display = ["created_at", "of_event", "of_module", "from_status", "to_status", "actor", "credits"]
+class TransitionAdmin(admin.ModelAdmin[Any]):
+    """Each app's list of review steps (events', modules'), read-only: only the workflow writes them.
+    Subclasses put their activity's foreign key in list_display, search_fields and list_select_related."""
+
     list_filter = ["to_status", "from_status"]
-    search_fields = ["event__title", "module__title", "actor__email", "comment"]
-    list_select_related = ["event", "module", "actor"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -143,15 +143,6 @@ class TransitionAdmin(admin.ModelAdmin[Transition]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Transition | None = None) -> bool:
         return False
-
-    # the model's fields have no verbose name of their own; a model change would need a migration for a label
-    @admin.display(description=_("event"), ordering="event__title")
-    def of_event(self, transition: Transition) -> Any:
-        return transition.event
-
-    @admin.display(description=_("module"), ordering="module__title")
-    def of_module(self, transition: Transition) -> Any:
-        return transition.module
 
 
 @admin.register(PublicNumber)

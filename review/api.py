@@ -21,17 +21,11 @@ from rest_framework.views import APIView
 
 from accounts.models import ReviewerAppointment, User
 from accounts.requests import request_api_key, request_user
-from events.api import CatalogEventDetailSerializer
-from events.models import Event
-from modules.api import CatalogModuleSerializer
-from modules.models import Module
 
-from . import selectors
+from . import kinds, selectors
 from .api_common import OrganizationBriefSerializer, SpecialtyBriefSerializer, TransitionSerializer, with_timeline
-from .models import Activity
+from .models import Activity, PublicNumber
 from .services import Decision, review_decide
-
-MODELS: dict[str, type[Activity]] = {"event": Event, "module": Module}
 
 
 class NotWithApiKey(BasePermission):
@@ -55,7 +49,8 @@ def case_id(activity: Activity) -> str:
 
 class ReviewCaseSerializer(serializers.Serializer[Activity]):
     id = serializers.SerializerMethodField(help_text=_('"event-<id>" or "module-<id>".'))
-    kind = serializers.ChoiceField(choices=list(MODELS), read_only=True)
+    # review's own list of kind names, so the choices do not depend on whether the apps have registered yet
+    kind = serializers.ChoiceField(choices=PublicNumber.Kind.values, read_only=True)
     title = serializers.CharField(read_only=True)
     organization = OrganizationBriefSerializer(read_only=True)
     specialties = SpecialtyBriefSerializer(many=True, read_only=True)
@@ -83,7 +78,7 @@ class ReviewCaseDetailSerializer(ReviewCaseSerializer):
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_content(self, activity: Activity) -> dict[str, Any]:
-        serializer = CatalogEventDetailSerializer if activity.kind == "event" else CatalogModuleSerializer
+        serializer = kinds.get(activity.kind).content_serializer
         data: dict[str, Any] = serializer(activity, context=self.context).data
         for common in ("id", "title", "organization", "specialties", "hours", "credits"):
             data.pop(common, None)
@@ -117,7 +112,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema is built without a user
-            return Event.objects.none()
+            return kinds.all_kinds()[0].model.objects.none()
         return selectors.reviewer_queue(reviewer=request_user(self.request))
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
@@ -126,8 +121,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_object(self) -> Activity:
         """A case assigned to the signed-in expert, in any state; someone else's is a 404, not a 403."""
         kind, _sep, pk = str(self.kwargs["pk"]).partition("-")
-        model = MODELS[kind]
-        queryset = with_timeline(model.objects.all())
+        queryset = with_timeline(kinds.get(kind).model.objects.all())
         activity: Activity = get_object_or_404(queryset, pk=int(pk), reviewer=request_user(self.request))
         return activity
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from django.core.validators import URLValidator
+from django.db import models
 from django.db.models import Prefetch, QuerySet
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -27,7 +28,7 @@ from accounts.selectors import active_specialties
 from nmo_portal.calendar import EARLIEST_YEAR, LATEST_YEAR, within_register_years
 from nmo_portal.ids import MAX_ID
 
-from .models import Activity, Status, Transition
+from .models import Activity, Status, Transition, transitions_of
 from .services import activity_save, activity_submit, activity_withdraw
 
 # Dates the API takes are within the register's years (nmo_portal.calendar): anything else is a 400.
@@ -83,7 +84,8 @@ class OptionalURLField(serializers.CharField):
 
 def with_timeline(queryset: QuerySet[Any]) -> QuerySet[Any]:
     """Organization, specialties and the review timeline in a fixed number of queries, however many rows."""
-    timeline = Prefetch("transitions", queryset=Transition.objects.order_by("created_at", "id"))
+    steps = transitions_of(queryset.model)._default_manager.order_by("created_at", "id")
+    timeline = Prefetch("transitions", queryset=steps)
     return queryset.select_related("organization").prefetch_related("specialties", timeline)
 
 
@@ -101,12 +103,24 @@ class OrganizationBriefSerializer(serializers.ModelSerializer[Organization]):
         fields = ["id", "name", "short_name"]
 
 
-class TransitionSerializer(serializers.ModelSerializer[Transition]):
+def _model_field(model: type[models.Model], name: str) -> Any:
+    """The serializer field a ModelSerializer builds for a model field, for a model it cannot take."""
+    model_field = model._meta.get_field(name)
+    assert isinstance(model_field, models.Field)  # noqa: S101 - a column, not a relation
+    field_class, kwargs = serializers.ModelSerializer[Any]().build_standard_field(name, model_field)
+    return field_class(**kwargs)
+
+
+class TransitionSerializer(serializers.Serializer[Transition]):
     """One step of the review timeline. Who made it is not shown: experts stay anonymous to providers."""
 
-    class Meta:
-        model = Transition
-        fields = ["from_status", "to_status", "comment", "credits", "created_at"]
+    # Built as a ModelSerializer would build them from review.models.Transition, which is abstract (each app
+    # keeps its own table) and so cannot back a ModelSerializer; the fields and the API schema stay as they were.
+    from_status = _model_field(Transition, "from_status")
+    to_status = _model_field(Transition, "to_status")
+    comment = _model_field(Transition, "comment")
+    credits = _model_field(Transition, "credits")
+    created_at = _model_field(Transition, "created_at")
 
 
 # The public catalogue.

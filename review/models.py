@@ -2,7 +2,8 @@
 
 The reviewable content lives in each app's model (events.Event, modules.Module), built on the abstract
 `Activity` below, so that the status, the assigned reviewer and the granted credits sit on the row the
-catalogue filters. Every change of status is a `Transition` row: who, when, from, to, why.
+catalogue filters. Every change of status is a `Transition` row (in the app's own table, see Transition): who,
+when, from, to, why. Review knows the apps' models only through review.kinds, never by import.
 """
 
 import re
@@ -168,14 +169,13 @@ class PublicNumber(models.Model):
 
 
 class Transition(models.Model):
-    """One step of an activity's review, kept for the provider's timeline and for audit."""
+    """One step of an activity's review, kept for the provider's timeline and for audit.
 
-    event = models.ForeignKey(
-        "events.Event", on_delete=models.CASCADE, null=True, blank=True, related_name="transitions"
-    )
-    module = models.ForeignKey(
-        "modules.Module", on_delete=models.CASCADE, null=True, blank=True, related_name="transitions"
-    )
+    Abstract: each app keeps its activities' steps in its own table, with a foreign key to its model and
+    `related_name="transitions"`, so that review writes and reads them through `activity.transitions` without
+    importing the app (see transitions_of for the model behind that relation).
+    """
+
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -199,21 +199,23 @@ class Transition(models.Model):
     created_at = models.DateTimeField(_("when"), default=timezone.now)
 
     class Meta:
+        abstract = True
         ordering = ["created_at", "id"]
         verbose_name = _("review transition")
         verbose_name_plural = _("review transitions")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(event__isnull=False, module__isnull=True) | Q(event__isnull=True, module__isnull=False),
-                name="transition_one_activity",
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.activity}: {self.from_status or '∅'} → {self.to_status}"
 
     @property
     def activity(self) -> Activity:
-        activity = self.event or self.module
-        assert activity is not None  # noqa: S101 - guaranteed by transition_one_activity
-        return activity
+        raise NotImplementedError  # each app's model returns its foreign key
+
+
+def transitions_of(model: type[Activity]) -> type[Transition]:
+    """The concrete Transition model of an activity model: the one behind its `transitions` relation."""
+    relation = next(rel for rel in model._meta.related_objects if rel.get_accessor_name() == "transitions")
+    related = relation.related_model
+    assert isinstance(related, type)  # noqa: S101 - a model class, not "self"
+    assert issubclass(related, Transition)  # noqa: S101 - each app builds its steps on Transition
+    return related

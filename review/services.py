@@ -23,6 +23,7 @@ from nmo_portal.calendar import today
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PermissionDenied, PortalError
 
+from . import kinds
 from .models import OPEN, SUBMITTABLE, WITHDRAWABLE, Activity, PublicNumber, Status, Transition, format_public_number
 from .tasks import send_assignment_email, send_decision_email
 
@@ -59,8 +60,7 @@ def _transition(
 ) -> Transition:
     from_status = activity.status
     activity.status = to
-    transition = Transition.objects.create(
-        **{activity.kind: activity},
+    transition: Transition = activity.transitions.create(  # type: ignore[attr-defined]
         actor=actor,
         from_status=from_status,
         to_status=to,
@@ -89,31 +89,7 @@ def submission_problems(activity: Activity) -> list[str]:
             _("Credits requested (%(credits)d) cannot exceed the academic hours (%(hours)d).")
             % {"credits": activity.credits_requested, "hours": activity.hours}
         )
-    if activity.kind == "event":
-        from events.models import Event
-
-        assert isinstance(activity, Event)  # noqa: S101 - kind says so
-        lead = settings.EVENT_SUBMISSION_LEAD_DAYS
-        # The event's own days: what day it is where the event is held, whatever the provider's zone.
-        if activity.start_date < today(activity.timezone) + timedelta(days=lead):
-            problems.append(
-                _("An event is submitted at least %(days)d days before it starts; this one starts on %(date)s.")
-                % {"days": lead, "date": activity.start_date.strftime("%d.%m.%Y")}
-            )
-        limit = settings.MAX_CREDITS_PER_EVENT_DAY * activity.days
-        if activity.credits_requested > limit:
-            problems.append(
-                _(
-                    "An event of %(days)d calendar days may request at most %(limit)d credits "
-                    "(%(per_day)d per day); this one requests %(credits)d."
-                )
-                % {
-                    "days": activity.days,
-                    "limit": limit,
-                    "per_day": settings.MAX_CREDITS_PER_EVENT_DAY,
-                    "credits": activity.credits_requested,
-                }
-            )
+    problems += kinds.get(activity.kind).submission_problems(activity)
     return problems
 
 
@@ -131,13 +107,10 @@ def reviewer_candidates(activity: Activity) -> list[User]:
         .exclude(pk__in=member_ids)
         .distinct()
     )
-    from events.models import Event
-    from modules.models import Module
-
     load: dict[int, int] = {}
-    for model in (Event, Module):
+    for kind in kinds.all_kinds():
         counts = (
-            model.objects.filter(status=Status.IN_REVIEW, reviewer__in=candidates)
+            kind.model.objects.filter(status=Status.IN_REVIEW, reviewer__in=candidates)
             .values("reviewer_id")
             .annotate(n=Count("id"))
         )

@@ -1,18 +1,15 @@
 from celery import shared_task
-from django.apps import apps
 from django.urls import reverse
 
 from accounts.models import Membership, User
 from nmo_portal.mail import send_templated_mail
 
+from . import kinds
 from .models import Activity, Transition
-
-KIND_MODELS = {"event": "events.Event", "module": "modules.Module"}
 
 
 def activity_by_kind(kind: str, activity_id: int) -> Activity:
-    model = apps.get_model(KIND_MODELS[kind])
-    activity: Activity = model.objects.select_related("organization", "reviewer").get(pk=activity_id)
+    activity: Activity = kinds.get(kind).model.objects.select_related("organization", "reviewer").get(pk=activity_id)
     return activity
 
 
@@ -35,7 +32,7 @@ def send_assignment_email(*, kind: str, activity_id: int) -> None:
 def send_decision_email(*, kind: str, activity_id: int, transition_id: int) -> None:
     """Tell the provider's administrators and the activity's author what the expert decided."""
     activity = activity_by_kind(kind, activity_id)
-    transition = Transition.objects.get(pk=transition_id)
+    transition: Transition = activity.transitions.get(pk=transition_id)  # type: ignore[attr-defined]
     recipients = User.objects.filter(
         memberships__organization=activity.organization, memberships__role=Membership.Role.ADMIN, is_active=True
     )

@@ -21,10 +21,9 @@ from accounts.models import Membership, Organization
 from accounts.requests import signed_in_user
 from nmo_portal.errors import PortalError
 
-from . import selectors, services
+from . import kinds, selectors, services
 from .forms import CatalogFilterForm, DecisionForm
 from .models import SUBMITTABLE, Activity, Status
-from .tasks import KIND_MODELS
 
 
 def _member_organization(request: HttpRequest, organization_id: int) -> tuple[Organization, Membership | None]:
@@ -176,11 +175,8 @@ def catalog(
 
 
 def catalog_detail(request: HttpRequest, *, kind: str, pk: int) -> HttpResponse:
-    from django.apps import apps
-
-    model = apps.get_model(KIND_MODELS[kind])
     activity = get_object_or_404(
-        model.objects.approved().select_related("organization").prefetch_related("specialties"), pk=pk
+        kinds.get(kind).model.objects.approved().select_related("organization").prefetch_related("specialties"), pk=pk
     )
     return render(request, f"{kind}s/{kind}_catalog_detail.html", {"activity": activity})
 
@@ -201,13 +197,10 @@ def queue(request: HttpRequest) -> HttpResponse:
 @login_required
 def case(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """The expert's page of one case: the content, the timeline and the decision form."""
-    from django.apps import apps
-
-    if kind not in KIND_MODELS:
+    if not kinds.exists(kind):
         raise Http404
     user = signed_in_user(request)
-    model = apps.get_model(KIND_MODELS[kind])
-    activity = get_object_or_404(model.objects.select_related("organization", "reviewer"), pk=pk)
+    activity = get_object_or_404(kinds.get(kind).model.objects.select_related("organization", "reviewer"), pk=pk)
     if activity.reviewer_id != user.pk and not user.is_staff:
         raise Http404
     form = DecisionForm(request.POST or None, initial={"credits": activity.credits_requested})

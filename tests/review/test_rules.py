@@ -7,8 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import Membership
+from events.models import EventTransition
+from modules.models import ModuleTransition
 from review import services
-from review.models import Status, Transition
+from review.models import Status
 
 from ..factories import EventFactory, MembershipFactory, ModuleFactory, ReviewerAppointmentFactory, moscow
 
@@ -45,7 +47,8 @@ def test_a_four_day_congress_may_not_request_25_credits(member, reviewer):
     assert "24" in str(info.value.message)
     event.refresh_from_db()
     assert event.status == Status.DRAFT
-    assert not Transition.objects.exists()
+    assert not EventTransition.objects.exists()
+    assert not ModuleTransition.objects.exists()
 
 
 @pytest.mark.parametrize("factory", [EventFactory, ModuleFactory])
@@ -157,7 +160,7 @@ def test_changes_requested_goes_back_to_the_provider_and_returns_to_the_same_exp
     again = services.activity_submit(activity=in_review, actor=member.user)
     assert again.status == Status.IN_REVIEW
     assert again.reviewer == reviewer
-    steps = list(Transition.objects.filter(event=again).values_list("from_status", "to_status"))
+    steps = list(EventTransition.objects.filter(event=again).values_list("from_status", "to_status"))
     assert steps == [
         ("draft", "submitted"),
         ("submitted", "in_review"),
@@ -184,7 +187,7 @@ def test_a_double_submit_makes_one_transition(member, reviewer):
     services.activity_submit(activity=event, actor=member.user)
     with pytest.raises(services.IllegalTransition):
         services.activity_submit(activity=event, actor=member.user)
-    assert Transition.objects.filter(event=event, to_status="submitted").count() == 1
+    assert EventTransition.objects.filter(event=event, to_status="submitted").count() == 1
 
 
 def test_a_decided_activity_cannot_be_edited(in_review, reviewer, member):

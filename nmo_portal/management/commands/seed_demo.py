@@ -15,7 +15,7 @@ from learning_plan.models import Cycle
 from learning_plan.services import cycle_add, programme_add
 from modules.models import Module
 from nmo_portal.calendar import make_local
-from review.models import Activity, Status, Transition
+from review.models import Activity, Status
 from review.services import public_number_issue
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - published demo password; seed_demo refuses to run without DEBUG
@@ -222,8 +222,7 @@ class Command(BaseCommand):
                 )
             )
         for actor, source, target, comment, credits in steps:
-            Transition.objects.create(
-                **{activity.kind: activity},
+            activity.transitions.create(  # type: ignore[attr-defined]
                 actor=actor,
                 from_status=source,
                 to_status=target,
