@@ -415,7 +415,8 @@ def main() -> int:
             harness.flush_bench_redis(redis_url)
         ledger, activated = {}, {}
         for name in [*PATHS, PACED]:
-            ledger[name] = CreditEntry.objects.filter(event=fixture.events[name]).count()
+            event_id = fixture.events[name].pk
+            ledger[name] = CreditEntry.objects.filter(activity_kind="event", activity_id=event_id).count()
             activated[name] = IcpCode.objects.filter(
                 event=fixture.events[name], status=IcpCode.Status.ACTIVATED
             ).count()

@@ -17,17 +17,19 @@ CLAIM_SQL = (
 )
 CREDIT_SQL = (
     "INSERT INTO credits_creditentry "
-    "(doctor_id, kind, source, code_id, event_id, credits, earned_on, actor_id, comment, created_at) "
-    "SELECT %s, 'credit', 'code', %s, e.id, e.credits_granted, (e.ends_at AT TIME ZONE %s)::date, %s, '', now() "
+    "(doctor_id, kind, source, source_id, activity_kind, activity_id, credits, earned_on, actor_id, comment, "
+    "created_at) "
+    "SELECT %s, 'credit', 'code', %s, 'event', e.id, e.credits_granted, (e.ends_at AT TIME ZONE %s)::date, %s, '', "
+    "now() "
     "FROM events_event e WHERE e.id = %s RETURNING id, credits, earned_on"
 )
 
 LEDGER_SQL = (
     "SELECT c.id, c.earned_on, c.credits, c.source, COALESCE(e.title, m.title, c.comment), ic.code, o.state "
     "FROM credits_creditentry c "
-    "LEFT JOIN events_event e ON e.id = c.event_id "
-    "LEFT JOIN modules_module m ON m.id = c.module_id "
-    "LEFT JOIN codes_icpcode ic ON ic.id = c.code_id "
+    "LEFT JOIN events_event e ON c.activity_kind = 'event' AND e.id = c.activity_id "
+    "LEFT JOIN modules_module m ON c.activity_kind = 'module' AND m.id = c.activity_id "
+    "LEFT JOIN codes_icpcode ic ON c.source = 'code' AND ic.id = c.source_id "
     "LEFT JOIN credits_outboxrecord o ON o.entry_id = c.id "
     "WHERE c.doctor_id = %s ORDER BY c.earned_on, c.id"
 )

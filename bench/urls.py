@@ -44,8 +44,10 @@ WITH claimed AS (
               e.end_date AS earned_on
 ), entry AS (
     INSERT INTO credits_creditentry
-        (doctor_id, kind, source, code_id, event_id, credits, earned_on, actor_id, comment, created_at)
-    SELECT %(user)s, 'credit', 'code', id, event_id, credits_granted, earned_on, %(user)s, '', now() FROM claimed
+        (doctor_id, kind, source, source_id, activity_kind, activity_id, credits, earned_on, actor_id, comment,
+         created_at)
+    SELECT %(user)s, 'credit', 'code', id, 'event', event_id, credits_granted, earned_on, %(user)s, '', now()
+    FROM claimed
     RETURNING id, created_at
 ), outbox AS (
     INSERT INTO credits_outboxrecord (entry_id, doctor_id, idempotency_key, state, attempts,

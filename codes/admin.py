@@ -10,9 +10,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import ReadOnlyAdmin
-from codes import services
 from nmo_portal.errors import PortalError
 
+from . import services
 from .format import normalize_code
 from .models import Dispute, EventCertificatesFile, IcpCode, IssuanceBatch
 

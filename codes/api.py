@@ -16,12 +16,12 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.requests import IsProviderStaff, request_api_key, request_user
-from codes import issuance, selectors, services
 from credits.api import CreditRecordSerializer
 from events.models import Event
 from nmo_portal.errors import PortalError
 from nmo_portal.middleware import client_ip
 
+from . import issuance, selectors, services
 from .attendees import AttendeesInvalid, read_attendee_rows, require_clean
 from .models import IcpCode, IssuanceBatch
 

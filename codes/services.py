@@ -20,7 +20,6 @@ from accounts.audit import audit_log
 from accounts.models import Membership, User
 from accounts.selectors import doctor_identity
 from accounts.services import require_verified
-from codes import ratelimit
 from credits.models import CreditEntry
 from credits.services import ledger_append, ledger_reverse
 from events.models import Event
@@ -28,6 +27,7 @@ from nmo_portal.calendar import moment_text
 from nmo_portal.errors import PermissionDenied, PortalError
 from review.models import Status
 
+from . import ratelimit
 from .format import CodeFormatError, parse_code
 from .models import Dispute, IcpCode
 
@@ -127,9 +127,10 @@ def _code_activate(*, user: User, raw: str, ip: str | None, attempt: ratelimit.A
                 credits=event.credits_granted or 0,
                 earned_on=event.end_date,
                 actor=user,
-                code=code,
-                event=event,
+                source_id=code.pk,
+                activity=event,
             )
+            entry.activity, entry.source_object = event, code  # described as the page and the API show it
             audit_log(actor=user, action="code.activate", obj=code, ip=ip, event=event.pk, credits=entry.credits)
     except IntegrityError as exc:
         # the partial unique index: this doctor already holds an activated code of this event
@@ -223,7 +224,9 @@ def code_revoke(*, code: IcpCode, actor: User, reason: str) -> IcpCode:
     code.save(update_fields=["status", "revoked_at", "revoked_by", "revoke_reason"])
     audit_log(actor=actor, action="code.revoke", obj=code, reason=reason, was_activated=was_activated)
     if was_activated:
-        credit = CreditEntry.objects.get(code=code, doctor_id=holder_id, kind=CreditEntry.Kind.CREDIT)
+        credit = CreditEntry.objects.get(
+            source=CreditEntry.Source.CODE, source_id=code.pk, doctor_id=holder_id, kind=CreditEntry.Kind.CREDIT
+        )
         ledger_reverse(credit=credit, doctor=credit.doctor, actor=actor, comment=reason)
     return code
 
@@ -306,7 +309,11 @@ def codes_release(*, user: User, snils: str, actor: User | None) -> int:
         )
         for code in codes:
             credit = CreditEntry.objects.filter(
-                code=code, doctor=user, kind=CreditEntry.Kind.CREDIT, reversed_by__isnull=True
+                source=CreditEntry.Source.CODE,
+                source_id=code.pk,
+                doctor=user,
+                kind=CreditEntry.Kind.CREDIT,
+                reversed_by__isnull=True,
             ).first()
             IcpCode.objects.filter(pk=code.pk).update(
                 status=IcpCode.Status.ISSUED, activated_by=None, activated_at=None, show_holder_name=False

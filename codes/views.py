@@ -20,14 +20,13 @@ from django.views.decorators.http import require_POST
 from accounts import selectors as accounts_selectors
 from accounts.models import Membership
 from accounts.requests import signed_in_user
-from codes import certificates, issuance, services
-from codes import selectors as codes_selectors
-from credits import selectors
+from credits.selectors import described, doctor_ledger
 from events.models import Event
 from nmo_portal.errors import PortalError
 from nmo_portal.middleware import client_ip
 from review.models import Status
 
+from . import certificates, issuance, selectors, services
 from .attendees import AttendeeList, read_attendees
 from .certificate_pdf import certificate_pdf
 from .certificates import certificates_file_is_stale, private_storage
@@ -61,7 +60,7 @@ def activate(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _("Code activated: %(credits)d credits for «%(event)s».")
-                % {"credits": entry.credits, "event": entry.event},
+                % {"credits": entry.credits, "event": entry.activity},
             )
             return redirect("codes:activate")
     dispute_url = None
@@ -78,9 +77,9 @@ def activate(request: HttpRequest) -> HttpResponse:
         "form": form,
         "failure": failure,
         "dispute_url": dispute_url,
-        "entries": selectors.doctor_ledger(doctor=user),
+        "entries": described(doctor_ledger(doctor=user)),
         "problems": accounts_selectors.profile_problems(user),
-        "disputes": codes_selectors.doctor_disputes(doctor=user)[:10],
+        "disputes": selectors.doctor_disputes(doctor=user)[:10],
     }
     return render(request, "codes/credit_list.html", context, status=status)
 
@@ -128,7 +127,7 @@ def event_codes(request: HttpRequest, pk: int) -> HttpResponse:
     event = _provider_event(request, pk)
     filters = CodeFilterForm(request.GET or None)
     values = filters.cleaned_data if filters.is_valid() else {}
-    page = Paginator(codes_selectors.event_codes(event=event, filters=values), 100).get_page(request.GET.get("page"))
+    page = Paginator(selectors.event_codes(event=event, filters=values), 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     certificates = EventCertificatesFile.objects.filter(event=event).first()
@@ -137,8 +136,8 @@ def event_codes(request: HttpRequest, pk: int) -> HttpResponse:
         "page": page,
         "query": query.urlencode(),
         "filters": filters,
-        "counts": codes_selectors.event_code_counts(event=event),
-        "batches": codes_selectors.event_batches(event=event)[:10],
+        "counts": selectors.event_code_counts(event=event),
+        "batches": selectors.event_batches(event=event)[:10],
         "blank_form": IssueBlankForm(),
         "file_form": AttendeeFileForm(),
         "can_issue": event.status == Status.APPROVED,
@@ -223,10 +222,8 @@ def batch_progress(request: HttpRequest, pk: int) -> JsonResponse:
 @login_required
 def codes_export(request: HttpRequest, pk: int) -> HttpResponse:
     event = _provider_event(request, pk)
-    codes = codes_selectors.event_codes(event=event, filters={}).iterator(chunk_size=5000)
-    response = HttpResponse(
-        codes_selectors.codes_csv(codes).encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
-    )
+    codes = selectors.event_codes(event=event, filters={}).iterator(chunk_size=5000)
+    response = HttpResponse(selectors.codes_csv(codes).encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="codes-event-{event.pk}.csv"'
     return response
 
@@ -286,7 +283,7 @@ def event_certificates(request: HttpRequest, pk: int) -> HttpResponseBase:
 @login_required
 def event_disputes(request: HttpRequest, pk: int) -> HttpResponse:
     event = _provider_event(request, pk)
-    disputes = codes_selectors.event_disputes(event=event)
+    disputes = selectors.event_disputes(event=event)
     return render(
         request, "codes/event_disputes.html", {"event": event, "disputes": disputes, "form": ResolveDisputeForm()}
     )
@@ -322,7 +319,7 @@ def dispute_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 
 def verify(request: HttpRequest, token: str) -> HttpResponse:
     """The certificate check page behind the QR code. Addressed by its own token, never by the code."""
-    code = codes_selectors.code_by_token(token)
+    code = selectors.code_by_token(token)
     if code is None:
         return render(request, "codes/verify.html", {"code": None}, status=404)
     context: dict[str, Any] = {

@@ -12,11 +12,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Specialty, User
-from credits import services
-from events.models import Event
-from modules.models import Module
 from nmo_portal.errors import PortalError
+from review import kinds
+from review.models import Activity, PublicNumber, parse_public_number
 
+from . import services
 from .models import CreditEntry
 
 
@@ -38,11 +38,11 @@ class AdjustmentForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
     )
-    event = forms.ModelChoiceField(
-        label=_("Event"),
-        queryset=Event.objects.all(),
+    activity = forms.CharField(
+        label=_("Event or module"),
         required=False,
-        widget=AutocompleteSelect(CreditEntry._meta.get_field("event"), admin.site),
+        max_length=32,
+        help_text=_("Its public number, as in the catalogue and on certificates (for example 2026-000042)."),
     )
     specialty = forms.ModelChoiceField(
         label=_("Specialty"),
@@ -50,12 +50,19 @@ class AdjustmentForm(forms.Form):
         required=False,
         help_text=_("For an adjustment that names no activity: the specialty whose record it corrects."),
     )
-    module = forms.ModelChoiceField(
-        label=_("E-learning module"),
-        queryset=Module.objects.all(),
-        required=False,
-        widget=AutocompleteSelect(CreditEntry._meta.get_field("module"), admin.site),
-    )
+
+    def clean_activity(self) -> Activity | None:
+        """The activity of that public number, whichever its kind (the ledger imports neither events nor modules:
+        review's register of kinds finds it)."""
+        text = self.cleaned_data["activity"].strip()
+        if not text:
+            return None
+        number = parse_public_number(text)
+        row = PublicNumber.objects.filter(number=number).first() if number else None
+        activity = kinds.get(row.kind).model.objects.filter(pk=row.activity_id).first() if row else None
+        if activity is None:
+            raise forms.ValidationError(_("No event or module has this public number."), code="unknown_number")
+        return activity
 
 
 @admin.register(CreditEntry)
@@ -63,14 +70,18 @@ class CreditEntryAdmin(admin.ModelAdmin[CreditEntry]):
     """The ledger is append-only: administrators read it here; corrections are new rows, added by the
     adjustment form (`ledger_adjust`), never by editing or deleting a row, superusers included."""
 
-    list_display = ["created_at", "doctor", "kind", "source", "credits", "earned_on", "event", "module", "actor"]
-    list_filter = ["kind", "source", "earned_on"]
-    search_fields = ["doctor__email", "doctor__last_name", "event__title", "module__title", "code__code", "comment"]
-    list_select_related = ["doctor", "event", "module", "actor"]
+    list_display = ["created_at", "doctor", "kind", "source", "credits", "earned_on", "activity_ref", "actor"]
+    list_filter = ["kind", "source", "activity_kind", "earned_on"]
+    search_fields = ["doctor__email", "doctor__last_name", "comment"]
+    list_select_related = ["doctor", "actor"]
     date_hierarchy = "earned_on"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description=_("activity"), ordering="activity_id")
+    def activity_ref(self, entry: CreditEntry) -> str:
+        return f"{entry.get_activity_kind_display()} #{entry.activity_id}" if entry.activity_kind else "—"
 
     def has_change_permission(self, request: HttpRequest, obj: CreditEntry | None = None) -> bool:
         return False
@@ -102,8 +113,7 @@ class CreditEntryAdmin(admin.ModelAdmin[CreditEntry]):
                     credits=data["credits"],
                     reason=data["reason"],
                     actor=request.user,  # type: ignore[arg-type]
-                    event=data["event"],
-                    module=data["module"],
+                    activity=data["activity"],
                     specialty=data["specialty"],
                 )
             except PortalError as exc:

@@ -32,7 +32,9 @@ class CreditRecordSerializer(serializers.Serializer[CreditEntry]):
     created_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, entry: CreditEntry) -> dict[str, Any]:
-        event, code = entry.event, entry.code
+        """`entry` as `credits.selectors.described()` leaves it (the activation service describes its own)."""
+        event = entry.activity if entry.activity_kind == "event" else None
+        code = entry.source_object if entry.source == CreditEntry.Source.CODE else None
         return {
             "id": entry.pk,
             "kind": entry.kind,

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -9,6 +10,8 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from review.models import PublicNumber
 
 
 class CreditEntry(models.Model):
@@ -29,25 +32,16 @@ class CreditEntry(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)
-    code = models.ForeignKey(
-        "codes.IcpCode", on_delete=models.PROTECT, null=True, blank=True, related_name="entries", verbose_name=_("code")
+    # What earned the row and what it credits are named by kind and id, as review names activities (its public
+    # numbers): codes, module completions and adjustments all write to the ledger, so it imports none of them.
+    # The id of the ИКП code or of the module completion; none for an adjustment. A completion may be credited,
+    # reversed (its СНИЛС turned out to be someone else's) and credited again to its owner: several rows, of
+    # which at most one un-reversed credit (see ModuleCompletion.matched_by).
+    source_id = models.PositiveBigIntegerField(_("source id"), null=True, blank=True)
+    activity_kind = models.CharField(
+        _("activity kind"), max_length=16, choices=PublicNumber.Kind.choices, blank=True, default=""
     )
-    event = models.ForeignKey(
-        "events.Event", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("event")
-    )
-    module = models.ForeignKey(
-        "modules.Module", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("module")
-    )
-    # A completion may be credited, reversed (its СНИЛС turned out to be someone else's) and credited again to
-    # its owner: several rows, of which at most one un-reversed credit (see ModuleCompletion.matched_by).
-    completion = models.ForeignKey(
-        "modules.ModuleCompletion",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="entries",
-        verbose_name=_("module completion"),
-    )
+    activity_id = models.PositiveBigIntegerField(_("activity id"), null=True, blank=True)
     # The specialty of an adjustment that names no activity: the Ministry keeps every record in a specialty's cycle.
     specialty = models.ForeignKey(
         "accounts.Specialty",
@@ -84,17 +78,29 @@ class CreditEntry(models.Model):
                 | Q(kind="adjustment"),
                 name="ledger_sign_matches_kind",
             ),
-            # A code credits a doctor once. Its one holder at a time is decided by the claim on the code's row; a
-            # code released from an account that had typed another person's СНИЛС credits its holder afresh.
-            models.UniqueConstraint(
-                fields=["code", "doctor"], condition=Q(kind="credit"), name="ledger_one_credit_per_code"
+            models.CheckConstraint(
+                condition=Q(activity_kind="", activity_id__isnull=True)
+                | (~Q(activity_kind="") & Q(activity_id__isnull=False)),
+                name="ledger_activity_named_whole",
             ),
-            # A completion credits a doctor once; after a reversal it may credit its real owner.
+            # A code or a completion credits a doctor once. A code's one holder at a time is decided by the claim on
+            # the code's row; a code released from an account that had typed another person's СНИЛС credits its
+            # holder afresh, and a completion reversed for the same reason may credit its real owner.
             models.UniqueConstraint(
-                fields=["completion", "doctor"], condition=Q(kind="credit"), name="ledger_completion_credits_once"
+                fields=["source", "source_id", "doctor"],
+                condition=Q(kind="credit", source_id__isnull=False),
+                name="ledger_one_credit_per_source",
             ),
         ]
-        indexes = [models.Index(fields=["doctor", "earned_on"], name="ledger_doctor_idx")]
+        indexes = [
+            models.Index(fields=["doctor", "earned_on"], name="ledger_doctor_idx"),
+            models.Index(fields=["source", "source_id"], name="ledger_source_idx"),
+        ]
+
+    # Set by `credits.selectors.described()`: the Event or Module the row credits, and the ИКП code or module
+    # completion that earned it; None for an adjustment of no activity, and until described.
+    activity: Any = None
+    source_object: Any = None
 
     def __str__(self) -> str:
         return f"{self.doctor} {self.credits:+d} ({self.get_source_display()})"

@@ -2,6 +2,7 @@
 (codes, module completions, adjustments) writes through `ledger_append`."""
 
 from datetime import date
+from typing import Any, Protocol, runtime_checkable
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,11 +11,9 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_log
 from accounts.models import DoctorProfile, Specialty, User
 from accounts.signals import records_changed
-from codes.models import IcpCode
-from events.models import Event
-from modules.models import Module, ModuleCompletion
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PermissionDenied, PortalError
+from review.models import Activity
 
 from .models import CreditEntry, OutboxRecord
 from .tasks import announce_credit_entry
@@ -28,55 +27,61 @@ def ledger_append(
     credits: int,
     earned_on: date,
     actor: User | None,
-    code: IcpCode | None = None,
-    event: Event | None = None,
-    module: Module | None = None,
-    reverses: CreditEntry | None = None,
-    completion: ModuleCompletion | None = None,
+    source_id: int | None = None,
+    activity: Activity | None = None,
     specialty: Specialty | None = None,
     comment: str = "",
 ) -> CreditEntry:
-    """The one way a ledger row is written. Its outbox row is written in the same transaction; after commit one
-    task tells the doctor and hands the record to the Ministry (`announce_credit_entry`)."""
+    """The one way a ledger row is written: earned by the code or completion `source_id` names, for `activity`
+    (an event or a module)."""
+    return _write(
+        doctor=doctor,
+        kind=kind,
+        source=source,
+        source_id=source_id,
+        activity_kind=activity.kind if activity is not None else "",
+        activity_id=activity.pk if activity is not None else None,
+        credits=credits,
+        earned_on=earned_on,
+        actor=actor,
+        specialty=specialty,
+        comment=comment,
+    )
+
+
+def ledger_reverse(*, credit: CreditEntry, doctor: User, actor: User | None, comment: str) -> CreditEntry:
+    """Take a credit back with a reversal row of its own, on the same doctor, activity, source and date."""
+    return _write(
+        doctor=doctor,
+        kind=CreditEntry.Kind.REVERSAL,
+        source=credit.source,
+        source_id=credit.source_id,
+        activity_kind=credit.activity_kind,
+        activity_id=credit.activity_id,
+        credits=-credit.credits,
+        earned_on=credit.earned_on,
+        actor=actor,
+        reverses=credit,
+        comment=comment,
+    )
+
+
+def _write(**fields: Any) -> CreditEntry:
+    """The row and its outbox row commit together; after commit one task tells the doctor and hands the record
+    to the Ministry (`announce_credit_entry`)."""
     with transaction.atomic(savepoint=False):
-        entry = CreditEntry.objects.create(
-            doctor=doctor,
-            kind=kind,
-            source=source,
-            credits=credits,
-            earned_on=earned_on,
-            actor=actor,
-            code=code,
-            event=event,
-            module=module,
-            reverses=reverses,
-            completion=completion,
-            specialty=specialty,
-            comment=comment,
-        )
-        OutboxRecord.objects.create(entry=entry, doctor_id=doctor.pk)
-        records_changed(doctor.pk)
+        entry = CreditEntry.objects.create(**fields)
+        OutboxRecord.objects.create(entry=entry, doctor_id=entry.doctor_id)
+        records_changed(entry.doctor_id)
         enqueue_on_commit(announce_credit_entry, entry_id=entry.pk)
     return entry
 
 
-@transaction.atomic
-def ledger_reverse(*, credit: CreditEntry, doctor: User, actor: User | None, comment: str) -> CreditEntry:
-    """Take a credit back with a reversal row of its own, on the same doctor, activity, source and date."""
-    return ledger_append(
-        doctor=doctor,
-        kind=CreditEntry.Kind.REVERSAL,
-        source=credit.source,
-        credits=-credit.credits,
-        earned_on=credit.earned_on,
-        actor=actor,
-        code=credit.code,
-        event=credit.event,
-        module=credit.module,
-        completion=credit.completion,
-        reverses=credit,
-        comment=comment,
-    )
+@runtime_checkable
+class Dated(Protocol):
+    """An activity held on days of its own (an event): its credits are earned on its last day."""
+
+    end_date: date
 
 
 def ledger_adjust(
@@ -85,8 +90,7 @@ def ledger_adjust(
     credits: int,
     reason: str,
     actor: User,
-    event: Event | None = None,
-    module: Module | None = None,
+    activity: Activity | None = None,
     specialty: Specialty | None = None,
 ) -> CreditEntry:
     """An administrator's correction of a doctor's credits: a ledger row of its own (the rows already there are
@@ -99,20 +103,18 @@ def ledger_adjust(
         raise PortalError(_("An adjustment adds or removes at least one credit."), code="adjustment_zero")
     if not reason:
         raise PortalError(_("Write the reason for the adjustment: the doctor will see it."), code="reason_required")
-    if event is not None and module is not None:
-        raise PortalError(_("An adjustment concerns one activity at most."), code="invalid_request")
     if not DoctorProfile.objects.filter(user=doctor).exists():
         raise PortalError(
             _("Credits are adjusted for doctors only; this account has no doctor profile."), code="not_a_doctor"
         )
-    if event is None and module is None and specialty is None:
+    if activity is None and specialty is None:
         raise PortalError(
             _("Name the activity, or the specialty whose record the adjustment corrects."), code="specialty_required"
         )
-    if event is not None or module is not None:
+    if activity is not None:
         specialty = None  # the activity's specialties decide
     # an event's credits are earned on its last day; a module's, like a correction of no activity, on the day recorded
-    earned_on = event.end_date if event is not None else timezone.localdate()
+    earned_on = activity.end_date if isinstance(activity, Dated) else timezone.localdate()
     entry = ledger_append(
         doctor=doctor,
         kind=CreditEntry.Kind.ADJUSTMENT,
@@ -120,8 +122,7 @@ def ledger_adjust(
         credits=credits,
         earned_on=earned_on,
         actor=actor,
-        event=event,
-        module=module,
+        activity=activity,
         specialty=specialty,
         comment=reason,
     )
@@ -131,8 +132,8 @@ def ledger_adjust(
         obj=entry,
         doctor=doctor.pk,
         credits=credits,
-        event=event.pk if event else None,
-        module=module.pk if module else None,
+        event=activity.pk if activity is not None and activity.kind == "event" else None,
+        module=activity.pk if activity is not None and activity.kind == "module" else None,
         specialty=specialty.code if specialty else None,
         reason=reason,
     )

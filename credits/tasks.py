@@ -10,6 +10,7 @@ from django.utils import timezone
 from nmo_portal.mail import send_templated_mail
 
 from .models import ANNOUNCE_MAX_ATTEMPTS, CreditEntry, OutboxRecord
+from .selectors import described
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def announce_credit_entry(*, entry_id: int, claimed: bool = False) -> None:
     The e-mail goes out once: this message takes the row before sending, so a copy the broker delivers again
     (a worker lost before its ack) finds it taken. Rows no message announced (the broker was down, the worker
     was lost, sending failed) are taken by `announce_missed`, which sends them here with `claimed`."""
-    entry = CreditEntry.objects.select_related("doctor", "event", "code", "module__organization").get(pk=entry_id)
+    (entry,) = described(CreditEntry.objects.select_related("doctor").filter(pk=entry_id))
     if claimed:
         record = OutboxRecord.objects.filter(entry_id=entry_id, announced_at=None).first()
         if record is None:

@@ -12,7 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.requests import request_api_key, request_user
-from learning_plan import selectors
+
+from . import selectors
 
 
 class PlanView(APIView):

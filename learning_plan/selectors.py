@@ -2,18 +2,23 @@
 planned activities, and the version that keeps its cached render fresh."""
 
 import time
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Case, CharField, Model, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.models import Specialty, User
+from accounts.models import User
+from codes.format import format_code
+from codes.models import IcpCode
 from credits.models import CreditEntry
+from review import kinds
 
 from .models import Cycle, PlannedActivity, ProgrammeEntry, RuleComponent
 
@@ -129,23 +134,38 @@ class LearningPlan:
 
 
 def _records(doctor: User) -> list[Record]:
-    entries = (
+    """The doctor's ledger rows grouped into records, in one query for the rows (each activity's title and each
+    code read alongside by subqueries) and one per kind of activity for the specialties, however many rows."""
+    entries = list(
         CreditEntry.objects.filter(doctor=doctor)
-        .select_related("event", "module", "code", "outbox")
-        .prefetch_related(
-            Prefetch("event__specialties", queryset=Specialty.objects.only("id")),
-            Prefetch("module__specialties", queryset=Specialty.objects.only("id")),
+        .select_related("outbox")
+        .annotate(
+            activity_title=Case(
+                *(
+                    When(activity_kind=kind.name, then=Subquery(_of_the_row(kind.model).values("title")[:1]))
+                    for kind in kinds.all_kinds()
+                ),
+                default=Value(None),
+                output_field=CharField(),
+            ),
+            code_value=Case(
+                When(
+                    source=CreditEntry.Source.CODE, then=Subquery(_of_the_row(IcpCode, "source_id").values("code")[:1])
+                ),
+                default=Value(""),
+                output_field=CharField(),
+            ),
         )
         .order_by("earned_on", "id")
     )
+    specialties = _specialty_ids(entries)
     grouped: dict[str, Record] = {}
     for entry in entries:
-        activity = entry.event or entry.module
-        if activity is not None:
-            kind = "event" if entry.event_id else "module"
-            key = f"{kind}-{activity.pk}"
-            ids = frozenset(s.pk for s in activity.specialties.all())
-            title = activity.title
+        if entry.activity_kind and entry.activity_title is not None:
+            kind = entry.activity_kind
+            key = f"{kind}-{entry.activity_id}"
+            ids = specialties[kind].get(entry.activity_id or 0, frozenset())
+            title = entry.activity_title
         else:
             kind, key, ids, title = "adjustment", f"adjustment-{entry.pk}", frozenset(), entry.comment or "—"
         record = grouped.get(key)
@@ -158,12 +178,35 @@ def _records(doctor: User) -> list[Record]:
                 credits=0,
                 earned_on=entry.earned_on,
                 specialty_ids=ids,
-                code=entry.code.display if entry.code else "",
+                code=format_code(entry.code_value) if entry.code_value else "",
             )
         record.credits += entry.credits
         record.entries.append(entry)
         record.sync_state = _worse(record.sync_state, getattr(getattr(entry, "outbox", None), "state", None))
     return [record for record in grouped.values() if record.credits != 0]
+
+
+def _of_the_row(model: type[Model], column: str = "activity_id") -> QuerySet[Any]:
+    queryset: QuerySet[Any] = model._default_manager.filter(pk=OuterRef(column))
+    return queryset
+
+
+def _specialty_ids(entries: Sequence[CreditEntry]) -> dict[str, dict[int, frozenset[int]]]:
+    """kind -> activity id -> the ids of its specialties, read from each kind's own specialties table."""
+    found: dict[str, dict[int, frozenset[int]]] = defaultdict(dict)
+    for kind in kinds.all_kinds():
+        ids = {e.activity_id for e in entries if e.activity_kind == kind.name}
+        if not ids:
+            continue
+        field = kind.model._meta.get_field("specialties")
+        own, other = f"{field.m2m_field_name()}_id", f"{field.m2m_reverse_field_name()}_id"
+        pairs: dict[int, set[int]] = defaultdict(set)
+        for activity_id, specialty_id in field.remote_field.through.objects.filter(  # type: ignore[union-attr]
+            **{f"{own}__in": ids}
+        ).values_list(own, other):
+            pairs[activity_id].add(specialty_id)
+        found[kind.name] = {activity_id: frozenset(specialty_ids) for activity_id, specialty_ids in pairs.items()}
+    return found
 
 
 _SYNC_ORDER = {None: 0, "delivered": 1, "pending": 2, "failed": 3}

@@ -21,12 +21,12 @@ from codes.forms import (
     ActivateForm,
 )
 from events.models import Event
-from learning_plan import selectors, services
 from ministry_sync.forms import LinkForm
 from ministry_sync.models import MinistryLink
 from modules.models import Module
 from nmo_portal.errors import PortalError
 
+from . import selectors, services
 from .forms import CycleForm, ProgrammeForm
 from .models import Cycle, PlannedActivity, ProgrammeEntry
 

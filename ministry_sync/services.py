@@ -23,7 +23,8 @@ from accounts.audit import audit_log
 from accounts.models import DoctorProfile, User
 from accounts.services import snils_confirm, snils_unconfirm
 from accounts.signals import records_changed
-from credits.models import OutboxRecord
+from credits.models import CreditEntry, OutboxRecord
+from credits.selectors import described
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PortalError
 
@@ -152,14 +153,14 @@ def _claim(ids: list[int]) -> list[OutboxRecord]:
             .values_list("pk", flat=True)
         )
         OutboxRecord.objects.filter(pk__in=claimed).update(next_attempt_at=now + lease)
-    return list(
-        OutboxRecord.objects.select_related("entry__event", "entry__module", "entry__code", "doctor__doctor_profile")
-        .prefetch_related(
-            "entry__event__specialties", "entry__module__specialties", "doctor__doctor_profile__specialties"
-        )
+    records = list(
+        OutboxRecord.objects.select_related("entry__specialty", "doctor__doctor_profile")
+        .prefetch_related("doctor__doctor_profile__specialties")
         .filter(pk__in=claimed)
         .order_by("pk")
     )
+    described([record.entry for record in records], specialties=True)
+    return records
 
 
 def _deliver(record: OutboxRecord, session: client.Session) -> None:
@@ -218,7 +219,11 @@ def push_perform(outbox_id: int) -> OutboxRecord | None:
 def payload(record: OutboxRecord) -> dict[str, object]:
     entry = record.entry
     profile = record.doctor.doctor_profile
-    activity = entry.event or entry.module
+    if (entry.activity_kind and entry.activity is None) or (entry.source_id and entry.source_object is None):
+        described([entry], specialties=True)  # _claim describes a batch at once; a lone record here
+    activity = entry.activity
+    code = entry.source_object if entry.source == CreditEntry.Source.CODE else None
+    source_ref = code.code if code is not None else f"{entry.source}:{entry.pk}"
     profile_specialties = {s.code for s in profile.specialties.all()}
     codes = [s.code for s in activity.specialties.all()] if activity else []
     if not codes and entry.specialty is not None:  # an adjustment that names no activity
@@ -231,7 +236,7 @@ def payload(record: OutboxRecord) -> dict[str, object]:
         "zet": entry.credits,
         "title": activity.title if activity else entry.comment,
         "earned_on": entry.earned_on.isoformat(),
-        "source_ref": entry.code.code if entry.code is not None else f"{entry.source}:{entry.pk}",
+        "source_ref": source_ref,
     }
 
 

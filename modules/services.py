@@ -66,8 +66,8 @@ def _credit_completion(completion: ModuleCompletion, doctor: User, matched_by: s
         credits=module.credits_granted or 0,
         earned_on=local_date(completion.completed_at),  # the register's (Moscow) day, whoever reported it
         actor=completion.reported_by,
-        module=module,
-        completion=completion,
+        source_id=completion.pk,
+        activity=module,
     )
     return entry
 
@@ -182,7 +182,11 @@ def completions_release(*, user: User, snils: str, actor: User | None) -> int:
                 completion.save(update_fields=["matched_by"])
                 continue
             credit = CreditEntry.objects.filter(
-                completion=completion, doctor=user, kind=CreditEntry.Kind.CREDIT, reversed_by__isnull=True
+                source=CreditEntry.Source.MODULE_COMPLETION,
+                source_id=completion.pk,
+                doctor=user,
+                kind=CreditEntry.Kind.CREDIT,
+                reversed_by__isnull=True,
             ).first()
             if credit is not None:
                 ledger_reverse(

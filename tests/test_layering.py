@@ -24,15 +24,6 @@ COMPOSITION_ROOTS = {
 }
 MODEL_REFERENCE = re.compile(r"^(?P<app>[a-z_]+)\.[A-Z]\w*$")
 
-# Imports that still run up the layers, which the structure issue (12) has yet to turn into signals, registries
-# or references by id: the ledger's foreign keys to codes and module completions. The check leaves them out; it
-# fails when any other import closes a circle, and when a listed import is gone, so that this list only ever
-# shrinks.
-NOT_YET_BROKEN: set[tuple[str, str]] = {
-    ("credits", "codes"),
-    ("credits", "modules"),
-}
-
 
 def project_apps() -> set[str]:
     return {config.name for config in django_apps.get_app_configs() if (ROOT / config.name).is_dir()}
@@ -135,9 +126,5 @@ def test_the_check_finds_a_circle_of_three_apps_and_leaves_a_chain_alone():
 
 def test_no_two_apps_import_each_other():
     graph = app_graph()
-    gone = {(source, target) for source, target in NOT_YET_BROKEN if target not in graph.get(source, {})}
-    assert not gone, f"These imports are gone: take them off NOT_YET_BROKEN: {sorted(gone)}"
-    for source, target in NOT_YET_BROKEN:
-        del graph[source][target]
     found = cycles(graph)
     assert not found, "Apps import each other:\n" + "\n".join(describe(group, graph) for group in sorted(found))

@@ -59,7 +59,7 @@ def test_provider_issues_codes_from_a_list_and_a_doctor_activates_one(page, scre
     assert "Школа молодого психиатра" in page.locator("table").inner_text()
     screenshot("credits-ru")
     entry = CreditEntry.objects.get(doctor=doctor)
-    assert (entry.credits, entry.event) == (6, event)
+    assert (entry.credits, entry.activity_kind, entry.activity_id) == (6, "event", event.pk)
 
     page.fill("input[name=code]", code.display)
     page.get_by_role("button", name="Активировать").click()

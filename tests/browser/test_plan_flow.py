@@ -24,7 +24,7 @@ def test_the_learning_plan_shows_progress_in_russian_and_english(
             credits=hours,
             earned_on=start + timedelta(days=30),
             actor=None,
-            event=EventFactory(approved=True, title=title, hours=hours, credits_requested=hours),
+            activity=EventFactory(approved=True, title=title, hours=hours, credits_requested=hours),
         )
     credits_services.ledger_append(
         doctor=doctor,
@@ -33,7 +33,7 @@ def test_the_learning_plan_shows_progress_in_russian_and_english(
         credits=20,
         earned_on=start + timedelta(days=60),
         actor=None,
-        module=ModuleFactory(approved=True, title="Антипсихотики: мониторинг", hours=20, credits_requested=20),
+        activity=ModuleFactory(approved=True, title="Антипсихотики: мониторинг", hours=20, credits_requested=20),
     )
     credits_services.ledger_append(
         doctor=doctor,
@@ -42,7 +42,7 @@ def test_the_learning_plan_shows_progress_in_russian_and_english(
         credits=6,
         earned_on=start + timedelta(days=90),
         actor=None,
-        event=EventFactory(approved=True, title="Школа кардиолога", specialties=[cardiology]),
+        activity=EventFactory(approved=True, title="Школа кардиолога", specialties=[cardiology]),
     )
     services.programme_add(
         doctor=doctor,

@@ -42,12 +42,13 @@ def test_activation_credits_the_event_once_and_emails_the_doctor(
         "created_at": timezone.localtime(entry.created_at).isoformat(),
     }
     assert set(response.json()) == set(CreditRecordSerializer().fields)  # the schema documents what is sent
-    assert (entry.doctor, entry.kind, entry.credits, entry.event, entry.code) == (
+    assert (entry.doctor, entry.kind, entry.credits, entry.activity_kind, entry.activity_id, entry.source_id) == (
         doctor,
         "credit",
         12,
-        ended_event,
-        code,
+        "event",
+        ended_event.pk,
+        code.pk,
     )
     assert entry.earned_on == ended_event.end_date
     code.refresh_from_db()
@@ -218,7 +219,7 @@ def test_activation_goes_on_while_the_cache_is_down(
     with django_capture_on_commit_callbacks(execute=True):
         response = activate(client, code.code)
     assert response.status_code == 201, response.json()
-    assert CreditEntry.objects.get().code == code
+    assert CreditEntry.objects.get().source_id == code.pk
     assert [m.to for m in mailoutbox] == [[doctor.email]]
     assert "Redis cache unavailable" in caplog.text
 

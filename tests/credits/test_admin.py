@@ -7,6 +7,7 @@ from accounts.models import AuditEvent
 from credits import services
 from credits.models import CreditEntry, OutboxRecord
 from nmo_portal.errors import PermissionDenied, PortalError
+from review.services import public_number_issue
 
 from ..factories import UserFactory
 
@@ -44,13 +45,14 @@ def test_the_ledger_admin_refuses_add_change_and_delete_even_to_a_superuser(clie
 
 def test_an_adjustment_through_the_service_is_a_ledger_row_with_its_outbox_and_audit_rows(doctor, staff, ended_event):
     entry = services.ledger_adjust(
-        doctor=doctor, credits=-3, reason="  Ошибочное зачисление ", actor=staff, event=ended_event
+        doctor=doctor, credits=-3, reason="  Ошибочное зачисление ", actor=staff, activity=ended_event
     )
     assert (entry.kind, entry.source, entry.credits) == (CreditEntry.Kind.ADJUSTMENT, CreditEntry.Source.ADJUSTMENT, -3)
-    assert (entry.comment, entry.actor, entry.event, entry.earned_on) == (
+    assert (entry.comment, entry.actor, entry.activity_kind, entry.activity_id, entry.earned_on) == (
         "Ошибочное зачисление",
         staff,
-        ended_event,
+        "event",
+        ended_event.pk,
         ended_event.end_date,
     )
     assert OutboxRecord.objects.filter(entry=entry).exists()
@@ -111,16 +113,22 @@ def test_an_administrator_adjusts_credits_with_the_admin_form(client, staff, doc
         {"app_label": "credits", "model_name": "creditentry", "field_name": "doctor", "term": doctor.last_name},
     )
     assert str(doctor.pk) in [row["id"] for row in found.json()["results"]]  # the form's doctor search
+    number = public_number_issue(activity=ended_event, actor=None)
+    unknown = client.post(ADJUST, {"doctor": doctor.pk, "credits": "5", "reason": "Зачёт", "activity": "2001-999999"})
+    assert unknown.status_code == 200
+    assert "Нет мероприятия или модуля с таким публичным номером." in unknown.content.decode()
+    assert not CreditEntry.objects.exists()
     response = client.post(
-        ADJUST, {"doctor": doctor.pk, "credits": "5", "reason": "Зачёт по решению комиссии", "event": ended_event.pk}
+        ADJUST, {"doctor": doctor.pk, "credits": "5", "reason": "Зачёт по решению комиссии", "activity": number}
     )
     assert response.status_code == 302
     entry = CreditEntry.objects.get()
-    assert (entry.doctor, entry.kind, entry.credits, entry.event, entry.actor) == (
+    assert (entry.doctor, entry.kind, entry.credits, entry.activity_kind, entry.activity_id, entry.actor) == (
         doctor,
         CreditEntry.Kind.ADJUSTMENT,
         5,
-        ended_event,
+        "event",
+        ended_event.pk,
         staff,
     )
     assert OutboxRecord.objects.filter(entry=entry).exists()

@@ -20,6 +20,7 @@ from credits.models import CreditEntry
 from events.models import Event
 from learning_plan.models import CycleRule
 from learning_plan.services import cycle_add
+from modules.models import ModuleCompletion
 from modules.services import completion_report
 from nmo_portal.calendar import register_zone
 from review import services
@@ -331,7 +332,9 @@ def test_a_completion_sent_without_a_zone_is_earned_on_its_moscow_day_whoever_re
 
     assert response.status_code == 201, response.json()
     entry = CreditEntry.objects.get(doctor=doctor)
-    assert entry.completion.completed_at == datetime(2025, 12, 31, 22, 30, tzinfo=MOSCOW)
+    assert ModuleCompletion.objects.get(pk=entry.source_id).completed_at == datetime(
+        2025, 12, 31, 22, 30, tzinfo=MOSCOW
+    )
     assert entry.earned_on == date(2025, 12, 31)
 
 

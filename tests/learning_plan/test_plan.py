@@ -25,15 +25,14 @@ def cycle(doctor, psychiatry):
 
 
 def credit(doctor, activity, hours, on):
-    field = "event" if activity.kind == "event" else "module"
     return credits_services.ledger_append(
         doctor=doctor,
         kind="credit",
-        source="code" if field == "event" else "module_completion",
+        source="code" if activity.kind == "event" else "module_completion",
         credits=hours,
         earned_on=on,
         actor=None,
-        **{field: activity},
+        activity=activity,
     )
 
 
@@ -165,7 +164,15 @@ def test_plan_page_keeps_its_query_count_with_500_records(
     modules = ModuleFactory.create_batch(250, approved=True, specialties=[psychiatry])
     CreditEntry.objects.bulk_create(
         [
-            CreditEntry(doctor=doctor, kind="credit", source="code", credits=1, earned_on=date(2024, 2, 1), event=e)
+            CreditEntry(
+                doctor=doctor,
+                kind="credit",
+                source="code",
+                credits=1,
+                earned_on=date(2024, 2, 1),
+                activity_kind="event",
+                activity_id=e.pk,
+            )
             for e in events
         ]
         + [
@@ -175,7 +182,8 @@ def test_plan_page_keeps_its_query_count_with_500_records(
                 source="module_completion",
                 credits=1,
                 earned_on=date(2024, 2, 1),
-                module=m,
+                activity_kind="module",
+                activity_id=m.pk,
             )
             for m in modules
         ]

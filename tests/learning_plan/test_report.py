@@ -62,8 +62,7 @@ def credit(doctor, *, credits, earned_on, event=None, module=None):
         credits=credits,
         earned_on=earned_on,
         actor=None,
-        event=event,
-        module=module,
+        activity=event or module,
     )
 
 
@@ -164,8 +163,8 @@ def test_csv_names_the_activated_icp_code_as_the_source(doctor, cycle, psychiatr
         credits=6,
         earned_on=date(2024, 9, 20),
         actor=doctor,
-        code=code,
-        event=event,
+        source_id=code.pk,
+        activity=event,
     )
     doctor, plan = loaded(doctor)
 

@@ -370,7 +370,7 @@ def test_a_code_credit_is_sent_as_an_education_element_under_the_doctors_special
         "zet": 6,
         "title": "Школа молодого психиатра",
         "earned_on": event.end_date.isoformat(),
-        "source_ref": credit.code.code,
+        "source_ref": credit.source_object.code,
     }
 
 
@@ -384,7 +384,7 @@ def test_a_reversal_is_sent_as_the_same_record_with_negative_credits(doctor, eve
         "zet": -6,
         "title": "Школа молодого психиатра",
         "earned_on": event.end_date.isoformat(),
-        "source_ref": credit.code.code,
+        "source_ref": credit.source_object.code,
     }
 
 
@@ -406,7 +406,7 @@ def test_an_adjustment_of_no_activity_is_sent_as_other_credits_with_its_reason_a
 
 def test_an_adjustment_of_an_event_is_sent_under_the_event_on_its_last_day(doctor, event):
     staff = StaffFactory()
-    adjustment = ledger_adjust(doctor=doctor, credits=1, reason="Дополнительная секция", actor=staff, event=event)
+    adjustment = ledger_adjust(doctor=doctor, credits=1, reason="Дополнительная секция", actor=staff, activity=event)
 
     assert sent(adjustment) == {
         "snils": doctor.doctor_profile.snils,

@@ -102,7 +102,7 @@ def test_the_same_completion_reported_twice_credits_once_and_the_repeat_answers_
     assert again.json() == body
     entry = CreditEntry.objects.get(doctor=doctor)
     assert entry.credits == 6
-    assert entry.module == module
+    assert (entry.activity_kind, entry.activity_id) == ("module", module.pk)
     assert entry.source == CreditEntry.Source.MODULE_COMPLETION
     assert [m.to for m in mail.outbox] == [[doctor.email]]
 
