@@ -3,13 +3,14 @@ API, and the organizations they act for."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from accounts.models import Membership, Organization, OrganizationApiKey, User
+from accounts.selectors import organization_membership
 
 
 def request_user(request: Request) -> User:
@@ -49,3 +50,13 @@ def signed_in_user(request: HttpRequest) -> User:
     if not isinstance(request.user, User):
         raise DjangoPermissionDenied
     return request.user
+
+
+def require_member_or_staff(request: HttpRequest, organization: Organization) -> Membership | None:
+    """A provider's pages: its members see them, portal staff may look (without a membership, so None), and
+    everyone else gets a 404, not a hint that the organization or its activity exists."""
+    user = signed_in_user(request)
+    membership = organization_membership(organization=organization, user=user)
+    if membership is None and not user.is_staff:
+        raise Http404
+    return membership

@@ -66,10 +66,19 @@ def organizations_of_user(*, user: User) -> QuerySet[Organization]:
     return Organization.objects.filter(memberships__user=user).order_by("name")
 
 
-def organization_membership(*, organization: Organization, user: User | AnonymousUser) -> Membership | None:
+def organization_membership(*, organization: Organization | int, user: User | AnonymousUser) -> Membership | None:
+    """The user's membership of the organization (given as itself or its id), or None."""
     if not user.is_authenticated:
         return None
     return Membership.objects.filter(organization=organization, user=user).first()
+
+
+def is_org_member(*, user: User | AnonymousUser, organization: Organization, verified: bool = False) -> bool:
+    """Whether the user is a member of the organization; with `verified`, also whether it may act yet (an
+    organization acts on the portal only once administrators have verified it)."""
+    if verified and not organization.is_verified:
+        return False
+    return organization_membership(organization=organization, user=user) is not None
 
 
 def organization_detail(*, organization_id: int) -> Organization:

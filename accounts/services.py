@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -26,6 +27,7 @@ from .models import (
     User,
     hash_token,
 )
+from .selectors import organization_membership
 from .signals import doctor_identified, snils_released
 from .snils import normalize_snils, validate_snils
 from .tasks import send_invitation_email, send_organization_decision_email
@@ -206,9 +208,24 @@ def organization_decide(*, organization: Organization, actor: User, verified: bo
 
 
 def require_organization_admin(*, organization: Organization, user: User) -> Membership:
-    membership = Membership.objects.filter(organization=organization, user=user).first()
+    membership = organization_membership(organization=organization, user=user)
     if membership is None or not membership.is_admin:
         raise PermissionDenied(_("Only administrators of the organization can do this."))
+    return membership
+
+
+def require_org_member(
+    *, user: User, organization: Organization, verified: bool, message: str | Promise | None = None
+) -> Membership:
+    """Provider staff act only for organizations they belong to and, with `verified`, only once the portal
+    administrators have verified the organization. A non-member is refused with `message` (the caller may
+    name the organization as its page knows it: "the event's provider"), an unverified organization with
+    require_verified's refusal."""
+    membership = organization_membership(organization=organization, user=user)
+    if membership is None:
+        raise PermissionDenied(message or _("You are not a member of this organization."))
+    if verified:
+        require_verified(organization)
     return membership
 
 

@@ -15,6 +15,7 @@ from nmo_portal.errors import PortalError
 from . import selectors, services
 from .forms import ApiKeyForm, DoctorProfileForm, InvitationForm, OrganizationForm
 from .models import Invitation, Membership, Organization, OrganizationApiKey, User
+from .requests import require_member_or_staff
 
 
 def _user(request: HttpRequest) -> User:
@@ -90,15 +91,12 @@ def organization_register(request: HttpRequest) -> HttpResponse:
 
 def _organization_for_member(request: HttpRequest, pk: int) -> tuple[Organization, Membership | None]:
     """Members see their organization; staff see any; everyone else gets a 404, not a hint it exists."""
-    user = _user(request)
+    _user(request)
     try:
         organization = selectors.organization_detail(organization_id=pk)
     except Organization.DoesNotExist as exc:
         raise Http404 from exc
-    membership = selectors.organization_membership(organization=organization, user=user)
-    if membership is None and not user.is_staff:
-        raise Http404
-    return organization, membership
+    return organization, require_member_or_staff(request, organization)
 
 
 def _organization_context(organization: Organization, membership: Membership | None, **extra: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from accounts.requests import IsProviderStaff, request_api_key, request_user
+from accounts.requests import IsProviderStaff, my_organizations, request_api_key, request_user
 from credits.api import CreditRecordSerializer
 from events.models import Event
 from nmo_portal.errors import PortalError
@@ -154,12 +154,7 @@ class EventCodesView(APIView):
 
     def event(self, request: Request, pk: int) -> Event:
         """The event, if it is the caller's organization's; an unknown id and another's event answer alike."""
-        key = request_api_key(request)
-        events = Event.objects.select_related("organization")
-        if key is not None:
-            events = events.filter(organization_id=key.organization_id)
-        else:
-            events = events.filter(organization__memberships__user=request_user(request))
+        events = Event.objects.select_related("organization").filter(organization__in=my_organizations(request))
         event = events.filter(pk=pk).first()
         if event is None:
             raise NotFound

@@ -18,8 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import selectors as accounts_selectors
-from accounts.models import Membership
-from accounts.requests import signed_in_user
+from accounts.requests import require_member_or_staff, signed_in_user
 from credits.selectors import described, doctor_ledger
 from events.models import Event
 from nmo_portal.errors import PortalError
@@ -111,14 +110,13 @@ def name_visibility(request: HttpRequest, pk: int) -> HttpResponse:
 def _provider_event(request: HttpRequest, pk: int) -> Event:
     """The event, for members of its organization (staff may look); everyone else gets a 404."""
     event = get_object_or_404(Event.objects.select_related("organization"), pk=pk)
-    user = signed_in_user(request)
-    if not user.is_staff and not Membership.objects.filter(organization_id=event.organization_id, user=user).exists():
-        raise Http404
+    require_member_or_staff(request, event.organization)
     return event
 
 
 def _require_member(request: HttpRequest, event: Event) -> None:
-    if not Membership.objects.filter(organization_id=event.organization_id, user=request.user.pk).exists():
+    """Staff may look at an event's codes, but only its provider's members issue them."""
+    if not accounts_selectors.is_org_member(user=signed_in_user(request), organization=event.organization):
         raise DjangoPermissionDenied
 
 

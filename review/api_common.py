@@ -22,7 +22,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Membership, Organization, Specialty
+from accounts.models import Organization, Specialty
 from accounts.requests import IsProviderStaff, my_organizations, request_api_key, request_user
 from accounts.selectors import active_specialties
 from nmo_portal.calendar import EARLIEST_YEAR, LATEST_YEAR, within_register_years
@@ -297,13 +297,7 @@ class ProviderActivityViewSet(
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema is built without a user
             return self.model.objects.none()
-        queryset = with_timeline(self.model.objects.all())
-        api_key = request_api_key(self.request)
-        if api_key is not None:
-            queryset = queryset.filter(organization_id=api_key.organization_id)
-        else:
-            user = request_user(self.request)
-            queryset = queryset.filter(organization__in=Membership.objects.filter(user=user).values("organization"))
+        queryset = with_timeline(self.model.objects.all()).filter(organization__in=my_organizations(self.request))
         if self.action == "list":
             params = ProviderActivityFilterSerializer(data=self.request.query_params)
             params.is_valid(raise_exception=True)

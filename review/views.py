@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from accounts.models import Membership, Organization
-from accounts.requests import signed_in_user
+from accounts.requests import require_member_or_staff, signed_in_user
 from nmo_portal.errors import PortalError
 
 from . import kinds, selectors, services
@@ -28,11 +28,7 @@ from .models import SUBMITTABLE, Activity, Status
 
 def _member_organization(request: HttpRequest, organization_id: int) -> tuple[Organization, Membership | None]:
     organization = get_object_or_404(Organization, pk=organization_id)
-    user = signed_in_user(request)
-    membership = Membership.objects.filter(organization=organization, user=user).first()
-    if membership is None and not user.is_staff:
-        raise Http404
-    return organization, membership
+    return organization, require_member_or_staff(request, organization)
 
 
 @method_decorator(login_required, name="dispatch")

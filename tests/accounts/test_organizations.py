@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts import services
 from accounts.models import AuditEvent, Invitation, Membership, Organization
@@ -249,3 +249,39 @@ def test_no_invitation_email_leaves_when_the_transaction_rolls_back():
         raise RuntimeError("something later in the same transaction failed")
     assert mail.outbox == []
     assert not Invitation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_require_org_member_refuses_outsiders_and_with_verified_an_unverified_organization():
+    member, outsider = UserFactory(), UserFactory()
+    pending = OrganizationFactory(status=Organization.Status.PENDING)
+    membership = MembershipFactory(organization=pending, user=member)
+
+    assert services.require_org_member(user=member, organization=pending, verified=False) == membership
+    with pytest.raises(PortalError) as unverified:
+        services.require_org_member(user=member, organization=pending, verified=True)
+    assert (unverified.value.code, unverified.value.status) == ("organization_not_verified", 403)
+    with (
+        translation.override("en"),
+        pytest.raises(PermissionDenied, match=r"You are not a member of this organization\."),
+    ):
+        services.require_org_member(user=outsider, organization=pending, verified=False)
+    with pytest.raises(PermissionDenied, match="not a member of the event's provider"):
+        services.require_org_member(
+            user=outsider, organization=pending, verified=True, message="You are not a member of the event's provider."
+        )
+
+
+@pytest.mark.django_db
+def test_is_org_member_answers_the_same_question_without_raising():
+    from accounts.selectors import is_org_member
+
+    member, outsider = UserFactory(), UserFactory()
+    pending = OrganizationFactory(status=Organization.Status.PENDING)
+    MembershipFactory(organization=pending, user=member)
+
+    assert is_org_member(user=member, organization=pending)
+    assert not is_org_member(user=member, organization=pending, verified=True)
+    assert not is_org_member(user=outsider, organization=pending)
+    pending.status = Organization.Status.VERIFIED
+    assert is_org_member(user=member, organization=pending, verified=True)
