@@ -4,8 +4,10 @@ API, and the organizations they act for."""
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import NotAuthenticated
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -22,6 +24,15 @@ def request_user(request: Request) -> User:
 
 def request_api_key(request: Request) -> OrganizationApiKey | None:
     return request.auth if isinstance(request.auth, OrganizationApiKey) else None
+
+
+def require_person(request: Request, message: str | Promise) -> User:
+    """What only a person does (activate a code, read their own plan, review) refuses an organization's API
+    key with 403 and `message`, before anything sent is read; returns the person acting. A permission class
+    refusing a whole view calls it too (raising there is how DRF shows the message)."""
+    if request_api_key(request) is not None:
+        raise ApiPermissionDenied(str(message))
+    return request_user(request)
 
 
 class IsProviderStaff(BasePermission):

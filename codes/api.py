@@ -7,7 +7,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from accounts.requests import IsProviderStaff, my_organizations, request_api_key, request_user
+from accounts.requests import IsProviderStaff, my_organizations, request_user, require_person
 from credits.api import CreditRecordSerializer
 from events.models import Event
 from nmo_portal.errors import PortalError
@@ -39,14 +39,13 @@ class ActivateView(APIView):
 
     @extend_schema(request=ActivateSerializer, responses={201: CreditRecordSerializer}, summary="Activate a code")
     def post(self, request: Request) -> Response:
-        if request_api_key(request) is not None:
-            raise PermissionDenied(_("Codes are activated by doctors themselves, not with an organization's key."))
+        doctor = require_person(
+            request, _("Codes are activated by doctors themselves, not with an organization's key.")
+        )
         body = ActivateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            entry = services.code_activate(
-                user=request_user(request), raw=body.validated_data["code"], ip=client_ip(request._request)
-            )
+            entry = services.code_activate(user=doctor, raw=body.validated_data["code"], ip=client_ip(request._request))
         except services.ActivationError as exc:
             return Response(
                 {"error": {"code": exc.code, "message": str(exc.message), **exc.details}}, status=exc.status

@@ -6,12 +6,11 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.requests import request_api_key, request_user
+from accounts.requests import require_person
 
 from . import selectors
 
@@ -24,9 +23,8 @@ class PlanView(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> Response:
-        if request_api_key(request) is not None:
-            raise PermissionDenied(_("The learning plan is read by the doctor, not with an organization's key."))
-        plan = selectors.learning_plan(doctor=request_user(request))
+        doctor = require_person(request, _("The learning plan is read by the doctor, not with an organization's key."))
+        plan = selectors.learning_plan(doctor=doctor)
 
         def record(r: selectors.Record) -> dict[str, Any]:
             return {

@@ -182,3 +182,30 @@ def test_a_revoked_or_made_up_key_is_a_401(organization, provider):
         response = key_client(bad).get(EVENTS)
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "authentication_failed"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "url", "message"),
+    [
+        (
+            "post",
+            "api:api-codes:activate",
+            "Codes are activated by doctors themselves, not with an organization's key.",
+        ),
+        (
+            "get",
+            "api:api-learning_plan:plan",
+            "The learning plan is read by the doctor, not with an organization's key.",
+        ),
+        ("get", "api:api-review:review-list", "An organization's API key cannot act as an expert: sign in in person."),
+    ],
+)
+def test_a_key_is_refused_what_only_a_person_does(key_api, method, url, message):
+    """require_person and the review queue's permission: 403 with the action's own message, before the body."""
+    response = getattr(key_api, method)(
+        reverse(url), {"code": "not a code"} if method == "post" else None, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] == message
