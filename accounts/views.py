@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from nmo_portal.errors import PortalError
+from nmo_portal.views import refusal_shown
 
 from . import selectors, services
 from .forms import ApiKeyForm, DoctorProfileForm, InvitationForm, OrganizationForm
@@ -23,6 +24,14 @@ def _user(request: HttpRequest) -> User:
     if not isinstance(request.user, User):
         raise DjangoPermissionDenied
     return request.user
+
+
+def _snils_field(exc: PortalError) -> str | None:
+    return "snils" if exc.code.startswith("snils") else None
+
+
+def _inn_field(exc: PortalError) -> str | None:
+    return "inn" if exc.code == "inn_taken" else None
 
 
 @login_required
@@ -45,7 +54,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         form.fields["snils"].help_text = _("Confirmed by the Ministry portal. If it is wrong, write to support.")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_shown(request, form=form, field=_snils_field) as refused:
             services.doctor_profile_update(
                 user=user,
                 last_name=data["last_name"],
@@ -56,9 +65,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                 language=data["language"],
                 timezone_name=data["timezone_name"],
             )
-        except PortalError as exc:
-            form.add_error("snils" if exc.code.startswith("snils") else None, str(exc.message))
-        else:
+        if not refused:
             messages.success(request, _("Profile saved."))
             response = redirect("accounts:profile")
             response.set_cookie("django_language", data["language"], samesite="Lax")
@@ -76,11 +83,9 @@ def organization_list(request: HttpRequest) -> HttpResponse:
 def organization_register(request: HttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown(request, form=form, field=_inn_field) as refused:
             organization = services.organization_register(user=_user(request), **form.cleaned_data)
-        except PortalError as exc:
-            form.add_error("inn" if exc.code == "inn_taken" else None, str(exc.message))
-        else:
+        if not refused:
             messages.success(
                 request,
                 _("The organization is registered. Portal administrators will verify it; you will get an e-mail."),
@@ -128,16 +133,14 @@ def invitation_create(request: HttpRequest, pk: int) -> HttpResponse:
         raise DjangoPermissionDenied
     form = InvitationForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal_shown(request) as refused:
             services.invitation_create(
                 organization=organization,
                 actor=_user(request),
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
             )
-        except PortalError as exc:
-            messages.error(request, str(exc.message))
-        else:
+        if not refused:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
             return redirect("accounts:organization_detail", pk=organization.pk)
     context = _organization_context(organization, membership, invitation_form=form)
@@ -149,13 +152,9 @@ def invitation_create(request: HttpRequest, pk: int) -> HttpResponse:
 def invitation_revoke(request: HttpRequest, pk: int, invitation_pk: int) -> HttpResponse:
     organization, _membership = _organization_for_member(request, pk)
     invitation = get_object_or_404(Invitation, pk=invitation_pk, organization=organization)
-    try:
+    with refusal_shown(request, forbidden_page=True) as refused:
         services.invitation_revoke(invitation=invitation, actor=_user(request))
-    except PortalError as exc:
-        if exc.status == 403:
-            raise DjangoPermissionDenied from exc
-        messages.error(request, str(exc.message))
-    else:
+    if not refused:
         messages.success(request, _("Invitation withdrawn."))
     return redirect("accounts:organization_detail", pk=organization.pk)
 
@@ -167,12 +166,9 @@ def membership_remove(request: HttpRequest, pk: int, membership_pk: int) -> Http
     target = get_object_or_404(
         Membership.objects.select_related("user", "organization"), pk=membership_pk, organization=organization
     )
-    try:
+    with refusal_shown(request, forbidden_page=True) as refused:
         services.membership_remove(membership=target, actor=_user(request))
-    except PortalError as exc:
-        if exc.status == 403:
-            raise DjangoPermissionDenied from exc
-        messages.error(request, str(exc.message))
+    if refused:
         return redirect("accounts:organization_detail", pk=organization.pk)
     messages.success(request, _("%(user)s is no longer a member.") % {"user": target.user})
     if target.user_id == request.user.pk:
@@ -190,13 +186,11 @@ def api_key_create(request: HttpRequest, pk: int) -> HttpResponse:
         raise DjangoPermissionDenied
     form = ApiKeyForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal_shown(request, form=form) as refused:
             api_key, key = services.api_key_create(
                 organization=organization, actor=_user(request), name=form.cleaned_data["name"]
             )
-        except PortalError as exc:
-            form.add_error(None, str(exc.message))
-        else:
+        if not refused:
             context = _organization_context(organization, membership, new_api_key=api_key, new_api_key_secret=key)
             return render(request, "accounts/organization_detail.html", context)
     context = _organization_context(organization, membership, api_key_form=form)
@@ -210,13 +204,9 @@ def api_key_revoke(request: HttpRequest, pk: int, key_pk: int) -> HttpResponse:
     api_key = get_object_or_404(
         OrganizationApiKey.objects.select_related("organization"), pk=key_pk, organization=organization
     )
-    try:
+    with refusal_shown(request, forbidden_page=True) as refused:
         services.api_key_revoke(api_key=api_key, actor=_user(request))
-    except PortalError as exc:
-        if exc.status == 403:
-            raise DjangoPermissionDenied from exc
-        messages.error(request, str(exc.message))
-    else:
+    if not refused:
         messages.success(request, _("The API key «%(name)s» no longer works.") % {"name": api_key.name})
     return redirect(f"{reverse('accounts:organization_detail', args=[organization.pk])}#api-keys")
 
@@ -228,11 +218,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     except PortalError as exc:
         return render(request, "accounts/invitation_accept.html", {"error": exc.message}, status=404)
     if request.method == "POST":
-        try:
+        with refusal_shown(request) as refused:
             services.invitation_accept(token=token, user=_user(request))
-        except PortalError as exc:
-            messages.error(request, str(exc.message))
-        else:
+        if not refused:
             messages.success(request, _("Welcome to %(organization)s.") % {"organization": invitation.organization})
             return redirect("accounts:organization_detail", pk=invitation.organization_id)
     return render(request, "accounts/invitation_accept.html", {"invitation": invitation})

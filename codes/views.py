@@ -21,8 +21,8 @@ from accounts import selectors as accounts_selectors
 from accounts.requests import require_member_or_staff, signed_in_user
 from credits.selectors import described, doctor_ledger
 from events.models import Event
-from nmo_portal.errors import PortalError
 from nmo_portal.middleware import client_ip
+from nmo_portal.views import refusal_shown
 from review.models import Status
 
 from . import certificates, issuance, selectors, services
@@ -155,11 +155,9 @@ def issue_blank(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for e in form.errors.get("count", [])))
         return redirect("codes:event_codes", pk=pk)
-    try:
+    with refusal_shown(request) as refused:
         batch = issuance.codes_issue(event=event, actor=signed_in_user(request), count=form.cleaned_data["count"])
-    except PortalError as exc:
-        messages.error(request, str(exc.message))
-    else:
+    if not refused:
         _issued_message(request, batch)
     return redirect("codes:event_codes", pk=pk)
 
@@ -171,18 +169,16 @@ def issue_file(request: HttpRequest, pk: int) -> HttpResponse:
     _require_member(request, event)
     form = AttendeeFileForm(request.POST, request.FILES)
     if not form.is_valid():
-        refused = AttendeeList(
-            attendees=[], errors=[], file_error=" ".join(str(e) for e in form.errors.get("file", []))
-        )
+        unread = AttendeeList(attendees=[], errors=[], file_error=" ".join(str(e) for e in form.errors.get("file", [])))
         upload = request.FILES.get("file")
-        context = {"event": event, "report": refused, "file_name": upload.name if upload else ""}
+        context = {"event": event, "report": unread, "file_name": upload.name if upload else ""}
         return render(request, "codes/attendee_report.html", context, status=400)
     upload = form.cleaned_data["file"]
     attendees = read_attendees(form.cleaned_data["content"], upload.name)
     if not attendees.ok:
         context = {"event": event, "report": attendees, "file_name": upload.name}
         return render(request, "codes/attendee_report.html", context, status=400)
-    try:
+    with refusal_shown(request) as refused:
         batch = issuance.codes_issue(
             event=event,
             actor=signed_in_user(request),
@@ -190,9 +186,7 @@ def issue_file(request: HttpRequest, pk: int) -> HttpResponse:
             source_name=upload.name,
             reissue=form.cleaned_data["issue_again"],
         )
-    except PortalError as exc:
-        messages.error(request, str(exc.message))
-    else:
+    if not refused:
         _issued_message(request, batch)
     return redirect("codes:event_codes", pk=pk)
 
@@ -235,11 +229,9 @@ def code_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Give the reason for revoking the code."))
     else:
-        try:
+        with refusal_shown(request) as refused:
             services.code_revoke(code=code, actor=signed_in_user(request), reason=form.cleaned_data["reason"])
-        except PortalError as exc:
-            messages.error(request, str(exc.message))
-        else:
+        if not refused:
             messages.success(request, _("Code %(code)s revoked.") % {"code": code.display})
     return redirect("codes:event_codes", pk=code.event_id)
 
@@ -259,11 +251,9 @@ def event_certificates(request: HttpRequest, pk: int) -> HttpResponseBase:
     it to the event's provider and the portal staff only; POST asks for a fresh build."""
     event = _provider_event(request, pk)
     if request.method == "POST":
-        try:
+        with refusal_shown(request) as refused:
             certificates.event_certificates_request(event=event, actor=signed_in_user(request))
-        except PortalError as exc:
-            messages.error(request, str(exc.message))
-        else:
+        if not refused:
             messages.info(
                 request, _("The file with all certificates is being prepared; refresh this page in a minute.")
             )
@@ -296,16 +286,14 @@ def dispute_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     _provider_event(request, dispute.event_id)
     form = ResolveDisputeForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal_shown(request) as refused:
             services.dispute_resolve(
                 dispute=dispute,
                 actor=signed_in_user(request),
                 accepted=form.cleaned_data["accepted"],
                 resolution=form.cleaned_data["resolution"],
             )
-        except PortalError as exc:
-            messages.error(request, str(exc.message))
-        else:
+        if not refused:
             messages.success(request, _("Answer saved."))
     else:
         messages.error(request, _("Choose an answer and write it for the doctor."))

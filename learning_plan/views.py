@@ -24,7 +24,7 @@ from events.models import Event
 from ministry_sync.forms import LinkForm
 from ministry_sync.models import MinistryLink
 from modules.models import Module
-from nmo_portal.errors import PortalError
+from nmo_portal.views import refusal_shown
 
 from . import selectors, services
 from .forms import CycleForm, ProgrammeForm
@@ -76,11 +76,9 @@ def plan(request: HttpRequest) -> HttpResponse:
 def cycle_add(request: HttpRequest) -> HttpResponse:
     form = CycleForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal_shown(request) as refused:
             services.cycle_add(doctor=signed_in_user(request), **form.cleaned_data)
-        except PortalError as exc:
-            messages.error(request, str(exc.message))
-        else:
+        if not refused:
             messages.success(request, _("Cycle added."))
     else:
         messages.error(request, _("Choose the specialty, the start date and the rule of the cycle."))
@@ -127,11 +125,9 @@ def plan_add(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         add = {"module": activity}
     else:
         raise Http404
-    try:
+    with refusal_shown(request) as refused:
         services.plan_add(doctor=user, **add)
-    except PortalError as exc:
-        messages.error(request, str(exc.message))
-    else:
+    if not refused:
         messages.success(request, _("«%(title)s» is in your learning plan.") % {"title": activity.title})
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(

@@ -1,8 +1,60 @@
+"""The portal's own pages, and how every page shows a service's refusal."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import connection
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+
+from .errors import PortalError
+
+
+@dataclass
+class Refusal:
+    """What refusal_shown caught: false while the block ran through, so the page goes on to its success."""
+
+    error: PortalError | None = None
+
+    def __bool__(self) -> bool:
+        return self.error is not None
+
+
+@contextmanager
+def refusal_shown(
+    request: HttpRequest,
+    *,
+    form: BaseForm | None = None,
+    field: Callable[[PortalError], str | None] | None = None,
+    forbidden_page: bool = False,
+) -> Iterator[Refusal]:
+    """Run a service call and show its PortalError where the page shows refusals: given `form`, as the form's
+    error (on the field `field` names for it, else the whole form) so the page renders again with it; without,
+    as a flash message before the page's redirect. With `forbidden_page`, a 403 refusal is Django's 403 page
+    instead, as for anyone reaching an action that is not theirs. Nothing else is caught.
+
+        with refusal_shown(request) as refused:
+            batch = issuance.codes_issue(...)
+        if not refused:
+            messages.success(...)
+    """
+    refusal = Refusal()
+    try:
+        yield refusal
+    except PortalError as exc:
+        if forbidden_page and exc.status == 403:
+            raise DjangoPermissionDenied from exc
+        refusal.error = exc
+        if form is not None:
+            form.add_error(field(exc) if field is not None else None, str(exc.message))
+        else:
+            messages.error(request, str(exc.message))
 
 
 def home(request: HttpRequest) -> HttpResponse:

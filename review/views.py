@@ -19,7 +19,7 @@ from django.views import View
 
 from accounts.models import Membership, Organization
 from accounts.requests import require_member_or_staff, signed_in_user
-from nmo_portal.errors import PortalError
+from nmo_portal.views import refusal_shown
 
 from . import kinds, selectors, services
 from .forms import CatalogFilterForm, DecisionForm
@@ -109,19 +109,19 @@ class ActivityFormView(ProviderActivityView):
         form = self.form_class(request.POST, instance=activity)
         if form.is_valid():
             try:
-                saved = services.activity_save(
-                    activity=form.save(commit=False),
-                    actor=signed_in_user(request),
-                    specialties=form.cleaned_data["specialties"],
-                    creating=creating,
-                )
-            except ValidationError as exc:
+                with refusal_shown(request, form=form) as refused:
+                    saved = services.activity_save(
+                        activity=form.save(commit=False),
+                        actor=signed_in_user(request),
+                        specialties=form.cleaned_data["specialties"],
+                        creating=creating,
+                    )
+            except ValidationError as exc:  # the model's own checks, shown on the form as well
                 form.add_error(None, exc)
-            except PortalError as exc:
-                form.add_error(None, str(exc.message))
             else:
-                messages.success(request, _("Saved as a draft. Submit it for review when it is ready."))
-                return redirect(f"{self.kind}s:detail", pk=saved.pk)
+                if not refused:
+                    messages.success(request, _("Saved as a draft. Submit it for review when it is ready."))
+                    return redirect(f"{self.kind}s:detail", pk=saved.pk)
         return self._render(request, form, activity, organization, status=400)
 
 
@@ -136,11 +136,9 @@ class ActivityActionView(ProviderActivityView):
         if membership is None:
             raise DjangoPermissionDenied
         action = services.activity_submit if self.action == "submit" else services.activity_withdraw
-        try:
+        with refusal_shown(request) as refused:
             activity = action(activity=activity, actor=signed_in_user(request))
-        except PortalError as exc:
-            messages.error(request, str(exc.message))
-        else:
+        if not refused:
             if activity.status == Status.SUBMITTED:
                 messages.warning(
                     request,
@@ -204,7 +202,7 @@ def case(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         if activity.reviewer_id != user.pk:
             raise DjangoPermissionDenied
         if form.is_valid():
-            try:
+            with refusal_shown(request, form=form) as refused:
                 services.review_decide(
                     activity=activity,
                     actor=user,
@@ -212,9 +210,7 @@ def case(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
                     credits=form.cleaned_data["credits"],
                     comment=form.cleaned_data["comment"],
                 )
-            except PortalError as exc:
-                form.add_error(None, str(exc.message))
-            else:
+            if not refused:
                 messages.success(request, _("Decision saved; the provider has been notified."))
                 return redirect("review:queue")
     context = {
