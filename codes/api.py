@@ -120,9 +120,7 @@ class CodeSerializer(serializers.ModelSerializer[IcpCode]):
         ]
 
     def get_verify_url(self, code: IcpCode) -> str:
-        from django.conf import settings
-
-        return f"{settings.SITE_URL}/verify/{code.verify_token}/"
+        return code.verify_url()
 
 
 class IssueThrottle(UserRateThrottle):

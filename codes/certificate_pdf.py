@@ -86,11 +86,6 @@ def event_dates(event: Event) -> str:
     return start if start == end else f"{start} – {end}"
 
 
-def verify_url(code: IcpCode) -> str:
-    """The public check page of a certificate, addressed by its token rather than by the code itself."""
-    return f"{settings.SITE_URL}/verify/{code.verify_token}/"
-
-
 def certificate_filename(code: IcpCode) -> str:
     return f"certificate-{format_code(code.code)}.pdf"
 
@@ -230,7 +225,7 @@ def _draw_code(canvas: Canvas, code: IcpCode) -> None:
     canvas.setFont(MONO, 30)
     canvas.drawString(LEFT, CODE_BOTTOM + 12, text)
 
-    url = verify_url(code)
+    url = code.verify_url()
     _draw_qr(canvas, url, QR_RIGHT - QR_SIZE, QR_BOTTOM, QR_SIZE)
     # A long SITE_URL shrinks the printed address rather than running into the activation hint.
     url_size = 8.0

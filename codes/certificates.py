@@ -29,7 +29,6 @@ from .certificate_pdf import (
     certificate_filename,
     certificate_pdf,
     event_dates,
-    verify_url,
     write_certificates,
 )
 from .format import format_code
@@ -225,7 +224,7 @@ def _certificate_message(code: IcpCode, *, connection: BaseEmailBackend, languag
         "credits": event.credits_granted,
         "code_display": format_code(code.code),
         "activate_url": f"{settings.SITE_URL}/me/credits/",
-        "verify_url": verify_url(code),
+        "verify_url": code.verify_url(),
     }
     message = templated_message(
         to=[code.holder_email],

@@ -5,6 +5,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -143,6 +144,11 @@ class IcpCode(models.Model):
     @property
     def display(self) -> str:
         return format_code(self.code)
+
+    def verify_url(self) -> str:
+        """The public check page of the certificate, as printed in its QR code and sent in e-mails, the API
+        and the export: addressed by its token, never by the code itself, so the address activates nothing."""
+        return settings.SITE_URL + reverse("codes:verify", kwargs={"token": self.verify_token})
 
     @property
     def public_holder_name(self) -> str:

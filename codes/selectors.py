@@ -5,7 +5,6 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from accounts.models import User
@@ -43,7 +42,7 @@ def codes_csv(codes: Iterable[IcpCode]) -> str:
                 code.activated_at.isoformat() if code.activated_at else "",
                 csv_cell(code.activated_by_email or ""),
                 "1" if code.email_mismatch else "",
-                f"{settings.SITE_URL}/verify/{code.verify_token}/",
+                code.verify_url(),
             ]
         )
     return out.getvalue()

@@ -48,3 +48,15 @@ def test_codes_export_leaves_ordinary_names_as_they_are(client):
     export = client.get(reverse("codes:codes_export", args=[event.pk])).content.decode("utf-8-sig")
 
     assert "Петрова Мария;maria@example.org" in export
+
+
+def test_codes_export_gives_each_code_its_public_check_page(client):
+    event = EventFactory(organization=MembershipFactory().organization, approved=True)
+    [code] = generate_codes(1)
+    icp = IcpCode.objects.create(code=code, event=event, holder_name="Петрова Мария", holder_email="m@example.org")
+    client.force_login(event.organization.memberships.get().user)
+
+    export = client.get(reverse("codes:codes_export", args=[event.pk])).content.decode("utf-8-sig")
+
+    [header, row] = list(csv.reader(io.StringIO(export), delimiter=";"))
+    assert row[header.index("verify_url")] == f"http://testserver/verify/{icp.verify_token}/" == icp.verify_url()

@@ -126,6 +126,8 @@ def test_api_issues_blank_codes_and_lists_them_with_an_api_key(client, congress)
     assert listing["count"] == 20
     assert {row["status"] for row in listing["results"]} == {"issued"}
     assert listing["results"][0]["verify_url"].startswith("http")
+    first = IcpCode.objects.get(pk=listing["results"][0]["id"])
+    assert listing["results"][0]["verify_url"] == f"http://testserver/verify/{first.verify_token}/"
     other = EventFactory(approved=True)
     assert client.get(reverse("api:api-codes:event-codes", args=[other.pk]), **auth).status_code == 404
 
