@@ -124,7 +124,9 @@ class CodeSerializer(serializers.ModelSerializer[IcpCode]):
 
 
 class IssueThrottle(UserRateThrottle):
-    rate = "60/hour"
+    """Issuing codes, by person (an API key counts as its creator); the rate is in settings."""
+
+    scope = "codes_issue"
 
 
 class CodeFilterSerializer(serializers.Serializer[dict[str, Any]]):

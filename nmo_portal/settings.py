@@ -247,6 +247,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "nmo_portal.api.exception_handler",
+    # Every API throttle's rate, by its scope (a throttle class names only its scope): "number/second|minute|
+    # hour|day", counted per person or API key's creator.
+    "DEFAULT_THROTTLE_RATES": {
+        "codes_issue": env_str("API_THROTTLE_CODES_ISSUE", "60/hour"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "НМО Portal API",

@@ -192,3 +192,19 @@ def test_the_same_attendee_list_twice_issues_nothing_the_second_time_unless_conf
         {"file": SimpleUploadedFile("again.csv", CSV_GOOD.encode("cp1251")), "issue_again": "on"},
     )
     assert IcpCode.objects.count() == 4
+
+
+def test_api_issuance_is_throttled_at_the_rate_in_settings(client, congress, settings, monkeypatch):
+    """The rate lives in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] (API_THROTTLE_CODES_ISSUE), not in the class."""
+    from codes.api import IssueThrottle
+
+    assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["codes_issue"] == "60/hour"
+    assert IssueThrottle().rate == "60/hour"
+    monkeypatch.setitem(IssueThrottle.THROTTLE_RATES, "codes_issue", "2/hour")
+    client.force_login(provider_of(congress))
+    url = reverse("api:api-codes:event-codes", args=[congress.pk])
+
+    statuses = [client.post(url, {"count": 1}, content_type="application/json").status_code for _ in range(3)]
+
+    assert statuses == [201, 201, 429]
+    assert client.get(url).status_code == 200  # reading the codes is not throttled
