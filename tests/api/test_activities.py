@@ -12,8 +12,15 @@ from events.models import Event
 from modules.models import Module
 from review.models import Status
 
-from ..factories import MembershipFactory, OrganizationFactory, ReviewerAppointmentFactory, UserFactory
-from .factories import EventFactory, ModuleFactory, moscow
+from ..factories import (
+    EventFactory,
+    MembershipFactory,
+    ModuleFactory,
+    OrganizationFactory,
+    ReviewerAppointmentFactory,
+    UserFactory,
+    moscow,
+)
 
 EVENTS = reverse("api:api-events:event-list")
 MODULES = reverse("api:api-modules:module-list")

@@ -10,9 +10,8 @@ from accounts.services import api_key_revoke
 from events.models import Event
 from review.models import Status
 
-from ..factories import DoctorProfileFactory, MembershipFactory, UserFactory, make_snils
+from ..factories import DoctorProfileFactory, EventFactory, MembershipFactory, UserFactory, make_snils
 from .conftest import key_client, key_for
-from .factories import EventFactory
 from .test_activities import event_payload, event_url
 
 EVENTS = reverse("api:api-events:event-list")

@@ -8,8 +8,7 @@ from events.models import Event
 from modules.models import Module
 from review.models import Status
 
-from ..factories import OrganizationFactory
-from .factories import EventFactory, ModuleFactory, moscow
+from ..factories import EventFactory, ModuleFactory, OrganizationFactory, moscow
 
 EVENTS = reverse("api:api-events:catalog-event-list")
 MODULES = reverse("api:api-modules:catalog-module-list")

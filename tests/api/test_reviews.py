@@ -12,9 +12,8 @@ from modules.models import Module
 from review.models import Status
 from review.services import activity_submit
 
-from ..factories import ReviewerAppointmentFactory, UserFactory
+from ..factories import EventFactory, ModuleFactory, ReviewerAppointmentFactory, UserFactory
 from .conftest import key_client, key_for
-from .factories import EventFactory, ModuleFactory
 
 QUEUE = reverse("api:api-review:review-list")
 CATALOG = reverse("api:api-events:catalog-event-list")

@@ -6,8 +6,7 @@ from django.urls import reverse
 from events.models import Event
 from modules.models import Module, ModuleCompletion
 
-from ..factories import make_snils
-from .factories import EventFactory, ModuleFactory
+from ..factories import EventFactory, ModuleFactory, make_snils
 
 SNILS = make_snils(900_001)
 

@@ -28,8 +28,7 @@ from accounts.services import api_key_create
 from nmo_portal.wsgi import application
 from review.services import public_number_issue
 
-from ..factories import DoctorProfileFactory, MembershipFactory, specialty
-from .factories import EventFactory, ModuleFactory
+from ..factories import DoctorProfileFactory, EventFactory, MembershipFactory, ModuleFactory, specialty
 
 EXAMPLES = 25
 RAW_SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
