@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.audit import audit_log
-from accounts.models import Membership, User
+from accounts.models import User
 from accounts.selectors import doctor_identity
-from accounts.services import require_verified
+from accounts.services import require_org_member
 from credits.models import CreditEntry
 from credits.services import ledger_append, ledger_reverse
 from events.models import Event
@@ -191,9 +191,13 @@ def _refusal(code: IcpCode, user: User, *, snils: str | None) -> ActivationError
 
 
 def require_event_provider(*, event: Event, user: User) -> None:
-    if not Membership.objects.filter(organization_id=event.organization_id, user=user).exists():
-        raise PermissionDenied(_("You are not a member of the event's provider."))
-    require_verified(event.organization)
+    """Codes of an event are issued, revoked and disputed by members of its verified provider."""
+    require_org_member(
+        user=user,
+        organization=event.organization,
+        verified=True,
+        message=_("You are not a member of the event's provider."),
+    )
 
 
 # Revocation and disputes ------------------------------------------------------------------------------

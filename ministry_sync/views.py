@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.requests import signed_in_user
-from nmo_portal.errors import PortalError
+from nmo_portal.views import refusal_shown
 
 from . import services
 from .forms import LinkForm
@@ -19,10 +19,8 @@ def link(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Enter your login at the Ministry portal."))
     else:
-        try:
+        with refusal_shown(request) as refused:
             services.link_request(doctor=signed_in_user(request), login=form.cleaned_data["login"])
-        except PortalError as exc:
-            messages.error(request, str(exc.message))
-        else:
+        if not refused:
             messages.info(request, _("Linking your Ministry account; this page shows the result."))
     return redirect("learning_plan:plan")

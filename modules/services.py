@@ -13,13 +13,13 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_log
 from accounts.models import DoctorProfile, Membership, User
-from accounts.services import snils_lock
+from accounts.services import require_org_member, snils_lock
 from accounts.snils import normalize_snils, validate_snils
 from credits.models import CreditEntry
 from credits.services import ledger_append, ledger_reverse
 from modules.models import Module
 from nmo_portal.calendar import EARLIEST_YEAR, LATEST_YEAR, local_date, within_register_years
-from nmo_portal.errors import PermissionDenied, PortalError
+from nmo_portal.errors import PortalError
 from review.models import Status
 
 from .models import ModuleCompletion
@@ -99,7 +99,12 @@ def completion_report(
             code="out_of_range",
         )
     with transaction.atomic():
-        require_member_of(organization_id=module.organization_id, user=actor)
+        require_org_member(
+            user=actor,
+            organization=module.organization,
+            verified=False,
+            message=_("You are not a member of the module's provider."),
+        )
         if module.status != Status.APPROVED:
             raise PortalError(_("Completions are reported only for approved modules."), code="module_not_approved")
         existing = ModuleCompletion.objects.filter(module=module, external_id=external_id).first()
@@ -154,11 +159,6 @@ def completions_claim(*, user: User) -> int:
             )
             credited += 1
     return credited
-
-
-def require_member_of(*, organization_id: int, user: User) -> None:
-    if not Membership.objects.filter(organization_id=organization_id, user=user).exists():
-        raise PermissionDenied(_("You are not a member of the module's provider."))
 
 
 def completions_release(*, user: User, snils: str, actor: User | None) -> int:

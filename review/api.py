@@ -20,7 +20,7 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from accounts.models import ReviewerAppointment, User
-from accounts.requests import request_api_key, request_user
+from accounts.requests import request_user, require_person
 
 from . import kinds, selectors
 from .api_common import OrganizationBriefSerializer, SpecialtyBriefSerializer, TransitionSerializer, with_timeline
@@ -32,7 +32,8 @@ class NotWithApiKey(BasePermission):
     message = _("An organization's API key cannot act as an expert: sign in in person.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return request_api_key(request) is None
+        require_person(request, self.message)
+        return True
 
 
 class IsReviewer(BasePermission):

@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_log
-from accounts.models import Membership, Organization, ReviewerAppointment, Specialty, User
-from accounts.services import require_verified
+from accounts.models import Membership, ReviewerAppointment, Specialty, User
+from accounts.selectors import is_org_member
+from accounts.services import require_org_member
 from nmo_portal.calendar import today
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PermissionDenied, PortalError
@@ -37,13 +38,6 @@ class IllegalTransition(PortalError):
 
 class SubmissionRefused(PortalError):
     code = "submission_refused"
-
-
-def require_member(*, organization: Organization, user: User) -> None:
-    """Provider staff act only for organizations they belong to, and only once the organization is verified."""
-    if not Membership.objects.filter(organization=organization, user=user).exists():
-        raise PermissionDenied(_("You are not a member of this organization."))
-    require_verified(organization)
 
 
 def _lock(activity: A) -> A:
@@ -132,7 +126,7 @@ def _assign(activity: Activity, *, reviewer: User, actor: User | None, comment: 
 @transaction.atomic
 def activity_submit(*, activity: A, actor: User) -> A:
     """Provider staff submit a draft (or a reworked or withdrawn activity) and it goes to an expert."""
-    require_member(organization=activity.organization, user=actor)
+    require_org_member(user=actor, organization=activity.organization, verified=True)
     activity = _lock(activity)
     if activity.status not in SUBMITTABLE:
         raise IllegalTransition(
@@ -161,7 +155,7 @@ def activity_submit(*, activity: A, actor: User) -> A:
 @transaction.atomic
 def activity_save(*, activity: A, actor: User, specialties: Iterable[Specialty], creating: bool) -> A:
     """Create or update a draft for provider staff; content is frozen while the experts look at it."""
-    require_member(organization=activity.organization, user=actor)
+    require_org_member(user=actor, organization=activity.organization, verified=True)
     if not creating:
         current = _lock(activity)
         if not current.is_editable:
@@ -196,7 +190,7 @@ def activity_save(*, activity: A, actor: User, specialties: Iterable[Specialty],
 
 @transaction.atomic
 def activity_withdraw(*, activity: A, actor: User) -> A:
-    require_member(organization=activity.organization, user=actor)
+    require_org_member(user=actor, organization=activity.organization, verified=True)
     activity = _lock(activity)
     if activity.status not in WITHDRAWABLE:
         raise IllegalTransition(
@@ -268,7 +262,7 @@ def review_decide(*, activity: A, actor: User, decision: str, credits: int | Non
             _("A decision has already been made on this activity: it is «%(status)s».")
             % {"status": activity.get_status_display()}
         )
-    if Membership.objects.filter(organization_id=activity.organization_id, user=actor).exists():
+    if is_org_member(user=actor, organization=activity.organization):
         raise PermissionDenied(_("You are a member of the provider and cannot review its activities."))
     if not ReviewerAppointment.objects.filter(
         Q(specialty__in=activity.specialties.all()), user=actor, is_active=True
