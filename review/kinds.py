@@ -1,6 +1,7 @@
 """The kinds of activity that go through the review workflow, as each app registers its own.
 
-Review is the lower layer: events and modules build on it, so it must not import them (tests/test_layering.py).
+Review is the lower layer: events and modules build on it, so it must not import them
+(tests/nmo_portal/test_layering.py).
 Each app tells review what it needs from its `AppConfig.ready()`; review iterates the kinds or looks one up by
 name. Kinds keep the order they were registered in (INSTALLED_APPS: events, then modules), so lists that mix
 kinds read as they always have.

@@ -9,7 +9,7 @@ from redis.exceptions import AuthenticationError, ResponseError
 from nmo_portal import cache as portal_cache
 from nmo_portal.cache import RedisCache
 
-from .conftest import in_ci
+from ..conftest import in_ci
 
 DEAD = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
 

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from .factories import DoctorProfileFactory, EventFactory, MembershipFactory, ModuleFactory, moscow
+from ..factories import DoctorProfileFactory, EventFactory, MembershipFactory, ModuleFactory, moscow
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from .factories import EventFactory, MembershipFactory
+from ..factories import EventFactory, MembershipFactory
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 pytestmark = pytest.mark.django_db
 

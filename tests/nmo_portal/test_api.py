@@ -35,7 +35,7 @@ def test_ministry_mock_answers_inside_the_dev_server(client):
 def test_me_lists_the_organizations_i_belong_to_with_their_kinds_and_my_roles(client, doctor):
     from accounts.models import Membership, Organization
 
-    from .factories import MembershipFactory
+    from ..factories import MembershipFactory
 
     society = MembershipFactory(user=doctor, organization__name="Б Общество", role=Membership.Role.ADMIN).organization
     university = MembershipFactory(

@@ -12,7 +12,7 @@ from codes.certificates import mail_certificates
 from codes.format import generate_codes
 from codes.models import IcpCode, IssuanceBatch
 
-from .factories import EventFactory, MembershipFactory, UserFactory
+from ..factories import EventFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,7 @@ from ministry_mock.models import ReceivedRecord, Specialist
 from ministry_sync.models import MinistryLink
 from modules.models import ModuleCompletion
 
-from .factories import MembershipFactory, ModuleFactory
+from ..factories import MembershipFactory, ModuleFactory
 
 PROJECT_APPS = {"accounts", "credits", "events", "modules", "review", "ministry_sync", "ministry_mock"}
 
