@@ -22,6 +22,19 @@ COMPOSITION_ROOTS = {
     "nmo_portal/settings.py",
     "nmo_portal/management/commands/seed_demo.py",
 }
+# The apps from the bottom up, as README's "Layout" lists them: each imports only apps before it.
+LAYERS = [
+    "nmo_portal",
+    "accounts",
+    "review",
+    "events",
+    "credits",
+    "modules",
+    "codes",
+    "ministry_sync",
+    "learning_plan",
+    "ministry_mock",
+]
 MODEL_REFERENCE = re.compile(r"^(?P<app>[a-z_]+)\.[A-Z]\w*$")
 
 
@@ -128,3 +141,15 @@ def test_no_two_apps_import_each_other():
     graph = app_graph()
     found = cycles(graph)
     assert not found, "Apps import each other:\n" + "\n".join(describe(group, graph) for group in sorted(found))
+
+
+def test_each_app_imports_only_the_layers_below_it():
+    graph = app_graph()
+    assert set(LAYERS) == project_apps(), "a new app takes its place in LAYERS (and in README's Layout)"
+    upward = [
+        f"{source} → {target}: {', '.join(places[:5])}"
+        for source, targets in sorted(graph.items())
+        for target, places in sorted(targets.items())
+        if LAYERS.index(target) > LAYERS.index(source)
+    ]
+    assert not upward, "Imports up the layers:\n" + "\n".join(upward)
