@@ -5,7 +5,7 @@
     .venv/bin/python bench/uploads.py --before f19c0dd   # also the reader of that commit ("before")
 
 Each file is built here, written to a temporary file and read by a fresh child process
-(`credits.attendees.read_attendees`, which reads through `credits.spreadsheets`), so the child's peak RSS
+(`codes.attendees.read_attendees`, which reads through `nmo_portal.spreadsheets`), so the child's peak RSS
 (`ru_maxrss`) is the reader's and not the builder's. A child is stopped after `--timeout` seconds and may use at
 most `--memory` MB of address space: the "before" reader is expected to hit one of them. Needs no database.
 
@@ -22,8 +22,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-from nmo_portal import spreadsheets
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -80,11 +78,12 @@ def child(path: str, name: str, reader_source: str | None) -> None:
     from django.utils import translation
 
     from codes import attendees
+    from nmo_portal import spreadsheets
 
     translation.activate("en")
     if reader_source:
         # The old reader in place of today's, wherever the attendee reader took one of its names.
-        before: dict[str, object] = {"__name__": "credits.spreadsheets_before", "__package__": "credits"}
+        before: dict[str, object] = {"__name__": "nmo_portal.spreadsheets_before", "__package__": "nmo_portal"}
         exec(compile(Path(reader_source).read_text(), "spreadsheets_before.py", "exec"), before)  # noqa: S102
         for shared, value in vars(spreadsheets).items():
             if shared in before and getattr(attendees, shared, None) is value:
@@ -123,7 +122,7 @@ def measure(path: str, name: str, reader_source: str | None, timeout: float, mem
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--before", help="a commit whose credits/spreadsheets.py is measured too")
+    parser.add_argument("--before", help="a commit whose spreadsheet reader is measured too")
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--memory", type=int, default=3000, help="address space limit of a child, MB")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -136,13 +135,17 @@ def main() -> int:
     readers: dict[str, str | None] = {"after": None}
     with tempfile.TemporaryDirectory() as folder:
         if args.before:
-            source = subprocess.run(  # noqa: S603
-                ["git", "show", f"{args.before}:credits/spreadsheets.py"],  # noqa: S607
-                capture_output=True,
-                text=True,
-                check=True,
-                cwd=ROOT,
-            ).stdout
+            # the reader lived in credits/ until the structure change of issue 12
+            shown = [
+                subprocess.run(  # noqa: S603
+                    ["git", "show", f"{args.before}:{path}"],  # noqa: S607
+                    capture_output=True,
+                    text=True,
+                    cwd=ROOT,
+                )
+                for path in ("nmo_portal/spreadsheets.py", "credits/spreadsheets.py")
+            ]
+            source = next(done.stdout for done in shown if done.returncode == 0)
             before = Path(folder, "spreadsheets_before.py")
             before.write_text(source)
             readers = {"before": str(before), "after": None}
