@@ -5,7 +5,7 @@ result is all or nothing. `CompletionList.completions` is filled only when every
 row goes back to the provider with every problem at once, so that nothing is reported for half a file.
 
 Times without a zone are Moscow time, as the register keeps them. Row numbers are those the provider sees in
-Excel: the header is row 1 and blank rows count.
+Excel: blank rows and a title above the header count (`spreadsheets.read_table`).
 """
 
 from collections.abc import Sequence

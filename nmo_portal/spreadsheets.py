@@ -10,14 +10,18 @@ it), then, while reading, the rows, the columns and the length of a cell. A work
 strings, the styles) is held to a smaller size.
 
 Everything wrong with the file as a whole is a `FileError` with a translated message for the provider; what is
-wrong with a row is the caller's `RowError`. Row numbers are those the provider sees in Excel: the header is
-row 1, blank rows count, and a quoted CSV cell that spans lines is still one row.
+wrong with a row is the caller's `RowError`. Row numbers are those the provider sees in Excel: blank rows and
+title rows above the header count, and a quoted CSV cell that spans lines is still one row.
+
+The header is the first row, within the first `HEADER_SEARCH_ROWS`, that names a known column: Russian workbooks
+often open with a title («Список участников», the event's name) above the real header.
 """
 
 import codecs
 import csv
 import dataclasses
 import io
+import itertools
 import logging
 import posixpath
 import re
@@ -40,6 +44,9 @@ logger = logging.getLogger(__name__)
 
 MAX_EMAIL_LENGTH: Final = 254
 _CSV_DELIMITERS: Final = (";", ",", "\t")
+# How far down the header is looked for: a title and a line or two about the event, not a page of them, so a
+# file without a header is refused after a few rows, not after reading its whole length.
+HEADER_SEARCH_ROWS: Final = 10
 # A workbook has a dozen parts; Excel's own files stay far below these.
 MAX_ZIP_MEMBERS: Final = 200
 # Spreadsheet XML deflates about 5-30 times; a part much larger than it is packed is built to explode.
@@ -70,7 +77,7 @@ class FileError(Exception):
 
 @dataclass(frozen=True)
 class RowError:
-    row: int  # as in Excel: the header is row 1
+    row: int  # as in Excel: rows above the header, blank or a title, count
     column: str  # the column's header as written in the file
     message: str  # translated, for the provider
     # stable for API clients (e.g. "email_repeated") and the caller's name of the column; not part of equality
@@ -104,9 +111,22 @@ def read_table(
     every missing one, by its `title` (a tuple's first field names it); other columns are ignored. Raises
     FileError."""
     numbered = enumerate(_open(data, filename, aliases), start=1)
-    header = next((row for _number, row in numbered if not is_empty(row)), None)
-    if header is None:
+    above: list[tuple[int, Row]] = []  # the non-empty rows read while looking for the header
+    for number, row in numbered:
+        if not is_empty(row):
+            above.append((number, row))
+            if _known_columns(row, aliases):
+                break
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    if not above:
         raise FileError(_("The file is empty."))
+    if _known_columns(above[-1][1], aliases):
+        header, below = above[-1][1], []
+    else:
+        # No row names a known column: the first one is taken for the header, so the provider is told which
+        # columns are missing.
+        header, below = above[0][1], above[1:]
     columns: dict[str, tuple[int, str]] = {}
     for index, name in enumerate(header):
         field = aliases.get(header_key(name))
@@ -114,7 +134,7 @@ def read_table(
             continue
         if field in columns:
             raise FileError(
-                _("The first row names the column %(first)s and also %(second)s: keep one of them.")
+                _("The header row names the column %(first)s and also %(second)s: keep one of them.")
                 % {"first": columns[field][1], "second": text(name)}
             )
         columns[field] = (index, text(name))
@@ -125,10 +145,15 @@ def read_table(
     ]
     if missing:
         raise FileError(
-            _("The first row must name the columns; missing: %(columns)s.")
+            _("The header row must name the columns; missing: %(columns)s.")
             % {"columns": ", ".join(title(field) for field in missing)}
         )
-    return Table(columns=columns, rows=((number, row) for number, row in numbered if not is_empty(row)))
+    rest = ((number, row) for number, row in numbered if not is_empty(row))
+    return Table(columns=columns, rows=itertools.chain(below, rest))
+
+
+def _known_columns(row: Row, aliases: Mapping[str, str]) -> set[str]:
+    return {aliases[key] for key in map(header_key, row) if key in aliases}
 
 
 def limited(rows: Iterator[tuple[int, Row]], *, max_rows: int, too_many: str) -> Iterator[tuple[int, Row]]:
@@ -349,20 +374,22 @@ def _decode(data: bytes) -> str:
 
 
 def _guess_delimiter(content: str, aliases: Mapping[str, str]) -> str:
-    """The delimiter under which the header names the most known columns; on a tie, the most frequent one.
+    """The delimiter under which a row of the first few (the header, under any title) names the most known
+    columns; on a tie, the most frequent one.
 
     Counting alone would tie on a header like "ФИО;E-mail;Организация, город, отдел".
     """
-    first_line = next((line for line in io.StringIO(content) if line.strip()), "")
+    first_lines = "".join(itertools.islice(io.StringIO(content), HEADER_SEARCH_ROWS))
 
     def score(delimiter: str) -> tuple[int, int]:
         try:
             reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
-            header = next((row for row in reader if not is_empty(row)), [])
+            known = max(
+                (len(_known_columns(row, aliases)) for row in itertools.islice(reader, HEADER_SEARCH_ROWS)), default=0
+            )
         except csv.Error:
-            header = []
-        known = {aliases.get(header_key(name)) for name in header} - {None}
-        return (len(known), first_line.count(delimiter))
+            known = 0
+        return (known, first_lines.count(delimiter))
 
     return max(_CSV_DELIMITERS, key=score)
 

@@ -465,3 +465,48 @@ def test_an_attendee_list_with_errors_cannot_carry_attendees():
         AttendeeList(attendees=[attendee], errors=[], file_error="The file is empty.")
     with pytest.raises(ValueError, match="all or nothing"):
         AttendeeList(attendees=[attendee], errors=[RowError(row=3, column="ФИО", message="x")], file_error=None)
+
+
+def test_a_csv_with_a_title_row_above_the_header_is_read_with_the_rows_excel_shows():
+    data = (
+        "Список участников;;\n"
+        "Конференция «Кардиология 2026», 27.11.2026;;\n"
+        ";;\n"
+        "ФИО;E-mail;СНИЛС\n"
+        f"Иванов Иван;ivan@example.ru;{VALID_SNILS_TYPED}\n"
+        "Петрова Анна;broken;\n"
+    ).encode()
+
+    result = read_attendees(data, "attendees.csv")
+
+    assert result.errors == [RowError(row=6, column="E-mail", message="Not a valid e-mail address.")]
+
+
+def test_an_xlsx_with_a_merged_title_above_the_header_is_read_with_the_rows_excel_shows():
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet["A1"] = "Список участников"
+    sheet.merge_cells("A1:C1")
+    sheet.append(["ФИО", "E-mail", "СНИЛС"])
+    sheet.append(["Иванов Иван", "ivan@example.ru", VALID_SNILS_TYPED])
+    sheet.append(["Петрова Анна", "anna@example.ru", None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    result = read_attendees(buffer.getvalue(), "attendees.xlsx")
+
+    assert result.ok
+    assert result.attendees == [
+        Attendee(full_name="Иванов Иван", email="ivan@example.ru", snils=VALID_SNILS, row=3),
+        Attendee(full_name="Петрова Анна", email="anna@example.ru", snils=None, row=4),
+    ]
+
+
+def test_a_header_further_down_than_the_first_rows_is_not_looked_for():
+    titles = "".join(f"Строка {number}\n" for number in range(1, 11))
+
+    result = read_attendees(f"{titles}ФИО;E-mail\nИванов Иван;ivan@example.ru\n".encode(), "attendees.csv")
+
+    assert_refused(result)
+    assert result.file_error is not None
+    assert result.file_error.startswith("The header row must name the columns; missing:")

@@ -206,7 +206,7 @@ def test_every_missing_column_is_named_at_once():
     with translation.override("en"):
         report = read_completions("completed_at;ФИО\r\n31.12.2024;Иванов\r\n".encode("cp1251"), "r.csv")
     assert report.file_error == (
-        "The first row must name the columns; missing: completion id (external_id), СНИЛС or e-mail."
+        "The header row must name the columns; missing: completion id (external_id), СНИЛС or e-mail."
     )
 
 
