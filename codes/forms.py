@@ -36,6 +36,12 @@ class DisputeForm(forms.Form):
     )
     failure = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
 
+    def __init__(self, *args: Any, event_known: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if event_known:  # `services.dispute_open` takes them from the code
+            for name in ("event_name", "event_date", "event_place"):
+                del self.fields[name]
+
 
 class IssueBlankForm(forms.Form):
     count = forms.IntegerField(label=_("Number of blank codes"), min_value=1)

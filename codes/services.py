@@ -82,14 +82,17 @@ def _code_activate(*, user: User, raw: str, ip: str | None, attempt: ratelimit.A
     try:
         value = parse_code(raw)
     except CodeFormatError as exc:
-        shown = exc.normalized or "—"
+        # With its dash, as the certificate prints it, so the doctor compares it group by group.
+        shown = f"{exc.normalized[:4]}-{exc.normalized[4:]}" if len(exc.normalized) > 4 else exc.normalized or "—"
         if exc.reason == "check":
             message = _("There is a typo in the code %(code)s: please check it against the certificate.")
         elif exc.reason == "symbol":
             message = _("The code %(code)s has a symbol that never appears in codes: please check it.")
         else:
             message = _("A code has 12 symbols, as XXXX-XXXXXXXX; we read %(code)s.")
-        raise fail(message % {"code": shown}, "code_malformed", {"normalized": shown}) from exc
+        raise fail(
+            message % {"code": shown}, "code_malformed", {"normalized": exc.normalized or "—", "shown": shown}
+        ) from exc
 
     code = _code_with_event(value)
     if code is None or code.event.status != Status.APPROVED:
@@ -238,26 +241,49 @@ def code_revoke(*, code: IcpCode, actor: User, reason: str) -> IcpCode:
 @dataclass
 class DisputeInput:
     code_text: str
-    event_name: str
-    event_date: date
-    event_place: str
+    # Asked only when the code is not one the portal issued; otherwise taken from the code's event.
+    event_name: str = ""
+    event_date: date | None = None
+    event_place: str = ""
     message: str = ""
     failure: str = ""
 
 
+def _disputed_code(code_text: str) -> IcpCode | None:
+    with contextlib.suppress(CodeFormatError):
+        return IcpCode.objects.select_related("event").filter(code=parse_code(code_text)).first()
+    return None
+
+
+def dispute_event(code_text: str) -> Event | None:
+    """The event of a disputed code, when the portal issued that code (whoever holds it) for an event in the
+    catalogue: an event not approved is not shown, as activation does not show it either."""
+    code = _disputed_code(code_text)
+    return code.event if code and code.event.status == Status.APPROVED else None
+
+
+def event_place(event: Event) -> str:
+    """Where the event took place, as a dispute records it: the venue, else the online link."""
+    return event.venue or event.link or str(event.get_format_display())
+
+
 @transaction.atomic
 def dispute_open(*, doctor: User, data: DisputeInput) -> Dispute:
-    code = None
-    with contextlib.suppress(CodeFormatError):
-        code = IcpCode.objects.select_related("event").filter(code=parse_code(data.code_text)).first()
+    code = _disputed_code(data.code_text)
+    event = code.event if code else None
+    name = data.event_name.strip() or (event.title if event else "")
+    day = data.event_date or (event.start_date if event else None)
+    place = data.event_place.strip() or (event_place(event) if event else "")
+    if not name or day is None or not place:
+        raise PortalError(_("Name the event of the certificate: its name, date and place."), code="event_required")
     dispute = Dispute.objects.create(
         doctor=doctor,
         code_text=data.code_text.strip()[:40],
         code=code,
-        event=code.event if code else None,
-        event_name=data.event_name.strip(),
-        event_date=data.event_date,
-        event_place=data.event_place.strip(),
+        event=event,
+        event_name=name,
+        event_date=day,
+        event_place=place,
         failure=data.failure[:40],
         message=data.message.strip(),
     )

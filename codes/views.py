@@ -11,7 +11,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -47,6 +48,7 @@ def activate(request: HttpRequest) -> HttpResponse:
     """The doctor's credits with the activation form on top."""
     user = signed_in_user(request)
     form = ActivateForm(request.POST or None)
+    back = _safe_next(request)
     failure: services.ActivationError | None = None
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -61,7 +63,7 @@ def activate(request: HttpRequest) -> HttpResponse:
                 _("Code activated: %(credits)d credits for «%(event)s».")
                 % {"credits": entry.credits, "event": entry.activity},
             )
-            return redirect("codes:activate")
+            return redirect(back or "codes:activate")
     dispute_url = None
     if failure is not None and failure.code in (
         "code_taken",
@@ -75,7 +77,9 @@ def activate(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "failure": failure,
+        "failure_message": _failure_message(failure),
         "dispute_url": dispute_url,
+        "next": back,
         "entries": described(doctor_ledger(doctor=user)),
         "problems": accounts_selectors.profile_problems(user),
         "disputes": selectors.doctor_disputes(doctor=user)[:10],
@@ -83,16 +87,40 @@ def activate(request: HttpRequest) -> HttpResponse:
     return render(request, "codes/credit_list.html", context, status=status)
 
 
+def _safe_next(request: HttpRequest) -> str | None:
+    """Where the doctor activated from (the learning plan's form says so), when it is a page of this portal."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target and allowed else None
+
+
+def _failure_message(failure: services.ActivationError | None) -> str:
+    """The refusal, with a mistyped code set in a monospace font so that I, l and 1 (or O and 0) differ."""
+    if failure is None:
+        return ""
+    message, shown = str(failure.message), failure.details.get("shown")
+    if failure.code != "code_malformed" or not isinstance(shown, str) or shown not in message:
+        return message
+    before, _dash, after = message.partition(shown)
+    return format_html('{}<code class="code-shown">{}</code>{}', before, shown, after)
+
+
 @login_required
 def dispute_new(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
+    typed = request.POST.get("code_text", "") if request.method == "POST" else request.GET.get("code", "")
+    # A code the portal issued names its event: the doctor is not asked to retype it.
+    event = services.dispute_event(typed)
     initial = {"code_text": request.GET.get("code", ""), "failure": request.GET.get("failure", "")}
-    form = DisputeForm(request.POST or None, initial=initial)
+    form = DisputeForm(request.POST or None, initial=initial, event_known=event is not None)
     if request.method == "POST" and form.is_valid():
         services.dispute_open(doctor=user, data=services.DisputeInput(**form.cleaned_data))
         messages.success(request, _("Your dispute is sent. The provider and the portal administrators will answer."))
         return redirect("codes:activate")
-    return render(request, "codes/dispute_form.html", {"form": form})
+    place = services.event_place(event) if event else ""
+    return render(request, "codes/dispute_form.html", {"form": form, "event": event, "place": place})
 
 
 @login_required

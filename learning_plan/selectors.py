@@ -297,3 +297,13 @@ def plan_changed(*doctor_ids: int) -> None:
             cache.set(_plan_version_key(doctor_id), time.time_ns(), None)
 
     transaction.on_commit(bump)
+
+
+def planned_ids(*, doctor_id: int, kind: str) -> frozenset[int]:
+    """The ids of the events or modules (`kind`) the doctor has planned."""
+    column = {"event": "event_id", "module": "module_id"}[kind]
+    return frozenset(
+        PlannedActivity.objects.filter(doctor_id=doctor_id, **{f"{column}__isnull": False}).values_list(
+            column, flat=True
+        )
+    )
