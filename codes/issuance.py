@@ -87,7 +87,12 @@ def codes_issue(
     number = len(attendees) if attendees is not None else int(count or 0)
     if number < 1 or number > settings.ICP_MAX_CODES_PER_ISSUE:
         raise PortalError(
-            _("Issue between 1 and %(max)d codes at a time.") % {"max": settings.ICP_MAX_CODES_PER_ISSUE},
+            ngettext(
+                "Issue between 1 and %(max)d code at a time.",
+                "Issue between 1 and %(max)d codes at a time.",
+                settings.ICP_MAX_CODES_PER_ISSUE,
+            )
+            % {"max": settings.ICP_MAX_CODES_PER_ISSUE},
             code="invalid_count",
         )
     batch = IssuanceBatch.objects.create(

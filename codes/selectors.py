@@ -3,9 +3,12 @@
 import csv
 import io
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import User
 from events.models import Event
@@ -14,34 +17,37 @@ from nmo_portal.spreadsheets import csv_cell
 from .format import format_code, normalize_code
 from .models import Dispute, IcpCode, IssuanceBatch
 
+# The export's columns: a provider opens it in Excel, so it speaks the interface's language, as the page does.
+CODES_CSV_COLUMNS: Final = {
+    "code": gettext_lazy("Code"),
+    "status": gettext_lazy("Status"),
+    "holder_name": gettext_lazy("Holder's name"),
+    "holder_email": gettext_lazy("Holder's e-mail"),
+    "activated_at": gettext_lazy("Activated at"),
+    "activated_by_email": gettext_lazy("Activated by (e-mail)"),
+    "email_mismatch": gettext_lazy("Activated under another e-mail"),
+    "verify_url": gettext_lazy("Check page"),
+}
+
 
 def codes_csv(codes: Iterable[IcpCode]) -> str:
-    """The provider's export of an event's codes. Names and e-mails are typed by providers and attendees, so
-    every text cell goes through `csv_cell`: a name such as `=HYPERLINK(…)` opens as text, not a formula."""
+    """The provider's export of an event's codes, in the active language (headers, statuses, dates). Names and
+    e-mails are typed by providers and attendees, so every text cell goes through `csv_cell`: a name such as
+    `=HYPERLINK(…)` opens as text, not a formula."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(
-        [
-            "code",
-            "status",
-            "holder_name",
-            "holder_email",
-            "activated_at",
-            "activated_by_email",
-            "email_mismatch",
-            "verify_url",
-        ]
-    )
+    writer.writerow([str(label) for label in CODES_CSV_COLUMNS.values()])
+    yes = gettext("yes")
     for code in codes:
         writer.writerow(
             [
                 format_code(code.code),
-                code.status,
+                code.get_status_display(),
                 csv_cell(code.holder_name),
                 csv_cell(code.holder_email),
-                code.activated_at.isoformat() if code.activated_at else "",
+                date_format(timezone.localtime(code.activated_at), "DATETIME_FORMAT") if code.activated_at else "",
                 csv_cell(code.activated_by_email or ""),
-                "1" if code.email_mismatch else "",
+                yes if code.email_mismatch else "",
                 code.verify_url(),
             ]
         )

@@ -60,7 +60,11 @@ def activate(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Code activated: %(credits)d credits for «%(event)s».")
+                ngettext(
+                    "Code activated: %(credits)d credit for «%(event)s».",
+                    "Code activated: %(credits)d credits for «%(event)s».",
+                    entry.credits,
+                )
                 % {"credits": entry.credits, "event": entry.activity},
             )
             return redirect(back or "codes:activate")
@@ -224,7 +228,12 @@ def _issued_message(request: HttpRequest, batch: IssuanceBatch) -> None:
         issued = ngettext("Issued %(count)d code.", "Issued %(count)d codes.", batch.issued)
         messages.success(request, issued % {"count": batch.issued})
     else:
-        messages.info(request, _("Issuing %(count)d codes: the progress is shown below.") % {"count": batch.requested})
+        issuing = ngettext(
+            "Issuing %(count)d code: the progress is shown below.",
+            "Issuing %(count)d codes: the progress is shown below.",
+            batch.requested,
+        )
+        messages.info(request, issuing % {"count": batch.requested})
     if batch.skipped:
         messages.warning(request, issuance.issuance_skipped_message(batch))
 

@@ -4,7 +4,9 @@ registration (events/apps.py)."""
 from datetime import timedelta
 
 from django.conf import settings
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from nmo_portal.calendar import today
 from review.models import Activity
@@ -20,19 +22,21 @@ def event_submission_problems(activity: Activity) -> list[str]:
     # The event's own days: what day it is where the event is held, whatever the provider's zone.
     if activity.start_date < today(activity.timezone) + timedelta(days=lead):
         problems.append(
-            _("An event is submitted at least %(days)d days before it starts; this one starts on %(date)s.")
-            % {"days": lead, "date": activity.start_date.strftime("%d.%m.%Y")}
+            ngettext(
+                "An event is submitted at least %(days)d day before it starts; this one starts on %(date)s.",
+                "An event is submitted at least %(days)d days before it starts; this one starts on %(date)s.",
+                lead,
+            )
+            % {"days": lead, "date": date_format(activity.start_date)}
         )
     limit = settings.MAX_CREDITS_PER_EVENT_DAY * activity.days
     if activity.credits_requested > limit:
         problems.append(
-            _(
-                "An event of %(days)d calendar days may request at most %(limit)d credits "
-                "(%(per_day)d per day); this one requests %(credits)d."
-            )
+            _("An event of %(days)s may request %(limit)s (%(per_day)d per day); this one requests %(credits)d.")
             % {
-                "days": activity.days,
-                "limit": limit,
+                "days": ngettext("%(days)d calendar day", "%(days)d calendar days", activity.days)
+                % {"days": activity.days},
+                "limit": ngettext("at most %(limit)d credit", "at most %(limit)d credits", limit) % {"limit": limit},
                 "per_day": settings.MAX_CREDITS_PER_EVENT_DAY,
                 "credits": activity.credits_requested,
             }

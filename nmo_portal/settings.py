@@ -181,6 +181,8 @@ SIGNIN_WINDOW_SECONDS = env_int("SIGNIN_WINDOW_SECONDS", 900)
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One unambiguous date format per language (27.11.2026 / 27 Nov 2026): see nmo_portal/formats/.
+FORMAT_MODULE_PATH = ["nmo_portal.formats"]
 USE_I18N = True
 TIME_ZONE = "Europe/Moscow"
 USE_TZ = True

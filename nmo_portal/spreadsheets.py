@@ -242,14 +242,22 @@ def _bounded(rows: Iterator[Row]) -> Iterator[Row]:
             width -= 1
         if width > max_columns:
             raise FileError(
-                _("Row %(row)d has more than %(limit)d columns. Keep only the columns of the list.")
+                ngettext(
+                    "Row %(row)d has more than %(limit)d column. Keep only the columns of the list.",
+                    "Row %(row)d has more than %(limit)d columns. Keep only the columns of the list.",
+                    max_columns,
+                )
                 % {"row": number, "limit": max_columns}
             )
         row = row[:width]
         for column, value in enumerate(row, start=1):
             if isinstance(value, str) and len(value) > max_chars:
                 raise FileError(
-                    _("Row %(row)d, column %(column)d: the cell is longer than %(limit)d characters.")
+                    ngettext(
+                        "Row %(row)d, column %(column)d: the cell is longer than %(limit)d character.",
+                        "Row %(row)d, column %(column)d: the cell is longer than %(limit)d characters.",
+                        max_chars,
+                    )
                     % {"row": number, "column": column, "limit": max_chars}
                 )
         yield row

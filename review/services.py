@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.audit import audit_log
 from accounts.models import Membership, ReviewerAppointment, Specialty, User
@@ -274,7 +275,11 @@ def review_decide(*, activity: A, actor: User, decision: str, credits: int | Non
             raise PortalError(_("Grant at least one credit to approve."), code="credits_required")
         if credits > activity.credits_requested:
             raise PortalError(
-                _("You can grant at most the %(requested)d credits requested.")
+                ngettext(
+                    "You can grant at most the %(requested)d credit requested.",
+                    "You can grant at most the %(requested)d credits requested.",
+                    activity.credits_requested,
+                )
                 % {"requested": activity.credits_requested},
                 code="credits_above_requested",
             )

@@ -88,10 +88,10 @@ def test_a_code_known_only_by_email_activates_for_anyone_and_the_provider_sees_t
 
     export = client.get(reverse("codes:codes_export", args=[ended_event.pk])).content.decode("utf-8-sig")
     header, *lines = [line.split(";") for line in export.strip().splitlines()]
-    csv_rows = {line[header.index("holder_email")]: line for line in lines}
-    assert csv_rows["anna@example.org"][header.index("email_mismatch")] == "1"
-    assert csv_rows["anna@example.org"][header.index("activated_by_email")] == doctor.email
-    assert csv_rows["Boris@Example.org"][header.index("email_mismatch")] == ""
+    csv_rows = {line[header.index("E-mail владельца")]: line for line in lines}
+    assert csv_rows["anna@example.org"][header.index("Активирован под другим e-mail")] == "да"
+    assert csv_rows["anna@example.org"][header.index("Кем активирован (e-mail)")] == doctor.email
+    assert csv_rows["Boris@Example.org"][header.index("Активирован под другим e-mail")] == ""
 
 
 def test_the_check_page_names_nobody_for_a_code_not_activated(client, ended_event, make_codes):

@@ -35,8 +35,8 @@ def test_codes_export_escapes_formulas_in_names_and_emails(client, typed):
     export = client.get(reverse("codes:codes_export", args=[event.pk])).content.decode("utf-8-sig")
 
     [header, row] = list(csv.reader(io.StringIO(export), delimiter=";"))
-    assert row[header.index("holder_name")] == "'" + typed
-    assert row[header.index("holder_email")] == "'" + typed
+    assert row[header.index("Имя владельца")] == "'" + typed
+    assert row[header.index("E-mail владельца")] == "'" + typed
 
 
 def test_codes_export_leaves_ordinary_names_as_they_are(client):
@@ -59,4 +59,21 @@ def test_codes_export_gives_each_code_its_public_check_page(client):
     export = client.get(reverse("codes:codes_export", args=[event.pk])).content.decode("utf-8-sig")
 
     [header, row] = list(csv.reader(io.StringIO(export), delimiter=";"))
-    assert row[header.index("verify_url")] == f"http://testserver/verify/{icp.verify_token}/" == icp.verify_url()
+    assert row[header.index("Страница проверки")] == f"http://testserver/verify/{icp.verify_token}/" == icp.verify_url()
+
+
+def test_codes_export_speaks_the_language_of_the_interface(client, settings):
+    event = EventFactory(organization=MembershipFactory().organization, approved=True)
+    [code] = generate_codes(1)
+    IcpCode.objects.create(code=code, event=event, holder_name="Петрова Мария", holder_email="m@example.org")
+    client.force_login(event.organization.memberships.get().user)
+
+    ru = client.get(reverse("codes:codes_export", args=[event.pk])).content.decode("utf-8-sig")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    en = client.get(reverse("codes:codes_export", args=[event.pk])).content.decode("utf-8-sig")
+
+    [ru_header, ru_row] = list(csv.reader(io.StringIO(ru), delimiter=";"))
+    [en_header, en_row] = list(csv.reader(io.StringIO(en), delimiter=";"))
+    assert ru_header[:3] == ["Код", "Статус", "Имя владельца"]
+    assert en_header[:3] == ["Code", "Status", "Holder's name"]
+    assert (ru_row[1], en_row[1]) == ("Выдан", "Issued")
