@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.models import TIMEZONE_CHOICES
 from nmo_portal.calendar import make_local, zone
@@ -90,6 +91,12 @@ class EventForm(forms.ModelForm[Event]):
         self.fields["credits_requested"].help_text = _(
             "At most the academic hours, and at most %(per_day)d per calendar day of the event."
         ) % {"per_day": settings.MAX_CREDITS_PER_EVENT_DAY}
+        lead = settings.EVENT_SUBMISSION_LEAD_DAYS
+        self.fields["starts_at"].help_text = ngettext(
+            "Submit the event for review at least %(days)d day before it starts.",
+            "Submit the event for review at least %(days)d days before it starts.",
+            lead,
+        ) % {"days": lead}
         for name in ("starts_at", "ends_at"):
             field = self.fields[name]
             assert isinstance(field, WallClockDateTimeField)  # noqa: S101 - declared above

@@ -64,5 +64,13 @@ def organization_activities(*, organization: Organization) -> dict[str, list[Act
     }
 
 
+def changes_requested(activity: Activity) -> Any:
+    """The expert's request for changes the provider has still to act on (its comment, who and when), or None:
+    shown at the top of the activity's page, not only in its history."""
+    if activity.status != Status.CHANGES_REQUESTED:
+        return None
+    return activity_timeline(activity).filter(to_status=Status.CHANGES_REQUESTED).last()
+
+
 def activity_timeline(activity: Activity) -> QuerySet[Any]:
     return activity.transitions.select_related("actor").order_by("created_at", "id")  # type: ignore[attr-defined, no-any-return]

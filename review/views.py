@@ -56,6 +56,7 @@ class ActivityDetailView(ProviderActivityView):
             "activity": activity,
             "membership": membership,
             "timeline": selectors.activity_timeline(activity),
+            "changes_requested": selectors.changes_requested(activity),
             "problems": services.submission_problems(activity) if activity.status in SUBMITTABLE else [],
             "can_act": membership is not None and activity.organization.is_verified,
         }
