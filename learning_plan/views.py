@@ -3,6 +3,7 @@
 import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -60,6 +61,7 @@ def plan(request: HttpRequest) -> HttpResponse:
             "cycle_form": CycleForm(),
             "ministry_link": MinistryLink.objects.filter(doctor=user).first(),
             "link_form": LinkForm(),
+            "mock_registers_newcomers": settings.MINISTRY_MOCK_REGISTERS_NEWCOMERS and settings.DEBUG,
         }
         body = render_to_string("learning_plan/includes/plan_body.html", context, request=request)
         if cacheable:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.dateparse import parse_date
@@ -221,19 +222,50 @@ def _specialist_by_snils(snils: str) -> Specialist:
     return specialist
 
 
-def account_link(*, data: Mapping[str, Any]) -> Specialist:
-    """The portal proves that a doctor is this specialist: the СНИЛС is known and the login is theirs."""
+def _snils_valid(snils: str) -> bool:
+    """The control sum of a СНИЛС (the mock shares no code with the portal: the same rule, written again).
+    Numbers up to 001-001-998 predate the control sum."""
+    if int(snils[:9]) <= 1_001_998:
+        return True
+    total = sum(int(digit) * weight for digit, weight in zip(snils[:9], range(9, 0, -1), strict=True)) % 101
+    return snils[9:] == f"{0 if total == 100 else total:02d}"
+
+
+def registers_newcomers() -> bool:
+    """Whether the mock registers an unknown specialist on the first link: in the demo only (DEBUG on)."""
+    return bool(settings.DEBUG and getattr(settings, "MINISTRY_MOCK_REGISTERS_NEWCOMERS", False))
+
+
+def _newcomer_register(*, snils: str, login: str) -> tuple[Specialist, bool]:
+    if not registers_newcomers() or not _snils_valid(snils):
+        raise SpecialistNotFound
+    with transaction.atomic():
+        if Specialist.objects.filter(login__iexact=login).exists():
+            raise Conflict("Этот логин уже принадлежит другому специалисту.", code="login_taken")
+        try:
+            with transaction.atomic():
+                return Specialist.objects.create(snils=snils, login=login, full_name=""), True
+        except IntegrityError:  # a concurrent link of the same СНИЛС registered it first
+            return _specialist_by_snils(snils), False
+
+
+def account_link(*, data: Mapping[str, Any]) -> tuple[Specialist, bool]:
+    """The portal proves that a doctor is this specialist: the СНИЛС is known and the login is theirs. Returns
+    the specialist and whether the mock registered them just now (`registers_newcomers`)."""
     fields = _Fields(data)
     snils = fields.snils()
     login = fields.string("login", max_length=150)
     fields.check()
-    specialist = _specialist_by_snils(snils)
+    registered = False
+    specialist = Specialist.objects.filter(snils=snils).first()
+    if specialist is None:
+        specialist, registered = _newcomer_register(snils=snils, login=login)
     if specialist.login.casefold() != login.casefold():
         raise Conflict(
             "Логин не совпадает с логином специалиста с этим СНИЛС на портале.",
             code="login_mismatch",
         )
-    return specialist
+    return specialist, registered
 
 
 @dataclass(frozen=True)

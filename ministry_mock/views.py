@@ -160,8 +160,9 @@ def index(request: HttpRequest) -> JsonResponse:
 
 @ministry_api("POST")
 def account_link(request: HttpRequest) -> HttpResponse:
-    specialist = services.account_link(data=_body(request))
-    return answer(_specialist_json(specialist))
+    specialist, registered = services.account_link(data=_body(request))
+    # Said only when true: the demo's mock did not know the СНИЛС and registered the specialist just now.
+    return answer({**_specialist_json(specialist), **({"registered": True} if registered else {})})
 
 
 @ministry_api("POST")

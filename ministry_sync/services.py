@@ -100,7 +100,16 @@ def _link_perform(link_id: int) -> MinistryLink:
                 link.specialist_id = str(answer.body.get("specialist_id", ""))
                 link.cycles = answer.body.get("cycles", [])
                 link.linked_at = timezone.now()
-                link.reason = ""
+                # Only the demo's mock says so (ministry_mock.services.registers_newcomers); the doctor is told,
+                # as the real Ministry portal would have refused an unknown СНИЛС.
+                link.reason = (
+                    _(
+                        "Demo: the Ministry portal mock did not know your СНИЛС and registered you as a new "
+                        "specialist. The real Ministry portal links only specialists registered there."
+                    )
+                    if answer.body.get("registered") is True
+                    else ""
+                )
                 link.save()
         except PortalError as refused:
             link.state = MinistryLink.State.FAILED

@@ -360,6 +360,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 # (it would hand out doctors' records to whoever holds its token) and runs alone on its own port
 # (ROOT_URLCONF=ministry_mock.urls: `make mock`, docker-compose's ministry-mock), unless asked for explicitly.
 MINISTRY_MOCK_MOUNTED = env_bool("MINISTRY_MOCK_MOUNTED", DEBUG)
+# A newcomer who signs up in the demo is not known to the mock, and could not link the account: with DEBUG on,
+# the mock registers a specialist for a valid СНИЛС the first time it is asked to link one. Never in production:
+# the mock checks DEBUG itself too, whatever this says.
+MINISTRY_MOCK_REGISTERS_NEWCOMERS = DEBUG and env_bool("MINISTRY_MOCK_REGISTERS_NEWCOMERS", True)
 MINISTRY_API_URL = env_str(
     "MINISTRY_API_URL", SITE_URL + "/ministry-mock" if MINISTRY_MOCK_MOUNTED else "http://127.0.0.1:8001"
 ).rstrip("/")

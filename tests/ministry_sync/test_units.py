@@ -5,6 +5,7 @@ reaches the Ministry mock in this process (`ministry_in_process`). Runs on SQLit
 from datetime import date, timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent, DoctorProfile
@@ -417,3 +418,30 @@ def test_an_adjustment_of_an_event_is_sent_under_the_event_on_its_last_day(docto
         "earned_on": event.end_date.isoformat(),
         "source_ref": f"adjustment:{adjustment.pk}",
     }
+
+
+def test_in_the_demo_a_newcomer_is_linked_and_told_the_mock_registered_them(
+    client, doctor, settings, django_capture_on_commit_callbacks
+):
+    settings.DEBUG = True
+    settings.MINISTRY_MOCK_REGISTERS_NEWCOMERS = True
+    client.force_login(doctor)
+    plan = client.get(reverse("learning_plan:plan")).content.decode()
+    assert "регистрирует нового специалиста" in plan
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "registers a new specialist" in client.get(reverse("learning_plan:plan")).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+
+    result = link(doctor, django_capture_on_commit_callbacks, login="novikova.ea")
+
+    assert result.state == MinistryLink.State.LINKED
+    assert "Демо" in result.reason
+    assert Specialist.objects.get(snils=doctor.doctor_profile.snils).login == "novikova.ea"
+    plan = client.get(reverse("learning_plan:plan")).content.decode()
+    assert "зарегистрировал вас как нового специалиста" in plan  # stored as written, like a failure's reason
+
+
+def test_without_debug_the_link_page_promises_no_registration(client, doctor):
+    client.force_login(doctor)
+
+    assert "data-demo-newcomers" not in client.get(reverse("learning_plan:plan")).content.decode()
