@@ -4,13 +4,17 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import ReadOnlyAdmin
+from accounts.models import Organization
+from events.models import Event
 from nmo_portal.errors import PortalError
+from review.models import parse_public_number
 
 from . import services
 from .format import normalize_code
@@ -21,10 +25,61 @@ class RevokeForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class TypedFilter(admin.SimpleListFilter):
+    """A sidebar filter the administrator types into: tens of thousands of events or organizations cannot be a
+    list of links. Django has no autocomplete list filter; a plain GET form needs no script (the admin runs under
+    the same Content-Security-Policy as the portal)."""
+
+    template = "admin/codes/typed_filter.html"
+    placeholder: str | Promise = ""
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return []
+
+    def has_output(self) -> bool:
+        return True
+
+    def choices(self, changelist: Any) -> Any:
+        # The template's form keeps every other filter of the list as a hidden field.
+        yield {
+            "value": self.value() or "",
+            "parameter_name": self.parameter_name,
+            "placeholder": self.placeholder,
+            "others": [(name, value) for name, value in changelist.params.items() if name != self.parameter_name],
+            "clear_url": changelist.get_query_string(remove=[self.parameter_name]),
+        }
+
+
+class EventFilter(TypedFilter):
+    title = _("event (public number or title)")
+    parameter_name = "event_q"
+    placeholder = _("2026-000123 or a word of the title")
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[IcpCode]) -> QuerySet[IcpCode]:
+        typed = (self.value() or "").strip()
+        if not typed:
+            return queryset
+        number = parse_public_number(typed)  # «2026-42», «№ 2026 42»: the number as people type it
+        events = Event.objects.filter(Q(public_number=number) if number else Q(title__icontains=typed)).values("pk")
+        return queryset.filter(event__in=events)
+
+
+class OrganizationFilter(TypedFilter):
+    title = _("organization (name or ИНН)")
+    parameter_name = "organization_q"
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[IcpCode]) -> QuerySet[IcpCode]:
+        typed = (self.value() or "").strip()
+        if not typed:
+            return queryset
+        organizations = Organization.objects.filter(Q(inn=typed) | Q(name__icontains=typed)).values("pk")
+        return queryset.filter(event__organization__in=organizations)
+
+
 @admin.register(IcpCode)
 class IcpCodeAdmin(admin.ModelAdmin[IcpCode]):
     list_display = ["code_display", "event", "status", "holder_name", "holder_email", "activated_by", "activated_at"]
-    list_filter = ["status", "event__organization"]
+    list_filter = ["status", EventFilter, OrganizationFilter]
     search_fields = ["code", "holder_name", "holder_email", "event__title", "activated_by__email"]
     list_select_related = ["event", "activated_by"]
     raw_id_fields = ["event", "batch", "activated_by", "revoked_by"]

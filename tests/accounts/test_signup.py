@@ -62,3 +62,12 @@ def test_the_same_email_in_another_case_cannot_sign_up_twice(client):
     # allauth does not tell a stranger that the address is taken, and creates nothing
     sign_up(client, email="twice@example.org")
     assert User.objects.filter(email__iexact="twice@example.org").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_sign_in_page_puts_the_cursor_in_the_email_field(client):
+    page = client.get(reverse("account_login")).content.decode()
+
+    field = page[page.index('name="login"') - 300 : page.index('name="login"') + 300]
+    assert "autofocus" in field
+    assert page.count("autofocus") == 1

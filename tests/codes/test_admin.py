@@ -9,6 +9,8 @@ from accounts.models import AuditEvent
 from codes import services as codes_services
 from codes.models import Dispute
 
+from ..factories import EventFactory, MembershipFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -65,3 +67,46 @@ def test_a_codes_holder_cannot_be_rewritten_in_the_admin(client, staff, ended_ev
     client.post(change, {"holder_name": "Петров Пётр", "holder_snils": "00000000000", "show_holder_name": "on"})
     code.refresh_from_db()
     assert (code.holder_name, code.holder_snils, code.show_holder_name) == ("Иванов Иван", "11223344595", False)
+
+
+# Codes ---------------------------------------------------------------------------------------------------
+
+
+def test_the_codes_list_filters_by_an_event_and_an_organization_typed_not_listed(client, staff, make_codes):
+    congress = EventFactory(
+        organization=MembershipFactory().organization,
+        approved=True,
+        title="Съезд психиатров",
+        public_number="2026-000123",
+    )
+    school = EventFactory(organization=MembershipFactory().organization, approved=True, title="Школа кардиолога")
+    (in_congress,) = make_codes(congress)
+    (in_school,) = make_codes(school)
+    client.force_login(staff)
+    changelist = reverse("admin:codes_icpcode_changelist")
+
+    page = client.get(changelist).content.decode()
+    assert 'name="event_q"' in page
+    assert 'name="organization_q"' in page
+    assert school.organization.name not in page.split('id="changelist-filter"')[1].split("</nav>")[0]
+
+    by_number = client.get(changelist, {"event_q": "№ 2026-123"}).content.decode()
+    assert in_congress.display in by_number
+    assert in_school.display not in by_number
+    by_title = client.get(changelist, {"event_q": "кардиолог", "status__exact": "issued"}).content.decode()
+    assert in_school.display in by_title
+    assert in_congress.display not in by_title
+    assert 'name="status__exact" value="issued"' in by_title  # the other filters are kept
+    by_inn = client.get(changelist, {"organization_q": school.organization.inn}).content.decode()
+    assert in_school.display in by_inn
+    assert in_congress.display not in by_inn
+
+
+def test_the_codes_list_filters_speak_english_in_english(client, staff, settings):
+    client.force_login(staff)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    page = client.get(reverse("admin:codes_icpcode_changelist")).content.decode()
+
+    assert "By event (public number or title)" in page
+    assert "By organization (name or ИНН)" in page
