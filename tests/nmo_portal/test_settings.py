@@ -136,3 +136,19 @@ def test_forms_refuse_a_post_without_the_csrf_token(user):
     client.force_login(user)
     response = client.post(reverse("accounts:organization_register"), {"name": "X", "inn": "7712345678"})
     assert response.status_code == 403
+
+
+def test_every_periodic_task_names_a_task_the_workers_register():
+    """Beat queues its tasks by name: a task moved or renamed without its schedule would never run again."""
+    from django.conf import settings as django_settings
+
+    from nmo_portal.celery import app
+
+    registered = set(app.tasks.keys())
+    scheduled = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled, "the schedule is empty"
+    assert scheduled <= registered, f"not registered: {sorted(scheduled - registered)}"
+    # the ledger queues ministry_sync's delivery by name too
+    from credits.tasks import DELIVERY_TASK
+
+    assert DELIVERY_TASK in registered
