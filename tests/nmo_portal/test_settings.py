@@ -144,6 +144,7 @@ def test_every_periodic_task_names_a_task_the_workers_register():
 
     from nmo_portal.celery import app
 
+    app.loader.import_default_modules()  # what a worker does when it starts: every app's tasks module
     registered = set(app.tasks.keys())
     scheduled = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
     assert scheduled, "the schedule is empty"
