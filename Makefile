@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# axe-core for the browser tests' accessibility check, pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed
 PORT ?= 8000
 
 .PHONY: run test lint fmt messages serve mock install check-deploy clean
@@ -14,7 +16,12 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the browser tests' accessibility check (apt-get install -y nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
 
 # A working portal on SQLite with demo data; tasks and the Ministry mock run in-process.
 run: $(STAMP)
