@@ -39,6 +39,8 @@ run: $(STAMP)
 # The whole suite. Uses DATABASE_URL / REDIS_URL when set, else PostgreSQL and Redis on 127.0.0.1 when they
 # answer, else SQLite; the header of the run says which.
 test: $(STAMP)
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory $(NODE_STAMP); \
+	  else echo "npm not found: the browser tests need axe-core and are skipped (apt-get install -y nodejs npm)"; fi
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v0
 	env $$($(PY) tests/services_env.py) $(PY) -m pytest
 
