@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# axe-core for the browser tests' accessibility check, pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed
 PORT ?= 8000
 
 .PHONY: run test lint fmt messages serve mock install check-deploy clean
@@ -14,18 +16,31 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the browser tests' accessibility check (apt-get install -y nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
 
-# A working portal on SQLite with demo data; tasks and the Ministry mock run in-process.
+install: $(STAMP) $(NODE_STAMP)
+
+# A working portal on SQLite with demo data and the Ministry mock in-process. LOCAL_WORKER=1 sends tasks to a Celery
+# worker (with beat inside it) started here, through message files under .broker/ (kombu's filesystem transport),
+# so long work runs in the background with nothing installed; the worker stops when runserver does.
+RUN_ENV := DEBUG=1 LOCAL_WORKER=1 SITE_URL=http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v0
-	DEBUG=1 $(PY) manage.py migrate --no-input
-	DEBUG=1 SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py seed_demo
-	DEBUG=1 SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(RUN_ENV) $(PY) manage.py migrate --no-input
+	$(RUN_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) $(VENV)/bin/celery -A nmo_portal worker --beat --pool=threads --concurrency=2 --loglevel=INFO \
+	  --without-gossip --without-mingle --without-heartbeat & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
+	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite. Uses DATABASE_URL / REDIS_URL when set, else PostgreSQL and Redis on 127.0.0.1 when they
 # answer, else SQLite; the header of the run says which.
 test: $(STAMP)
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory $(NODE_STAMP); \
+	  else echo "npm not found: the browser tests need axe-core and are skipped (apt-get install -y nodejs npm)"; fi
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v0
 	env $$($(PY) tests/services_env.py) $(PY) -m pytest
 

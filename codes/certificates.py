@@ -5,6 +5,7 @@ codes change), and each holder's certificate mailed once the event has ended. Th
 import logging
 import secrets
 import tempfile
+import time
 from datetime import timedelta
 from typing import Final
 
@@ -14,6 +15,7 @@ from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
@@ -62,6 +64,10 @@ CHUNK_SIZE: Final = 500
 # Certificates e-mailed under one lock, and attendee lists taken by one run of the periodic mailing.
 MAIL_CHUNK_SIZE: Final = 100
 MAIL_SWEEP_BATCHES: Final = 50
+# On SQLite (`make run`) a chunk's transaction locks the whole database while its certificates are drawn and sent
+# (seconds), and the next chunk takes the lock again at once: a web request waiting to write would never get in
+# and fail with «database is locked». A pause longer than SQLite's longest busy-wait sleep (100 ms) lets it in.
+SQLITE_PAUSE_BETWEEN_CHUNKS: Final = 0.15
 
 
 def private_storage() -> Storage:
@@ -193,6 +199,8 @@ def mail_certificates(*, batch_id: int) -> int:
                         sent += 1
                     else:
                         failed.add(code.pk)
+            if db_connection.vendor == "sqlite":
+                time.sleep(SQLITE_PAUSE_BETWEEN_CHUNKS)
     if not unsent.exists():
         IssuanceBatch.objects.filter(pk=batch_id, mailed_at__isnull=True).update(mailed_at=timezone.now())
     return sent

@@ -13,6 +13,11 @@ urlpatterns = [
     path("provider/events/<int:pk>/codes/upload/", views.issue_file, name="issue_file"),
     path("provider/events/<int:pk>/codes/export.csv", views.codes_export, name="codes_export"),
     path("provider/events/<int:pk>/certificates.pdf", views.event_certificates, name="event_certificates"),
+    path(
+        "provider/events/<int:pk>/certificates/state/",
+        views.event_certificates_state,
+        name="event_certificates_state",
+    ),
     path("provider/events/<int:pk>/disputes/", views.event_disputes, name="event_disputes"),
     path("provider/batches/<int:pk>/progress/", views.batch_progress, name="batch_progress"),
     path("provider/codes/<int:pk>/revoke/", views.code_revoke, name="code_revoke"),

@@ -224,16 +224,20 @@ def issue_file(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _issued_message(request: HttpRequest, batch: IssuanceBatch) -> None:
+    # Read again: a large batch is written after the commit, by the worker or (without one) in this request.
+    batch.refresh_from_db(fields=["state", "issued"])
     if batch.state == IssuanceBatch.State.DONE:
         issued = ngettext("Issued %(count)d code.", "Issued %(count)d codes.", batch.issued)
         messages.success(request, issued % {"count": batch.issued})
     else:
-        issuing = ngettext(
-            "Issuing %(count)d code: the progress is shown below.",
-            "Issuing %(count)d codes: the progress is shown below.",
+        # Said so that it stays true whatever the worker has done by the time the page shows it: the batch's own
+        # line below carries the live state.
+        accepted = ngettext(
+            "Issuance of %(count)d code accepted; its progress is shown below.",
+            "Issuance of %(count)d codes accepted; its progress is shown below.",
             batch.requested,
         )
-        messages.info(request, issuing % {"count": batch.requested})
+        messages.info(request, accepted % {"count": batch.requested})
     if batch.skipped:
         messages.warning(request, issuance.issuance_skipped_message(batch))
 
@@ -244,7 +248,13 @@ def batch_progress(request: HttpRequest, pk: int) -> JsonResponse:
     batch = get_object_or_404(IssuanceBatch.objects.select_related("event"), pk=pk)
     _provider_event(request, batch.event_id)
     return JsonResponse(
-        {"state": batch.state, "issued": batch.issued, "requested": batch.requested, "progress": batch.progress}
+        {
+            "state": batch.state,
+            "state_label": batch.get_state_display(),
+            "issued": batch.issued,
+            "requested": batch.requested,
+            "progress": batch.progress,
+        }
     )
 
 
@@ -289,20 +299,38 @@ def event_certificates(request: HttpRequest, pk: int) -> HttpResponseBase:
     event = _provider_event(request, pk)
     if request.method == "POST":
         with refusal_shown(request) as refused:
-            certificates.event_certificates_request(event=event, actor=signed_in_user(request))
+            record = certificates.event_certificates_request(event=event, actor=signed_in_user(request))
         if not refused:
-            messages.info(
-                request, _("The file with all certificates is being prepared; refresh this page in a minute.")
-            )
+            # Without a worker the file is built after the commit, in this request: say what happened.
+            record.refresh_from_db(fields=["state"])
+            if record.state == EventCertificatesFile.State.READY:
+                messages.success(request, _("The file with all certificates is ready."))
+            elif record.state == EventCertificatesFile.State.FAILED:
+                messages.error(request, _("The file with all certificates could not be built; try again."))
+            else:
+                messages.info(
+                    request, _("The file with all certificates is asked for; its link appears here once it is built.")
+                )
         return redirect("codes:event_codes", pk=pk)
-    record = EventCertificatesFile.objects.filter(event=event).exclude(file_name="").first()
-    if record is None:
+    built = EventCertificatesFile.objects.filter(event=event).exclude(file_name="").first()
+    if built is None:
         raise Http404
     try:
-        content = private_storage().open(record.file_name, "rb")
+        content = private_storage().open(built.file_name, "rb")
     except FileNotFoundError:
         raise Http404 from None
     return FileResponse(content, as_attachment=True, filename=f"certificates-event-{event.pk}.pdf")
+
+
+@never_cache
+@login_required
+def event_certificates_state(request: HttpRequest, pk: int) -> JsonResponse:
+    """Where the build of the whole event's file stands, for the codes page to follow."""
+    event = _provider_event(request, pk)
+    record = EventCertificatesFile.objects.filter(event=event).first()
+    if record is None:
+        return JsonResponse({"state": "", "state_label": ""})
+    return JsonResponse({"state": record.state, "state_label": record.get_state_display()})
 
 
 @login_required

@@ -127,6 +127,17 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A Celery worker writes beside the web process (`make run`): WAL lets readers go on while one writes, the
+    # timeout makes a writer wait for the lock instead of failing with «database is locked», and IMMEDIATE
+    # takes the write lock when a transaction begins, because a read lock upgraded to a write lock mid-way
+    # fails at once whatever the timeout.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "timeout": env_int("SQLITE_TIMEOUT_SECONDS", 20),
+        "transaction_mode": "IMMEDIATE",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
@@ -228,8 +239,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "НМО Portal <noreply@nmo-p
 PORTAL_NAME = env_str("PORTAL_NAME") or _("НМО Portal")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Celery: with no broker configured, tasks run in-process so `make run` needs nothing installed.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+# Celery: production names a broker (REDIS_URL or CELERY_BROKER_URL). `make run` sets LOCAL_WORKER instead: tasks go
+# to the worker it starts through kombu's filesystem transport, message files in LOCAL_BROKER_DIR, so long work
+# runs in the background with nothing installed. With neither, tasks run in-process (a bare `manage.py runserver`).
+LOCAL_WORKER = env_bool("LOCAL_WORKER", False)
+LOCAL_BROKER_DIR = Path(env_str("LOCAL_BROKER_DIR", str(BASE_DIR / ".broker")))
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL) or ("filesystem://" if LOCAL_WORKER else "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
@@ -404,7 +419,7 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # Publishing fails at once instead of retrying for seconds inside a doctor's request; workers still
 # reconnect on their own (broker_connection_retry).
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
     "max_retries": 0,
@@ -412,3 +427,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_step": 0,
     "interval_max": 0,
 }
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # One folder for what is sent and what is read (the web process and the worker share it), one for the
+    # exchanges' bindings; the worker looks for new files twice a second.
+    for folder in ("queue", "control"):
+        (LOCAL_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(LOCAL_BROKER_DIR / "queue"),
+        "data_folder_out": str(LOCAL_BROKER_DIR / "queue"),
+        "control_folder": str(LOCAL_BROKER_DIR / "control"),
+        "polling_interval": 0.5,
+    }

@@ -12,7 +12,9 @@ from ..factories import DoctorProfileFactory, EventFactory, MembershipFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def test_provider_issues_codes_from_a_list_and_a_doctor_activates_one(page, screenshot, sign_in, psychiatry, tmp_path):
+def test_provider_issues_codes_from_a_list_and_a_doctor_activates_one(
+    page, screenshot, sign_in, assert_accessible, psychiatry, tmp_path
+):
     provider = MembershipFactory(organization__name="Российское общество психиатров").user
     ends = timezone.now() - timedelta(hours=3)
     event = EventFactory(
@@ -37,7 +39,10 @@ def test_provider_issues_codes_from_a_list_and_a_doctor_activates_one(page, scre
 
     sign_in(provider.email)
     page.goto(f"/provider/events/{event.pk}/")
+    assert_accessible()
     page.get_by_role("link", name="Коды и свидетельства").click()
+    page.wait_for_url("**/codes/")
+    assert_accessible()
     page.set_input_files("input[name=file]", str(attendees))
     page.locator("form[action$='/codes/upload/'] button[type=submit]").click()
     page.wait_for_load_state()
@@ -52,6 +57,7 @@ def test_provider_issues_codes_from_a_list_and_a_doctor_activates_one(page, scre
 
     sign_in(doctor.email)
     page.click("[data-nav=credits]")
+    page.wait_for_url("**/me/credits/")
     page.fill("input[name=code]", code.display.lower().replace("-", " "))
     screenshot("activate-ru")
     page.get_by_role("button", name="Активировать").click()
@@ -64,6 +70,7 @@ def test_provider_issues_codes_from_a_list_and_a_doctor_activates_one(page, scre
     page.fill("input[name=code]", code.display)
     page.get_by_role("button", name="Активировать").click()
     assert page.locator("[data-error=code_already_yours]").is_visible()
+    assert_accessible()
 
     page.context.clear_cookies()
     page.goto(f"/verify/{code.verify_token}/")

@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 
 def test_the_learning_plan_shows_progress_in_russian_and_english(
-    page, screenshot, sign_in, doctor, psychiatry, cardiology
+    page, screenshot, sign_in, assert_accessible, doctor, psychiatry, cardiology
 ):
     start = timezone.localdate() - timedelta(days=800)
     services.cycle_add(doctor=doctor, specialty=psychiatry, starts_on=start)
@@ -58,12 +58,14 @@ def test_the_learning_plan_shows_progress_in_russian_and_english(
 
     sign_in(doctor.email)
     page.goto(f"/catalog/events/{planned.pk}/")
+    assert_accessible()
     page.get_by_role("button", name="Добавить в мой план обучения").click()
     page.wait_for_load_state()
     assert (
         "в вашем плане обучения" in page.locator(".messages").inner_text().lower()
         or page.locator(".message-success").is_visible()
     )
+    assert_accessible()
     page.click("[data-nav=plan]")
     page.wait_for_url("**/me/plan/")
     cycle = page.locator("[data-cycle='31.08.20']")

@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 
 def test_provider_submits_an_event_the_expert_approves_it_and_it_appears_in_the_catalogue(
-    page, screenshot, sign_in, psychiatry
+    page, screenshot, sign_in, assert_accessible, psychiatry
 ):
     provider = MembershipFactory(organization__name="Российское общество психиатров").user
     reviewer = ReviewerAppointmentFactory(specialty=psychiatry).user
@@ -22,7 +22,11 @@ def test_provider_submits_an_event_the_expert_approves_it_and_it_appears_in_the_
 
     sign_in(provider.email)
     page.click("[data-nav=provider]")
+    page.wait_for_url("**/organizations/")
+    assert_accessible()
     page.get_by_role("link", name="Мероприятия и модули").click()
+    page.wait_for_url("**/activities/")
+    assert_accessible()
     page.get_by_role("link", name="Новое мероприятие").click()
     page.fill("input[name=title]", "Национальный конгресс психиатров")
     page.fill("textarea[name=programme]", "Пленарные доклады, симпозиумы, клинические разборы.")
@@ -41,8 +45,12 @@ def test_provider_submits_an_event_the_expert_approves_it_and_it_appears_in_the_
     screenshot("event-draft-problems-ru")
 
     page.get_by_role("link", name="Редактировать").click()
+    page.wait_for_url("**/edit/")
+    assert_accessible()
     page.fill("input[name=credits_requested]", "24")
     page.locator("main form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/provider/events/\d+/$"))
+    assert_accessible()
     page.get_by_role("button", name="Отправить на экспертизу").click()
     page.wait_for_load_state()
     assert "На экспертизе" in page.locator("[data-status]").first.inner_text()
@@ -52,6 +60,7 @@ def test_provider_submits_an_event_the_expert_approves_it_and_it_appears_in_the_
 
     sign_in(reviewer.email)
     page.click("[data-nav=reviewer]")
+    page.wait_for_url("**/review/")
     screenshot("review-queue-ru")
     page.get_by_role("link", name="Национальный конгресс психиатров").click()
     page.get_by_label("Одобрить и начислить кредиты").check()
@@ -59,13 +68,15 @@ def test_provider_submits_an_event_the_expert_approves_it_and_it_appears_in_the_
     page.fill("textarea[name=comment]", "Программа соответствует требованиям.")
     screenshot("review-case-ru")
     page.get_by_role("button", name="Сохранить решение").click()
-    page.wait_for_load_state()
+    page.wait_for_url("**/review/")
+    assert_accessible()
     event.refresh_from_db()
     assert event.status == Status.APPROVED
     assert event.credits_granted == 24
 
     page.context.clear_cookies()
     page.goto("/catalog/events/")
+    assert_accessible()
     page.fill("input[name=q]", "конгресс")
     page.get_by_role("button", name="Найти").click()
     item = page.locator(".catalog-item").filter(has_text="Национальный конгресс психиатров")

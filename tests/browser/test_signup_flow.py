@@ -8,7 +8,9 @@ from accounts.models import DoctorProfile, User
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def test_a_doctor_signs_up_confirms_the_email_and_fills_the_profile(page, screenshot, live_server, psychiatry):
+def test_a_doctor_signs_up_confirms_the_email_and_fills_the_profile(
+    page, screenshot, assert_accessible, live_server, psychiatry
+):
     page.goto("/")
     assert "Непрерывное медицинское образование" in page.content()
     screenshot("home-ru")
@@ -23,13 +25,16 @@ def test_a_doctor_signs_up_confirms_the_email_and_fills_the_profile(page, screen
     screenshot("signup-ru")
     page.locator("form button[type=submit]").last.click()
     page.wait_for_url(re.compile(r"/accounts/confirm-email/$"))
+    assert_accessible()
 
     # Signing in before confirming is refused: allauth sends another confirmation instead
     page.goto("/accounts/login/")
+    assert_accessible()
     page.fill("input[name=login]", "anna.kuznetsova@example.org")
     page.fill("input[name=password]", "Strong-pass-2026!")
     page.locator("form button[type=submit]").last.click()
     page.wait_for_url(re.compile(r"/accounts/confirm-email/$"))
+    assert_accessible()
     assert not User.objects.get(email="anna.kuznetsova@example.org").emailaddress_set.filter(verified=True).exists()
 
     link = re.search(r"https?://\S+(/accounts/confirm-email/\S+/)", mail.outbox[-1].body).group(1)
@@ -38,8 +43,11 @@ def test_a_doctor_signs_up_confirms_the_email_and_fills_the_profile(page, screen
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/$"))
     assert page.locator("[data-nav=profile]").is_visible()  # signed in after confirming
+    assert_accessible()
 
     page.click("[data-nav=profile]")
+    page.wait_for_url("**/profile/")
+    assert_accessible()
     page.fill("input[name=snils]", "112-233-445 96")
     page.get_by_label(f"{psychiatry.code} {psychiatry.name}", exact=True).check()
     page.locator("main form button[type=submit]").click()

@@ -142,3 +142,37 @@ def test_asking_for_the_file_with_the_broker_down_redirects_and_the_sweep_builds
     assert record.state == EventCertificatesFile.State.READY
     with storages["private"].open(record.file_name, "rb") as file:
         assert page_count(file.read()) == 3
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_without_a_worker_the_file_is_built_in_the_request_and_the_page_says_it_is_ready(event, client):
+    issuance.codes_issue(event=event, actor=provider_of(event), count=2)
+    client.force_login(provider_of(event))
+    response = client.post(reverse("codes:event_certificates", args=[event.pk]), follow=True)
+    assert [str(message) for message in response.context["messages"]] == ["Файл со всеми свидетельствами готов."]
+    assert "Все свидетельства (PDF)" in response.content.decode()
+    assert "Готовится новый файл" not in response.content.decode()
+
+
+def test_a_file_left_to_the_worker_is_reported_asked_for_and_its_state_can_be_followed(
+    event, client, django_capture_on_commit_callbacks
+):
+    issuance.codes_issue(event=event, actor=provider_of(event), count=2)
+    client.force_login(provider_of(event))
+    state_url = reverse("codes:event_certificates_state", args=[event.pk])
+    assert client.get(state_url).json() == {"state": "", "state_label": ""}
+    with django_capture_on_commit_callbacks(execute=False):  # the worker has not started it yet
+        response = client.post(reverse("codes:event_certificates", args=[event.pk]), follow=True)
+    assert [str(message) for message in response.context["messages"]] == [
+        "Файл со всеми свидетельствами заказан; ссылка на него появится здесь, как только он будет собран."
+    ]
+    page = response.content.decode()
+    assert 'data-certificates-state="queued"' in page
+    assert '<script src="/static/js/certificates_progress.js" defer></script>' in page
+    assert client.get(state_url).json() == {"state": "queued", "state_label": "В очереди"}
+
+
+def test_only_the_events_provider_and_staff_follow_the_file_s_state(event, client, provider):
+    client.force_login(provider)  # a member of another organization
+    response = client.get(reverse("codes:event_certificates_state", args=[event.pk]))
+    assert response.status_code == 404

@@ -58,7 +58,34 @@ def test_a_large_issuance_runs_as_a_task_and_reports_progress(
     assert (batch.state, batch.issued, batch.progress) == (IssuanceBatch.State.DONE, 2500, 100)
     client.force_login(provider_of(congress))
     progress = client.get(reverse("codes:batch_progress", args=[batch.pk])).json()
-    assert progress == {"state": "done", "issued": 2500, "requested": 2500, "progress": 100}
+    assert progress == {"state": "done", "state_label": "Готово", "issued": 2500, "requested": 2500, "progress": 100}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_large_list_issued_in_process_is_reported_issued_not_in_progress(congress, settings, client):
+    """Without a worker (a bare runserver) the task runs in the request: the page says it is done."""
+    settings.ICP_SYNC_ISSUE_LIMIT = 10
+    rows = "".join(f"Участник {n};person{n}@example.org\r\n" for n in range(30))
+    upload = SimpleUploadedFile("list.csv", ("ФИО;E-mail\r\n" + rows).encode())
+    client.force_login(provider_of(congress))
+    response = client.post(reverse("codes:issue_file", args=[congress.pk]), {"file": upload}, follow=True)
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown == ["Выпущено кодов: 30."]
+    assert IssuanceBatch.objects.get(event=congress).state == IssuanceBatch.State.DONE
+
+
+def test_a_list_left_to_the_worker_is_reported_accepted_whatever_its_state_by_then(
+    congress, settings, client, django_capture_on_commit_callbacks
+):
+    settings.ICP_SYNC_ISSUE_LIMIT = 10
+    rows = "".join(f"Участник {n};person{n}@example.org\r\n" for n in range(30))
+    upload = SimpleUploadedFile("list.csv", ("ФИО;E-mail\r\n" + rows).encode())
+    client.force_login(provider_of(congress))
+    with django_capture_on_commit_callbacks(execute=False):  # the worker has not started it yet
+        response = client.post(reverse("codes:issue_file", args=[congress.pk]), {"file": upload}, follow=True)
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown == ["Выпуск 30 кодов принят; ход выпуска показан ниже."]
+    assert 'data-state="queued"' in response.content.decode()
 
 
 def test_codes_only_for_approved_events_and_only_by_their_provider(psychiatry, doctor):

@@ -136,3 +136,46 @@ def test_forms_refuse_a_post_without_the_csrf_token(user):
     client.force_login(user)
     response = client.post(reverse("accounts:organization_register"), {"name": "X", "inn": "7712345678"})
     assert response.status_code == 403
+
+
+def test_every_periodic_task_names_a_task_the_workers_register():
+    """Beat queues its tasks by name: a task moved or renamed without its schedule would never run again."""
+    from django.conf import settings as django_settings
+
+    from nmo_portal.celery import app
+
+    app.loader.import_default_modules()  # what a worker does when it starts: every app's tasks module
+    registered = set(app.tasks.keys())
+    scheduled = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled, "the schedule is empty"
+    assert scheduled <= registered, f"not registered: {sorted(scheduled - registered)}"
+    # the ledger queues ministry_sync's delivery by name too
+    from credits.tasks import DELIVERY_TASK
+
+    assert DELIVERY_TASK in registered
+
+
+def celery_and_database_settings(env):
+    script = """
+from django.conf import settings
+from nmo_portal.celery import app
+print("eager", app.conf.task_always_eager)
+print("broker", app.conf.broker_url or "-")
+print("sqlite", settings.DATABASES["default"].get("OPTIONS", {}).get("transaction_mode", "-"))
+"""
+    result = manage("shell", "-c", script, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    pairs = (line.partition(" ")[::2] for line in result.stdout.splitlines())
+    return {key: value for key, value in pairs if key in {"eager", "broker", "sqlite"}}
+
+
+def test_make_run_sends_tasks_to_a_worker_through_folders_and_a_bare_runserver_runs_them_in_process(tmp_path):
+    development = {"PATH": os.environ["PATH"], "DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    bare = celery_and_database_settings(development)
+    assert bare == {"eager": "True", "broker": "-", "sqlite": "IMMEDIATE"}
+    broker = tmp_path / "broker"
+    local = celery_and_database_settings({**development, "LOCAL_WORKER": "1", "LOCAL_BROKER_DIR": str(broker)})
+    assert local == {"eager": "False", "broker": "filesystem://", "sqlite": "IMMEDIATE"}
+    assert (broker / "queue").is_dir()
+    named = celery_and_database_settings({**development, "LOCAL_WORKER": "1", "CELERY_BROKER_URL": "redis://h:6379/0"})
+    assert (named["eager"], named["broker"]) == ("False", "redis://h:6379/0")  # a named broker wins
