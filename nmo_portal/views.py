@@ -10,7 +10,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import connection
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 from .errors import PortalError
@@ -85,3 +86,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
             checks["redis"] = f"error: {exc.__class__.__name__}"
             status = "degraded" if status == "ok" else status
     return JsonResponse({"status": status, "checks": checks}, status=503 if status == "error" else 200)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin's): the portal's own, not a 404."""
+    return redirect(static("favicon.svg"), permanent=True)

@@ -76,7 +76,9 @@ class Accessibility:
         # Once "load" is reached, the client has also noted the page's load event for this document.
         self.page.wait_for_load_state("load")
         url = self.page.url
-        self.unchecked += self.loaded[:-1]
+        # A page that loaded again at the same address (a form sent back to it, a reload by its own script) is
+        # checked as it is now; any other page the test moved past is reported.
+        self.unchecked += [loaded for loaded in self.loaded[:-1] if loaded != url]
         self.loaded.clear()
         if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
             self.page.evaluate(self.source)
@@ -145,6 +147,21 @@ def screenshot(page, assert_accessible):
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
+
+    return take
+
+
+@pytest.fixture
+def at_both_widths(page, screenshot):
+    """Screenshots the page as it is at 1280 px and at 375 px (`<name>-1280`, `<name>-375`), each checked by axe and
+    with nothing to scroll sideways on the phone; the window is left at 1280 px."""
+
+    def take(name: str) -> None:
+        for width in (1280, 375):
+            page.set_viewport_size({"width": width, "height": 900})
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (name, width)
+            screenshot(f"{name}-{width}")
+        page.set_viewport_size({"width": 1280, "height": 900})
 
     return take
 

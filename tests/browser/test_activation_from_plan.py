@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 
 def test_a_code_activated_from_the_plan_shows_in_its_bars_in_russian_and_english(
-    page, screenshot, sign_in, doctor, psychiatry, ended_event_factory
+    page, at_both_widths, sign_in, doctor, psychiatry, ended_event_factory
 ):
     services.cycle_add(doctor=doctor, specialty=psychiatry, starts_on=timezone.localdate() - timedelta(days=400))
     _first_event, first_code = ended_event_factory()
@@ -26,7 +26,7 @@ def test_a_code_activated_from_the_plan_shows_in_its_bars_in_russian_and_english
     assert page.url.endswith("/me/plan/")
     assert "Код активирован" in page.locator(".messages").inner_text()
     assert earned.inner_text() == "6"
-    screenshot("activation-from-plan-ru")
+    at_both_widths("activation-from-plan-ru")
 
     page.locator("button.lang[value=en]").click()
     page.wait_for_load_state()
@@ -37,4 +37,4 @@ def test_a_code_activated_from_the_plan_shows_in_its_bars_in_russian_and_english
     assert "Code activated" in page.locator(".messages").inner_text()
     assert earned.inner_text() == "12"
     assert second_event.title in page.content()
-    screenshot("activation-from-plan-en")
+    at_both_widths("activation-from-plan-en")

@@ -110,7 +110,7 @@ def in_worker(local_worker, settings):
 
 
 def test_a_5000_row_list_is_issued_by_the_worker_and_the_page_follows_it_to_done(
-    in_worker, page, screenshot, sign_in, psychiatry, tmp_path
+    in_worker, page, screenshot, at_both_widths, sign_in, psychiatry, tmp_path
 ):
     provider = MembershipFactory().user
     event = EventFactory(organization=provider.memberships.get().organization, approved=True, specialties=[psychiatry])
@@ -133,7 +133,11 @@ def test_a_5000_row_list_is_issued_by_the_worker_and_the_page_follows_it_to_done
     assert line.locator(".batch-count").inner_text() == str(ATTENDEES)
     assert line.locator("progress").get_attribute("value") == "100"
     assert "Коды выдаются" not in page.locator("main").inner_text()
-    screenshot("background-issuance-done")
+    at_both_widths("background-issuance-done-ru")
+    with page.expect_navigation():
+        page.locator("button.lang[value=en]").click()
+    expect(page.locator("[data-batch]").first.locator(".batch-state")).to_have_text("Done")
+    at_both_widths("background-issuance-done-en")
     batch = IssuanceBatch.objects.get(event=event)
     assert (batch.state, batch.issued) == (IssuanceBatch.State.DONE, ATTENDEES)
     assert IcpCode.objects.filter(event=event).count() == ATTENDEES

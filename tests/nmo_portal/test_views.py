@@ -66,3 +66,12 @@ def test_forbidden_page_turns_only_a_403_refusal_into_the_403_page():
 def test_other_exceptions_pass_through():
     with pytest.raises(ValueError, match="not a refusal"), refusal_shown(page_request()):
         raise ValueError("not a refusal")
+
+
+def test_favicon_ico_leads_to_the_portals_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("favicon.svg")  # the file the redirect names (whitenoise serves it)
