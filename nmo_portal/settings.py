@@ -245,6 +245,15 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LOCAL_WORKER = env_bool("LOCAL_WORKER", False)
 LOCAL_BROKER_DIR = Path(env_str("LOCAL_BROKER_DIR", str(BASE_DIR / ".broker")))
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL) or ("filesystem://" if LOCAL_WORKER else "")
+if LOCAL_WORKER and not REDIS_URL:
+    # The worker is a process of its own: what it changes in the cache (the plan's version after a delivery or a
+    # link, the attempt counters) must reach the web process, which a per-process memory cache would not do.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(Path(env_str("LOCAL_CACHE_DIR", str(BASE_DIR / ".cache")))),
+        }
+    }
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None

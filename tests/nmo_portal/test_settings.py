@@ -162,20 +162,24 @@ from nmo_portal.celery import app
 print("eager", app.conf.task_always_eager)
 print("broker", app.conf.broker_url or "-")
 print("sqlite", settings.DATABASES["default"].get("OPTIONS", {}).get("transaction_mode", "-"))
+print("cache", settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1])
 """
     result = manage("shell", "-c", script, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     pairs = (line.partition(" ")[::2] for line in result.stdout.splitlines())
-    return {key: value for key, value in pairs if key in {"eager", "broker", "sqlite"}}
+    return {key: value for key, value in pairs if key in {"eager", "broker", "sqlite", "cache"}}
 
 
 def test_make_run_sends_tasks_to_a_worker_through_folders_and_a_bare_runserver_runs_them_in_process(tmp_path):
     development = {"PATH": os.environ["PATH"], "DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
     bare = celery_and_database_settings(development)
-    assert bare == {"eager": "True", "broker": "-", "sqlite": "IMMEDIATE"}
+    assert bare == {"eager": "True", "broker": "-", "sqlite": "IMMEDIATE", "cache": "LocMemCache"}
     broker = tmp_path / "broker"
-    local = celery_and_database_settings({**development, "LOCAL_WORKER": "1", "LOCAL_BROKER_DIR": str(broker)})
-    assert local == {"eager": "False", "broker": "filesystem://", "sqlite": "IMMEDIATE"}
+    local = celery_and_database_settings(
+        {**development, "LOCAL_WORKER": "1", "LOCAL_BROKER_DIR": str(broker), "LOCAL_CACHE_DIR": str(tmp_path / "c")}
+    )
+    # the worker's cache writes (the plan's version, the attempt counters) reach the web process through files
+    assert local == {"eager": "False", "broker": "filesystem://", "sqlite": "IMMEDIATE", "cache": "FileBasedCache"}
     assert (broker / "queue").is_dir()
     named = celery_and_database_settings({**development, "LOCAL_WORKER": "1", "CELERY_BROKER_URL": "redis://h:6379/0"})
     assert (named["eager"], named["broker"]) == ("False", "redis://h:6379/0")  # a named broker wins
