@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from nmo_portal.i18n import localized
 
 from .snils import format_snils, validate_snils
+from .work import REGIONS, validate_inn
 
 # Not model choices: the tz database changes with the OS, and migrations must not follow it.
 TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name]
@@ -116,6 +117,11 @@ class DoctorProfile(models.Model):
         help_text=_("Set when the Ministry portal linked the account with this СНИЛС."),
     )
     specialties = models.ManyToManyField(Specialty, blank=True, related_name="doctors", verbose_name=_("specialties"))
+    accreditation_reminders = models.BooleanField(
+        _("e-mail reminders about accreditation"),
+        default=True,
+        help_text=_("The filing window opens, 90 days are left, hours are short while time runs out."),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -147,6 +153,50 @@ class DoctorProfile(models.Model):
     @property
     def snils_confirmed(self) -> bool:
         return self.snils is not None and self.snils_confirmed_at is not None
+
+
+class WorkRecord(models.Model):
+    """One period of work in the doctor's work history: where, in which post and specialty, from and to.
+
+    "To" stays empty while the doctor works there. Years of practice in a specialty are computed from these
+    periods, overlaps counted once (`accounts.selectors.practice_days`)."""
+
+    doctor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="work_records", verbose_name=_("doctor"))
+    employer = models.CharField(_("employer"), max_length=300)
+    employer_inn = models.CharField(_("employer's ИНН"), max_length=12, validators=[validate_inn])
+    region = models.CharField(_("region"), max_length=2, choices=REGIONS)
+    unit = models.CharField(_("unit"), max_length=200, blank=True)
+    position = models.CharField(_("position"), max_length=200)
+    specialty = models.ForeignKey(Specialty, on_delete=models.PROTECT, related_name="+", verbose_name=_("specialty"))
+    started_on = models.DateField(_("from"))
+    ended_on = models.DateField(_("to"), null=True, blank=True, help_text=_("Leave empty while you work there."))
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["doctor", "-started_on", "-id"]
+        verbose_name = _("work record")
+        verbose_name_plural = _("work records")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="work_record_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(employer_inn__regex=r"^([0-9]{10}|[0-9]{12})$"), name="work_record_inn_digits"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["doctor", "specialty"], name="work_record_doctor_idx"),
+            models.Index(fields=["employer_inn"], name="work_record_inn_idx"),
+        ]
+
+    def __str__(self) -> str:
+        until = f"{self.ended_on:%d.%m.%Y}" if self.ended_on else "…"
+        return f"{self.employer}, {self.position} ({self.started_on:%d.%m.%Y}–{until})"
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_on is None
 
 
 class Organization(models.Model):

@@ -1,4 +1,5 @@
-"""Writes of the learning plan: cycles, programmes of educational organizations, planned activities."""
+"""Writes of the learning plan: cycles, programmes of educational organizations, planned activities, and the
+accreditation portfolio (the document, the report, the employer's agreement)."""
 
 from datetime import date, timedelta
 from typing import Any
@@ -10,20 +11,27 @@ from accounts.audit import audit_log
 from accounts.models import Specialty, User
 from events.models import Event
 from modules.models import Module
+from nmo_portal.calendar import today
 from nmo_portal.errors import PermissionDenied, PortalError
 from review.models import Status
 
-from .models import Cycle, CycleRule, PlannedActivity, ProgrammeEntry
+from .models import (
+    AccreditationDocument,
+    Cycle,
+    CycleRule,
+    PlannedActivity,
+    Portfolio,
+    ProgrammeEntry,
+    ReportSection,
+)
+from .portfolio import add_months, expiry_of
 from .selectors import plan_changed
 
 # The learning plan ------------------------------------------------------------------------------------
 
 
 def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+    return add_months(day, 12 * years)
 
 
 @transaction.atomic
@@ -107,3 +115,116 @@ def plan_remove(*, planned: PlannedActivity, doctor: User) -> None:
         raise PermissionDenied(_("This is not your plan."))
     planned.delete()
     plan_changed(doctor.pk)
+
+
+# The accreditation portfolio --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def document_record(
+    *,
+    doctor: User,
+    specialty: Specialty,
+    number: str,
+    issued_on: date,
+    kind: str = AccreditationDocument.Kind.ACCREDITATION,
+) -> AccreditationDocument:
+    """The document a cycle renews, with its portfolio. The cycle of the specialty that holds the date of issue
+    renews it; when there is none, a cycle on the document's five years is opened."""
+    if issued_on > today():
+        raise PortalError(_("The date of issue cannot be in the future."), code="document_in_future")
+    document = AccreditationDocument(
+        doctor=doctor,
+        specialty=specialty,
+        kind=kind,
+        number=number.strip(),
+        issued_on=issued_on,
+        expires_on=expiry_of(issued_on),
+    )
+    document.full_clean(exclude=["doctor"])
+    User.objects.select_for_update().filter(pk=doctor.pk).values_list("pk").get()
+    if AccreditationDocument.objects.filter(doctor=doctor, specialty=specialty, issued_on=issued_on).exists():
+        raise PortalError(
+            _("A document of this specialty issued on that day is already recorded."), code="document_exists"
+        )
+    document.save()
+    Portfolio.objects.create(document=document, doctor=doctor)
+    cycle = Cycle.objects.filter(
+        doctor=doctor, specialty=specialty, starts_on__lte=issued_on, ends_on__gte=issued_on
+    ).first()
+    if (
+        cycle is None
+        and not Cycle.objects.filter(
+            doctor=doctor, specialty=specialty, starts_on__lte=document.expires_on, ends_on__gte=issued_on
+        ).exists()
+    ):
+        cycle = cycle_add(doctor=doctor, specialty=specialty, starts_on=issued_on)
+    if cycle is not None and cycle.document_id is None:
+        cycle.document = document
+        cycle.save(update_fields=["document"])
+    plan_changed(doctor.pk)
+    audit_log(actor=doctor, action="accreditation.record", obj=document, number=document.number)
+    return document
+
+
+def _own_portfolio(portfolio: Portfolio, doctor: User) -> None:
+    if portfolio.doctor_id != doctor.pk:
+        raise PermissionDenied(_("This is not your portfolio."))
+
+
+def _still_editable(portfolio: Portfolio) -> None:
+    if portfolio.filing in (Portfolio.Filing.FILED, Portfolio.Filing.ACCREDITED):
+        raise PortalError(
+            _("The portfolio has been filed: it changes again only if the accreditation is refused."),
+            code="portfolio_filed",
+        )
+
+
+@transaction.atomic
+def report_section_save(*, portfolio: Portfolio, doctor: User, section: str, text: str) -> ReportSection:
+    """Save one section of the report as a draft; an empty text clears it."""
+    _own_portfolio(portfolio, doctor)
+    _still_editable(portfolio)
+    if section not in ReportSection.Section.values:
+        raise PortalError(_("There is no such section of the report."), code="report_section_unknown")
+    text = text.replace("\r\n", "\n").strip()
+    if len(text) > ReportSection.MAX_CHARS:
+        raise PortalError(
+            _("A section holds at most %(count)s characters.") % {"count": ReportSection.MAX_CHARS},
+            code="report_section_too_long",
+        )
+    if "\x00" in text:
+        raise PortalError(_("The text holds a character that cannot be saved."), code="report_section_invalid")
+    saved, _created = ReportSection.objects.update_or_create(
+        portfolio=portfolio, section=section, defaults={"text": text}
+    )
+    audit_log(actor=doctor, action="portfolio.report_section", obj=portfolio, section=section, chars=len(text))
+    return saved
+
+
+@transaction.atomic
+def agreement_record(
+    *, portfolio: Portfolio, doctor: User, state: str, reason: str = "", not_needed: str = ""
+) -> Portfolio:
+    """The employer's agreement with the report, as the doctor records it (the employer signs on paper):
+    requested, agreed, refused with a reason, or not needed with why."""
+    _own_portfolio(portfolio, doctor)
+    _still_editable(portfolio)
+    reason = reason.strip()
+    if state not in Portfolio.Agreement.values or state == Portfolio.Agreement.NOT_RECORDED:
+        raise PortalError(_("Choose what the employer answered."), code="agreement_state_unknown")
+    if state == Portfolio.Agreement.REFUSED and not reason:
+        raise PortalError(_("Say why the employer refused."), code="agreement_reason_missing")
+    if state == Portfolio.Agreement.NOT_NEEDED and not_needed not in Portfolio.NotNeeded.values:
+        raise PortalError(_("Say why no agreement is needed."), code="agreement_not_needed_reason_missing")
+    if len(reason) > 2000 or "\x00" in reason:
+        raise PortalError(_("The reason is at most 2000 characters of text."), code="agreement_reason_invalid")
+    portfolio.agreement = state
+    portfolio.agreement_reason = reason if state == Portfolio.Agreement.REFUSED else ""
+    portfolio.agreement_not_needed = not_needed if state == Portfolio.Agreement.NOT_NEEDED else ""
+    portfolio.agreement_on = today()
+    portfolio.save(
+        update_fields=["agreement", "agreement_reason", "agreement_not_needed", "agreement_on", "updated_at"]
+    )
+    audit_log(actor=doctor, action="portfolio.agreement", obj=portfolio, state=state)
+    return portfolio

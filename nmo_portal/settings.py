@@ -405,6 +405,12 @@ MINISTRY_RESEND_EVERY_SECONDS = env_int("MINISTRY_RESEND_EVERY_SECONDS", 60)
 # A ledger row not announced this long after it was written is announced by the periodic sweep: its message
 # never reached a worker. Longer than a busy worker's queue, so that the sweep does not race the message.
 ANNOUNCE_GRACE_SECONDS = env_int("ANNOUNCE_GRACE_SECONDS", 300)
+# Periodic accreditation: the filing window opens so many months before the document expires (12 by the sources
+# found; one source says 90 days). Portfolio files: each PDF at most this size, scans bounded like every upload.
+ACCREDITATION_WINDOW_MONTHS = env_int("ACCREDITATION_WINDOW_MONTHS", 12)
+PORTFOLIO_PDF_MAX_BYTES = env_int("PORTFOLIO_PDF_MAX_BYTES", 10 * 1024 * 1024)
+PORTFOLIO_SCAN_MAX_BYTES = env_int("PORTFOLIO_SCAN_MAX_BYTES", UPLOAD_MAX_BYTES)
+PORTFOLIO_MAX_SCANS = env_int("PORTFOLIO_MAX_SCANS", 50)
 CELERY_BEAT_SCHEDULE = {
     "resend-undelivered-ministry-records": {
         "task": "ministry_sync.services.resend_undelivered",

@@ -60,7 +60,8 @@ def _isolation(settings):
 @pytest.fixture(autouse=True)
 def _reference_data(request):
     """Transactional tests end by flushing every table, the data migrations' rows included: put the
-    reference data (specialties, cycle rules) back for the tests that come after one."""
+    reference data (specialties, cycle rules, accreditation alternatives, filing stages) back for the tests
+    that come after one."""
     marker = request.node.get_closest_marker("django_db")
     names = set(request.fixturenames)
     if not marker and not {"db", "transactional_db"} & names:
@@ -69,10 +70,12 @@ def _reference_data(request):
     request.getfixturevalue("transactional_db" if transactional else "db")  # set the database up first
     from django.apps import apps as django_apps
 
-    from learning_plan.models import CycleRule
+    from learning_plan.models import AccreditationAlternative, CycleRule
 
     if not CycleRule.objects.exists():
         importlib.import_module("learning_plan.migrations.0002_cycle_rules").add_rules(django_apps, None)
+    if not AccreditationAlternative.objects.exists():
+        importlib.import_module("learning_plan.migrations.0004_accreditation_data").add_data(django_apps, None)
     if not django_apps.get_model("accounts", "Specialty").objects.exists():
         importlib.import_module("accounts.migrations.0002_specialties").add_specialties(django_apps, None)
 
