@@ -231,8 +231,13 @@ def code_revoke(*, code: IcpCode, actor: User, reason: str) -> IcpCode:
     code.save(update_fields=["status", "revoked_at", "revoked_by", "revoke_reason"])
     audit_log(actor=actor, action="code.revoke", obj=code, reason=reason, was_activated=was_activated)
     if was_activated:
+        # the credit standing now: a code released and activated again by the same doctor has a reversed one too
         credit = CreditEntry.objects.get(
-            source=CreditEntry.Source.CODE, source_id=code.pk, doctor_id=holder_id, kind=CreditEntry.Kind.CREDIT
+            source=CreditEntry.Source.CODE,
+            source_id=code.pk,
+            doctor_id=holder_id,
+            kind=CreditEntry.Kind.CREDIT,
+            reversed_by__isnull=True,
         )
         ledger_reverse(credit=credit, doctor=credit.doctor, actor=actor, comment=reason)
     return code

@@ -35,9 +35,16 @@ class CreditEntry(models.Model):
     # What earned the row and what it credits are named by kind and id, as review names activities (its public
     # numbers): codes, module completions and adjustments all write to the ledger, so it imports none of them.
     # The id of the ИКП code or of the module completion; none for an adjustment. A completion may be credited,
-    # reversed (its СНИЛС turned out to be someone else's) and credited again to its owner: several rows, of
-    # which at most one un-reversed credit (see ModuleCompletion.matched_by).
+    # reversed (its СНИЛС turned out to be someone else's) and credited again, to its owner or to the same doctor
+    # once the СНИЛС is back: several rows, of which at most one un-reversed credit (see ModuleCompletion.matched_by).
     source_id = models.PositiveBigIntegerField(_("source id"), null=True, blank=True)
+    # Which credit of its source to this doctor the row is (a reversal: the number of the credit it takes back).
+    # A credit reversed may be followed by another of the same source to the same doctor (a code released with a
+    # СНИЛС typed by mistake, then activated again once the СНИЛС is back): the ledger numbers it one past the
+    # credits of that source already reversed, so that a credit still standing holds the number and refuses it
+    # (credits.services.ledger_append). db_default: processes of the release before this field still insert rows
+    # while a deploy migrates, and they write only first credits; it also has the INSERT return the number.
+    credit_number = models.PositiveSmallIntegerField(_("credit number"), default=1, db_default=1)
     activity_kind = models.CharField(
         _("activity kind"), max_length=16, choices=PublicNumber.Kind.choices, blank=True, default=""
     )
@@ -83,14 +90,18 @@ class CreditEntry(models.Model):
                 | (~Q(activity_kind="") & Q(activity_id__isnull=False)),
                 name="ledger_activity_named_whole",
             ),
-            # A code or a completion credits a doctor once. A code's one holder at a time is decided by the claim on
-            # the code's row; a code released from an account that had typed another person's СНИЛС credits its
-            # holder afresh, and a completion reversed for the same reason may credit its real owner.
+            # A code or a completion credits a doctor once at a time. A code's one holder at a time is decided by
+            # the claim on the code's row; a code released from an account that had typed another person's СНИЛС
+            # credits its holder afresh, and a completion reversed for the same reason may credit its real owner.
+            # Once every credit of a source to a doctor has been reversed, the same doctor may be credited by it
+            # again, under the next number: the numbering in `ledger_append` makes a second credit while one
+            # stands take that credit's number, which this constraint refuses.
             models.UniqueConstraint(
-                fields=["source", "source_id", "doctor"],
+                fields=["source", "source_id", "doctor", "credit_number"],
                 condition=Q(kind="credit", source_id__isnull=False),
-                name="ledger_one_credit_per_source",
+                name="ledger_one_credit_per_source_number",
             ),
+            models.CheckConstraint(condition=Q(credit_number__gte=1), name="ledger_credit_number_from_one"),
         ]
         indexes = [
             models.Index(fields=["doctor", "earned_on"], name="ledger_doctor_idx"),

@@ -5,6 +5,9 @@ from datetime import date
 from typing import Any, Protocol, runtime_checkable
 
 from django.db import transaction
+from django.db.models import Count, Subquery
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,7 +36,18 @@ def ledger_append(
     comment: str = "",
 ) -> CreditEntry:
     """The one way a ledger row is written: earned by the code or completion `source_id` names, for `activity`
-    (an event or a module)."""
+    (an event or a module).
+
+    A credit of a code or a completion is numbered one past the credits of that source to this doctor that
+    have been reversed, in the INSERT itself: the first credit is 1, a credit after a reversal 2, and so on.
+    While a credit of the source stands, a second one counts the same reversals and takes the standing
+    credit's number, which the unique constraint `ledger_one_credit_per_source_number` refuses
+    (IntegrityError); so do two new credits of one source at the same instant, which count alike. The
+    callers refuse both cases earlier and in words, holding the source's row (the claim on the code, the
+    lock on the completion), so that the error is only the database's last word."""
+    numbered = {}
+    if kind == CreditEntry.Kind.CREDIT and source_id is not None:
+        numbered["credit_number"] = _next_credit_number(doctor=doctor, source=source, source_id=source_id)
     return _write(
         doctor=doctor,
         kind=kind,
@@ -46,7 +60,28 @@ def ledger_append(
         actor=actor,
         specialty=specialty,
         comment=comment,
+        **numbered,
     )
+
+
+def _next_credit_number(*, doctor: User, source: str, source_id: int) -> Combinable:
+    """One past the number of this doctor's credits of this source that have been reversed, as a subquery of
+    the INSERT (no statement of its own on the activation path). The INSERT returns the number it wrote, as it
+    returns every field with a db_default (PostgreSQL and SQLite)."""
+    reversed_credits = (
+        CreditEntry.objects.filter(
+            doctor=doctor,
+            kind=CreditEntry.Kind.CREDIT,
+            source=source,
+            source_id=source_id,
+            reversed_by__isnull=False,
+        )
+        .order_by()
+        .values("doctor")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(reversed_credits), 0) + 1
 
 
 def ledger_reverse(*, credit: CreditEntry, doctor: User, actor: User | None, comment: str) -> CreditEntry:
@@ -62,6 +97,7 @@ def ledger_reverse(*, credit: CreditEntry, doctor: User, actor: User | None, com
         earned_on=credit.earned_on,
         actor=actor,
         reverses=credit,
+        credit_number=credit.credit_number,
         comment=comment,
     )
 
