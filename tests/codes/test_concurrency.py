@@ -5,12 +5,13 @@ from collections import Counter
 import pytest
 from django.db import connection
 
+from accounts.services import doctor_profile_update
 from codes import issuance, services
 from codes.models import IcpCode
 from credits.models import CreditEntry
 
 from ..concurrency import run_at_once
-from ..factories import DoctorProfileFactory
+from ..factories import DoctorProfileFactory, UserFactory, make_snils
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -52,6 +53,34 @@ def test_one_doctor_with_two_codes_of_one_event_at_once_gets_one_credit(ended_ev
     assert CreditEntry.objects.filter(doctor=doctor).count() == 1
 
 
+def test_the_same_doctor_activating_a_released_code_again_at_once_is_credited_once_more(
+    ended_event, make_codes, psychiatry
+):
+    holder_snils, mistyped = make_snils(850_001), make_snils(850_002)
+    (code,) = make_codes(ended_event, holder_snils=holder_snils)
+    doctor = UserFactory()
+
+    def type_snils(snils):
+        doctor_profile_update(
+            user=doctor, last_name="Петров", first_name="Андрей", middle_name="", snils=snils, specialties=[psychiatry]
+        )
+
+    type_snils(holder_snils)
+    services.code_activate(user=doctor, raw=code.code, ip=None)
+    type_snils(mistyped)  # the code goes back to its holder, the credit is reversed
+    type_snils(holder_snils)
+
+    outcomes = run_at_once([lambda: services.code_activate(user=doctor, raw=code.code, ip=None)] * 10)
+
+    kinds = Counter(kind for kind, _ in outcomes)
+    assert kinds == {"ok": 1, "code_already_yours": 9}, outcomes
+    assert list(CreditEntry.objects.filter(doctor=doctor).values_list("kind", "credit_number")) == [
+        ("credit", 1),
+        ("reversal", 1),
+        ("credit", 2),
+    ]
+
+
 @pytest.mark.parametrize(
     ("sync_limit", "size"), [(1000, 400), (100, 150)], ids=["written-in-the-request", "written-by-the-task"]
 )
@@ -59,8 +88,6 @@ def test_twenty_parallel_uploads_of_one_list_give_one_code_and_one_email_per_per
     ended_event, mailoutbox, settings, sync_limit, size
 ):
     from codes.attendees import Attendee
-
-    from ..factories import make_snils
 
     settings.ICP_SYNC_ISSUE_LIMIT = sync_limit
     provider = ended_event.organization.memberships.get().user

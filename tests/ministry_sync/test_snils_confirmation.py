@@ -14,7 +14,7 @@ from accounts.models import AuditEvent, DoctorProfile
 from accounts.services import doctor_profile_update
 from codes.format import generate_codes
 from codes.models import IcpCode
-from credits.models import CreditEntry
+from credits.models import CreditEntry, OutboxRecord
 from ministry_mock.models import ReceivedRecord, Specialist
 from ministry_sync import services
 from ministry_sync.models import MinistryLink
@@ -335,3 +335,32 @@ def test_changing_the_snils_gives_back_the_codes_issued_to_the_old_one(
     named_code.refresh_from_db()
     assert named_code.status == IcpCode.Status.ISSUED
     assert balance(doctor) == 0
+
+
+def test_a_code_released_and_activated_again_by_the_same_doctor_reaches_the_ministry_again(
+    client, psychiatry, named_code, django_capture_on_commit_callbacks
+):
+    doctor = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        type_snils(doctor, OWNER_SNILS, psychiatry)
+        assert activate(client, doctor, named_code).status_code == 201
+        type_snils(doctor, OTHER_SNILS, psychiatry)  # released: the credit is reversed
+        type_snils(doctor, OWNER_SNILS, psychiatry)  # the number was right after all
+
+        response = activate(client, doctor, named_code)
+
+    assert response.status_code == 201, response.json()
+    assert balance(doctor) == 6
+    Specialist.objects.create(snils=OWNER_SNILS, login="petrov.ap", full_name="Петров Андрей")
+    assert link(doctor, "petrov.ap", django_capture_on_commit_callbacks).state == MinistryLink.State.LINKED
+    # the Ministry has the credit, its reversal and the new credit, each once, under keys of their own
+    received = ReceivedRecord.objects.order_by("id")
+    assert [(r.specialist.snils, r.zet, r.source_ref) for r in received] == [
+        (OWNER_SNILS, 6, named_code.code),
+        (OWNER_SNILS, -6, named_code.code),
+        (OWNER_SNILS, 6, named_code.code),
+    ]
+    assert set(received.values_list("idempotency_key", flat=True)) == {
+        str(key) for key in OutboxRecord.objects.filter(doctor=doctor).values_list("idempotency_key", flat=True)
+    }
+    assert not OutboxRecord.objects.exclude(state=OutboxRecord.State.DELIVERED).exists()
