@@ -407,5 +407,5 @@ def specialist_records(*, snils: str) -> SpecialistRecords:
     snils = fields.snils()
     fields.check()
     specialist = _specialist_by_snils(snils)
-    records = list(specialist.records.order_by("received_at", "id"))
+    records = list(specialist.records.select_related("cycle").order_by("received_at", "id"))
     return SpecialistRecords(specialist=specialist, records=records)

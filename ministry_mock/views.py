@@ -106,8 +106,12 @@ def _receipt_json(record: ReceivedRecord) -> dict[str, Any]:
 
 
 def _record_json(record: ReceivedRecord) -> dict[str, Any]:
+    # The specialty of the cycle the record was filed under; a record outside every cycle keeps the one it was
+    # sent with, so that the sender can still tell which specialty it counts in.
+    sent_with = record.payload.get("specialty_code") if isinstance(record.payload, dict) else None
     return {
         **_receipt_json(record),
+        "specialty_code": record.cycle.specialty_code if record.cycle else str(sent_with or ""),
         "kind": record.kind,
         "zet": record.zet,
         "title": record.title,

@@ -98,6 +98,18 @@ def test_progress_sums_zet_per_kind_and_reversals_subtract(ministry, specialist)
     assert (reversal["zet"], reversal["title"], reversal["earned_on"]) == (-6, "Отзыв кода", "2025-03-14")
 
 
+def test_each_listed_record_names_its_specialty_by_its_cycle_or_else_as_it_was_sent(ministry, specialist):
+    ministry.send_record("in-cycle", specialty_code="31.08.36", earned_on="2022-05-01")
+    ministry.send_record("before-cycle", specialty_code="31.08.20", earned_on="2023-12-31")
+    ministry.send_record("no-cycle", specialty_code="31.08.49")
+    body = ministry.get("specialists/12345678964/records").json()
+    assert [(r["idempotency_key"], r["cycle_id"] is not None, r["specialty_code"]) for r in body["records"]] == [
+        ("in-cycle", True, "31.08.36"),
+        ("before-cycle", False, "31.08.20"),
+        ("no-cycle", False, "31.08.49"),
+    ]
+
+
 def test_the_records_of_another_specialist_are_not_listed(ministry, specialist):
     ministry.send_record("mine")
     ministry.post("_specialists", {"snils": "11111111145", "login": "other", "full_name": "Сидоров С. С."})
