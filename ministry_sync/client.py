@@ -15,10 +15,12 @@ from django.conf import settings
 class Answer:
     status: int
     body: dict[str, Any]
+    # The answer was longer than the caller would read: its body is dropped unread.
+    oversized: bool = False
 
     @property
     def ok(self) -> bool:
-        return 200 <= self.status < 300
+        return 200 <= self.status < 300 and not self.oversized
 
     @property
     def transient(self) -> bool:
@@ -37,9 +39,15 @@ class Answer:
 
 
 def call(
-    method: str, path: str, payload: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    method: str,
+    path: str,
+    payload: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    *,
+    max_bytes: int | None = None,
 ) -> Answer:
-    """One request; network failures come back as status 0 rather than exceptions."""
+    """One request; network failures come back as status 0 rather than exceptions. With `max_bytes`, a longer
+    body is not parsed: the answer says `oversized`."""
     url = f"{settings.MINISTRY_API_URL}/api/v1/{path.lstrip('/')}"
     data = json.dumps(payload).encode() if payload is not None else None
     request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - URL from settings
@@ -50,9 +58,9 @@ def call(
         request.add_header(name, value)
     try:
         with urllib.request.urlopen(request, timeout=settings.MINISTRY_TIMEOUT_SECONDS) as response:  # noqa: S310
-            return Answer(response.status, _json(response.read()))
+            return _answer(response.status, _read(response, max_bytes), max_bytes)
     except urllib.error.HTTPError as exc:
-        return Answer(exc.code, _json(exc.read()))
+        return _answer(exc.code, _read(exc, max_bytes), max_bytes)
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
         return Answer(0, {"error": {"code": "unreachable", "message": str(exc)}})
 
@@ -108,9 +116,20 @@ class Session:
         return Answer(0, {"error": {"code": "unreachable", "message": ""}})
 
 
+def _read(stream: Any, max_bytes: int | None) -> bytes:
+    """The body, or with a bound one byte past it: enough to tell a body too long from one that fits exactly."""
+    return bytes(stream.read() if max_bytes is None else stream.read(max_bytes + 1))
+
+
+def _answer(status: int, raw: bytes, max_bytes: int | None) -> Answer:
+    if max_bytes is not None and len(raw) > max_bytes:
+        return Answer(status, {}, oversized=True)
+    return Answer(status, _json(raw))
+
+
 def _json(raw: bytes) -> dict[str, Any]:
     try:
         value = json.loads(raw or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested deeper than the parser goes
         return {}
     return value if isinstance(value, dict) else {}

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MOCK_TOKEN = "t"
 
 
-def in_process_call(method, path, payload=None, headers=None):
+def in_process_call(method, path, payload=None, headers=None, *, max_bytes=None):
     """The portal's `client.call`, answered by the mock mounted in this process (through the test client)."""
     response = Client().generic(
         method,
@@ -38,6 +38,8 @@ def in_process_call(method, path, payload=None, headers=None):
         content_type="application/json",
         headers={"Authorization": f"Bearer {MOCK_TOKEN}", **(headers or {})},
     )
+    if max_bytes is not None and len(response.content) > max_bytes:
+        return ministry_client.Answer(response.status_code, {}, oversized=True)
     body = json.loads(response.content or b"{}")
     return ministry_client.Answer(response.status_code, body if isinstance(body, dict) else {})
 
