@@ -4,6 +4,7 @@ what accreditation needs (AccreditationAlternative), with the gaps of the altern
 
 Nothing here writes: the portfolio's writes are in `services.py`."""
 
+import uuid
 from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date
@@ -304,38 +305,49 @@ def _programme_items(doctor: User, specialty: Specialty, start: date, end: date)
     ]
 
 
+def _as_uuid(key: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(key)
+    except ValueError:
+        return None
+
+
 def _ministry_items(doctor: User, specialty: Specialty, start: date, end: date) -> list[EducationItem]:
     """What the Ministry holds that the portal did not send: its idempotency key is none of the doctor's outbox
-    rows. Reversals the Ministry holds (negative hours) are netted against their record by reference."""
-    own_keys = OutboxRecord.objects.filter(doctor=doctor).values("idempotency_key")
-    held = list(
-        HeldRecord.objects.filter(doctor=doctor, specialty_code=specialty.code, earned_on__range=(start, end))
-        .exclude(idempotency_key__in=own_keys)
-        .order_by("earned_on", "id")
-    )
-    net: dict[str, int] = {}
-    for record in held:
-        net[record.source_ref or record.idempotency_key] = net.get(record.source_ref or record.idempotency_key, 0) + (
-            record.hours
-        )
+    rows (the portal's own records are the register's rows). A reversal the Ministry holds (negative hours)
+    takes its hours back from the records of the same reference in the same specialty, whatever its date, so
+    that a record reversed after the period ends is not shown; what stands is shown, oldest first."""
+    held = list(HeldRecord.objects.filter(doctor=doctor).order_by("earned_on", "id"))  # bounded by the refresh
+    # Matched as UUIDs in Python: the outbox keys are UUIDs and the Ministry's keys strings, and PostgreSQL
+    # compares no uuid with a varchar (SQLite stores the UUID without its hyphens).
+    own = set(OutboxRecord.objects.filter(doctor=doctor).values_list("idempotency_key", flat=True))
+    theirs = [record for record in held if _as_uuid(record.idempotency_key) not in own]
+    standing: dict[tuple[str, str], int] = {}
+    for record in theirs:
+        group = (record.specialty_code, record.source_ref or record.idempotency_key)
+        standing[group] = standing.get(group, 0) + record.hours
     items = []
-    for record in held:
-        key = record.source_ref or record.idempotency_key
-        if record.hours <= 0 or net.get(key, 0) <= 0:
+    for record in theirs:
+        if record.specialty_code != specialty.code or record.hours <= 0:
             continue
-        items.append(
-            EducationItem(
-                origin=Origin.MINISTRY,
-                kind=_HELD_KINDS.get(record.kind, "other"),
-                title=record.title,
-                organization="",
-                starts_on=record.earned_on,
-                ends_on=record.earned_on,
-                hours=min(record.hours, net[key]),
-                reference=record.source_ref,
+        group = (specialty.code, record.source_ref or record.idempotency_key)
+        hours = min(record.hours, standing[group])
+        if hours <= 0:
+            continue
+        standing[group] -= hours
+        if start <= record.earned_on <= end:
+            items.append(
+                EducationItem(
+                    origin=Origin.MINISTRY,
+                    kind=_HELD_KINDS.get(record.kind, "other"),
+                    title=record.title,
+                    organization="",
+                    starts_on=record.earned_on,
+                    ends_on=record.earned_on,
+                    hours=hours,
+                    reference=record.source_ref,
+                )
             )
-        )
-        net[key] = 0
     return items
 
 
