@@ -3,11 +3,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import AuditedAdmin
+from accounts.admin import AuditedAdmin, ReadOnlyAdmin
 from credits.models import OutboxRecord
 
 from . import services
-from .models import MinistryLink
+from .models import HeldRecord, MinistryLink
 
 
 @admin.register(MinistryLink)
@@ -16,7 +16,17 @@ class MinistryLinkAdmin(AuditedAdmin[MinistryLink]):
     list_filter = ["state"]
     search_fields = ["doctor__email", "doctor__last_name", "login", "doctor__doctor_profile__snils"]
     list_select_related = ["doctor"]
-    readonly_fields = ["doctor", "state", "reason", "specialist_id", "cycles", "attempts", "requested_at", "linked_at"]
+    readonly_fields = [
+        "doctor",
+        "state",
+        "reason",
+        "specialist_id",
+        "cycles",
+        "attempts",
+        "requested_at",
+        "linked_at",
+        "records_read_at",
+    ]
     actions = ["relink"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -74,3 +84,16 @@ class OutboxRecordAdmin(admin.ModelAdmin[OutboxRecord]):
             services.outbox_retry(record=record, actor=request.user)  # type: ignore[arg-type]
             count += 1
         self.message_user(request, _("Queued again: %(count)d.") % {"count": count}, messages.SUCCESS)
+
+
+@admin.register(HeldRecord)
+class HeldRecordAdmin(ReadOnlyAdmin[HeldRecord]):
+    """What the Ministry held for each doctor when last read: a copy of its data, replaced by the next reading
+    (ministry_sync.services.held_records_refresh), so nothing here is edited."""
+
+    list_display = ["doctor", "earned_on", "title", "kind", "hours", "specialty_code", "source_ref", "fetched_at"]
+    list_filter = ["kind"]
+    search_fields = ["doctor__email", "doctor__last_name", "title", "idempotency_key", "source_ref"]
+    list_select_related = ["doctor"]
+    raw_id_fields = ["doctor"]
+    date_hierarchy = "earned_on"

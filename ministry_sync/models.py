@@ -25,6 +25,9 @@ class MinistryLink(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     requested_at = models.DateTimeField(_("requested"), default=timezone.now)
     linked_at = models.DateTimeField(_("linked"), null=True, blank=True)
+    # When the records the Ministry holds for the doctor were last read (HeldRecord): a reading that found none
+    # leaves no rows to tell it by.
+    records_read_at = models.DateTimeField(_("records read from the Ministry"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("Ministry account link")

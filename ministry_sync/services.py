@@ -1,23 +1,30 @@
-"""Linking a doctor's Ministry account and delivering ledger records through the outbox.
+"""Linking a doctor's Ministry account, delivering ledger records through the outbox, and reading back the
+records the Ministry holds for the doctor (for the accreditation portfolio).
 
 Every ledger row has an outbox row, written by the ledger in the row's own transaction (`credits.OutboxRecord`).
 Delivery is a Celery task per row after commit (`push_credit_record`, which the ledger's
 `credits.tasks.announce_credit_entry` queues by name), retried with backoff and jitter; a periodic task re-sends
 whatever is still due, so records written while the broker or the Ministry was down arrive once both are back.
-The idempotency key of each row keeps the Ministry free of duplicates whatever is retried. The tasks are
-defined here, beside the work they drive, and named in `tasks.py` for the workers.
+The idempotency key of each row keeps the Ministry free of duplicates whatever is retried. What the Ministry
+holds is read into `HeldRecord` rows (`held_records_refresh`) after a link and when the doctor asks; the same
+keys tell the records the portal sent from those the Ministry got elsewhere. The tasks are defined here, beside
+the work they drive, and named in `tasks.py` for the workers.
 """
 
 import logging
 import random
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 
 from celery import shared_task
 from celery.app.task import Task
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.audit import audit_log
 from accounts.models import DoctorProfile, User
@@ -29,7 +36,7 @@ from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PortalError
 
 from . import client
-from .models import MinistryLink
+from .models import HeldRecord, MinistryLink
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +130,7 @@ def _link_perform(link_id: int) -> MinistryLink:
         )
         for start in range(0, len(waiting), 100):
             push_credit_records.delay(outbox_ids=waiting[start : start + 100])
+        _held_records_queue(link.doctor_id)  # what the Ministry already holds, for the portfolio
         return link
     if answer.transient and link.attempts < settings.MINISTRY_MAX_ATTEMPTS:
         link.reason = _("The Ministry portal did not answer; we keep trying.")
@@ -283,8 +291,161 @@ def link_reset(*, link: MinistryLink, actor: User) -> None:
     doctor's word again until the next link confirms it, so the doctor may correct it."""
     audit_log(actor=actor, action="ministry.relink", obj=link, login=link.login)
     snils_unconfirm(user=link.doctor, actor=actor)
+    # What was read under this link may be another person's (a mistyped СНИЛС): the next link reads them again.
+    HeldRecord.objects.filter(doctor_id=link.doctor_id).delete()
     link.delete()
     records_changed(link.doctor_id)
+
+
+# The records the Ministry holds -------------------------------------------------------------------------------
+
+# A record as the Ministry lists it takes well under this in JSON, even with every letter of a long title escaped;
+# the answer is refused unread beyond MINISTRY_HELD_RECORDS_MAX records of this size.
+HELD_RECORD_MAX_BYTES = 4096
+HELD_HOURS_BOUND = 1000  # ЗЕТ of one record, either way (a reversal is negative), as the Ministry bounds them
+_HELD_TEXT = {
+    "title": HeldRecord._meta.get_field("title").max_length or 500,
+    "specialty_code": HeldRecord._meta.get_field("specialty_code").max_length or 16,
+    "source_ref": HeldRecord._meta.get_field("source_ref").max_length or 200,
+}
+_HELD_KEY_MAX = HeldRecord._meta.get_field("idempotency_key").max_length or 200
+
+
+class HeldRecordsRefused(Exception):
+    """The Ministry's answer cannot be taken as it is (too long, not a list of records, an unknown СНИЛС): the
+    last reading is kept, and asking again at once would change nothing."""
+
+
+def _held_refresh_key(doctor_id: int) -> str:
+    return f"ministry:held-records-refresh:{doctor_id}"
+
+
+def _held_records_queue(doctor_id: int) -> None:
+    """Read the doctor's records after commit, and count it as the doctor's request of the next few minutes."""
+    cache.set(_held_refresh_key(doctor_id), 1, settings.MINISTRY_HELD_REFRESH_MINUTES * 60)
+    enqueue_on_commit(refresh_held_records, doctor_id=doctor_id)
+
+
+@transaction.atomic
+def held_records_request(*, doctor: User) -> None:
+    """The doctor asks to read again what the Ministry holds for them; once in MINISTRY_HELD_REFRESH_MINUTES."""
+    link = MinistryLink.objects.filter(doctor=doctor, state=MinistryLink.State.LINKED).first()
+    if link is None:
+        raise PortalError(
+            _("Link your account at the Ministry portal first: its records are read through the link."),
+            code="ministry_not_linked",
+        )
+    # cache.add is atomic: of two requests at once, one queues the reading. A cache that cannot be reached
+    # refuses too, rather than letting every click through to the Ministry.
+    if not cache.add(_held_refresh_key(doctor.pk), 1, settings.MINISTRY_HELD_REFRESH_MINUTES * 60):
+        minutes = settings.MINISTRY_HELD_REFRESH_MINUTES
+        raise PortalError(
+            ngettext(
+                "Your records were asked for a few minutes ago; try again in %(minutes)d minute.",
+                "Your records were asked for a few minutes ago; try again in %(minutes)d minutes.",
+                minutes,
+            )
+            % {"minutes": minutes},
+            code="ministry_refresh_too_soon",
+            status=429,
+        )
+    audit_log(actor=doctor, action="ministry.held_records_request", obj=link)
+    enqueue_on_commit(refresh_held_records, doctor_id=doctor.pk)
+
+
+def _text(value: object, limit: int) -> str | None:
+    """A string field of the answer, clipped to the column; None when it is not a string."""
+    if not isinstance(value, str):
+        return None
+    return value.replace("\x00", "").strip()[:limit]
+
+
+def _held_record(doctor_id: int, item: object, read_at: datetime) -> HeldRecord | None:
+    """One record of the answer as a row, or None when it cannot be one: no key or one too long to be matched
+    exactly, an unknown kind, hours that are not a bounded whole number, no date. Texts are clipped to fit."""
+    if not isinstance(item, Mapping):
+        return None
+    key = item.get("idempotency_key")
+    if not isinstance(key, str) or not key.strip() or len(key.strip()) > _HELD_KEY_MAX or "\x00" in key:
+        return None
+    kind = item.get("kind")
+    hours = item.get("zet")
+    if kind not in HeldRecord.Kind.values:
+        return None
+    if not isinstance(hours, int) or isinstance(hours, bool) or abs(hours) > HELD_HOURS_BOUND:
+        return None
+    raw_date = item.get("earned_on")
+    try:
+        earned_on: date | None = parse_date(raw_date) if isinstance(raw_date, str) and len(raw_date) <= 10 else None
+    except ValueError:
+        earned_on = None
+    if earned_on is None:
+        return None
+    return HeldRecord(
+        doctor_id=doctor_id,
+        idempotency_key=key.strip(),
+        kind=kind,
+        hours=hours,
+        title=_text(item.get("title"), _HELD_TEXT["title"]) or "",
+        earned_on=earned_on,
+        specialty_code=_text(item.get("specialty_code"), _HELD_TEXT["specialty_code"]) or "",
+        source_ref=_text(item.get("source_ref"), _HELD_TEXT["source_ref"]) or "",
+        fetched_at=read_at,
+    )
+
+
+def held_records_refresh(doctor_id: int) -> int | None:
+    """Read what the Ministry holds for a linked doctor and make it the doctor's HeldRecord rows, in one
+    transaction: rows of keys the Ministry still lists are brought up to date, the others deleted. Returns how
+    many rows the doctor has now, or None for a doctor not linked (nothing is asked then).
+
+    Raises TransientError when the Ministry did not answer now (the rows stay as they were; try again later),
+    and HeldRecordsRefused when its answer cannot be taken."""
+    link = MinistryLink.objects.filter(doctor_id=doctor_id, state=MinistryLink.State.LINKED).first()
+    snils = DoctorProfile.objects.filter(user_id=doctor_id).values_list("snils", flat=True).first()
+    if link is None or not snils:
+        return None
+    limit = settings.MINISTRY_HELD_RECORDS_MAX
+    answer = client.call("GET", f"specialists/{snils}/records", max_bytes=(limit + 16) * HELD_RECORD_MAX_BYTES)
+    if answer.oversized:
+        raise HeldRecordsRefused(f"the answer is longer than {limit} records can be")
+    if answer.transient:
+        raise TransientError(answer.error_message or str(answer.status))
+    if not answer.ok:
+        raise HeldRecordsRefused(f"{answer.status} {answer.error_code} {answer.error_message}".strip())
+    items = answer.body.get("records")
+    if not isinstance(items, list):
+        raise HeldRecordsRefused("the answer holds no list of records")
+    if len(items) > limit:
+        raise HeldRecordsRefused(f"{len(items)} records, more than MINISTRY_HELD_RECORDS_MAX ({limit})")
+    read_at = timezone.now()
+    rows: dict[str, HeldRecord] = {}
+    for item in items:
+        row = _held_record(doctor_id, item, read_at)
+        if row is not None:
+            rows.setdefault(row.idempotency_key, row)  # a key listed twice is one record
+    skipped = len(items) - len(rows)
+    if skipped:
+        logger.warning("Ministry records of doctor %s: %s could not be read and were left out", doctor_id, skipped)
+    with transaction.atomic():
+        # The link's row orders two readings of one doctor; a link reset meanwhile means nothing is written.
+        link = MinistryLink.objects.select_for_update().filter(pk=link.pk, state=MinistryLink.State.LINKED).first()
+        if link is None:
+            return None
+        HeldRecord.objects.bulk_create(
+            list(rows.values()),
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["doctor", "idempotency_key"],
+            update_fields=["kind", "hours", "title", "earned_on", "specialty_code", "source_ref", "fetched_at"],
+        )
+        # Every row the Ministry still lists now carries this reading's time; the others are no longer there.
+        HeldRecord.objects.filter(doctor_id=doctor_id).exclude(fetched_at=read_at).delete()
+        link.records_read_at = read_at
+        link.save(update_fields=["records_read_at"])
+        audit_log(actor=None, action="ministry.held_records_refresh", obj=link, records=len(rows), skipped=skipped)
+        records_changed(doctor_id)
+    return len(rows)
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
@@ -330,3 +491,20 @@ def resend_undelivered() -> int:
     for start in range(0, len(due), BATCH):
         push_credit_records.delay(outbox_ids=due[start : start + BATCH])
     return len(due)
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def refresh_held_records(self: Task, *, doctor_id: int) -> int | None:  # type: ignore[type-arg]
+    """Read the records the Ministry holds for the doctor; tried again with backoff while it does not answer,
+    MINISTRY_MAX_ATTEMPTS times in all. Queued by `held_records_request` and after a link succeeds."""
+    try:
+        return held_records_refresh(doctor_id)
+    except TransientError as exc:
+        attempts = self.request.retries + 1
+        if attempts >= settings.MINISTRY_MAX_ATTEMPTS:
+            logger.warning("Ministry records of doctor %s not read after %s attempts: %s", doctor_id, attempts, exc)
+            return None
+        raise self.retry(countdown=backoff(attempts).total_seconds(), exc=exc) from exc
+    except HeldRecordsRefused as exc:
+        logger.warning("Ministry records of doctor %s not taken: %s", doctor_id, exc)
+        return None

@@ -402,6 +402,10 @@ MINISTRY_TIMEOUT_SECONDS = float(env_str("MINISTRY_TIMEOUT_SECONDS", "5"))
 MINISTRY_MAX_ATTEMPTS = env_int("MINISTRY_MAX_ATTEMPTS", 8)
 MINISTRY_RETRY_BASE_SECONDS = float(env_str("MINISTRY_RETRY_BASE_SECONDS", "10"))
 MINISTRY_RESEND_EVERY_SECONDS = env_int("MINISTRY_RESEND_EVERY_SECONDS", 60)
+# The records the Ministry holds for a doctor, read for the portfolio: at most this many (a longer answer is
+# refused and the last reading kept), and read again at most once in so many minutes per doctor.
+MINISTRY_HELD_RECORDS_MAX = env_int("MINISTRY_HELD_RECORDS_MAX", 10_000)
+MINISTRY_HELD_REFRESH_MINUTES = env_int("MINISTRY_HELD_REFRESH_MINUTES", 10)
 # A ledger row not announced this long after it was written is announced by the periodic sweep: its message
 # never reached a worker. Longer than a busy worker's queue, so that the sweep does not race the message.
 ANNOUNCE_GRACE_SECONDS = env_int("ANNOUNCE_GRACE_SECONDS", 300)
