@@ -162,6 +162,16 @@ def test_a_reversal_the_ministry_holds_takes_its_record_out_of_the_table_even_wh
     assert table(doctor, psychiatry) == [("ministry", "Психотерапия", 12)]
 
 
+def test_two_standing_records_of_one_reference_are_both_in_the_table(doctor, psychiatry, linked):
+    snils = doctor.doctor_profile.snils
+    ministry_records(snils, "frmr-part-1", title="Часть 1", zet=36, source_ref="Удостоверение 5")
+    ministry_records(snils, "frmr-part-2", title="Часть 2", zet=36, source_ref="Удостоверение 5")
+
+    services.held_records_refresh(doctor.pk)
+
+    assert sorted(table(doctor, psychiatry)) == [("ministry", "Часть 1", 36), ("ministry", "Часть 2", 36)]
+
+
 def test_a_credit_the_portal_reversed_is_in_the_table_neither_from_the_register_nor_from_the_ministry(
     doctor, psychiatry, delivered_credit
 ):
