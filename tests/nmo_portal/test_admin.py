@@ -21,7 +21,7 @@ from credits.services import ledger_adjust
 from events.models import Event
 from learning_plan.models import PlannedActivity
 from ministry_mock.models import ReceivedRecord, Specialist
-from ministry_sync.models import MinistryLink
+from ministry_sync.models import HeldRecord, MinistryLink
 from modules.models import ModuleCompletion
 
 from ..factories import MembershipFactory, ModuleFactory
@@ -116,6 +116,15 @@ def fill_the_rest(staff):
         zet=2,
         title="Съезд",
         earned_on=date(2026, 1, 1),
+    )
+    HeldRecord.objects.create(
+        doctor=doctor,
+        idempotency_key="held-in-admin",
+        kind=HeldRecord.Kind.PROGRAMME,
+        hours=36,
+        title="Программа",
+        earned_on=date(2026, 1, 1),
+        specialty_code="31.08.20",
     )
 
 
