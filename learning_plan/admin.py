@@ -1,13 +1,30 @@
-"""Cycle rules (editable, audited) and the doctors' plans (read-only) in admin."""
+"""Cycle rules, what accreditation needs and the filing stages (editable, audited); the doctors' plans and
+portfolios (read-only: the doctor writes them through their pages and services) in admin."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import AuditedAdmin, ReadOnlyAdmin
 from events.models import Event
 from modules.models import Module
 
-from .models import Cycle, CycleRule, PlannedActivity, ProgrammeEntry, RuleComponent
+from .models import (
+    AccreditationAlternative,
+    AccreditationDocument,
+    AlternativeComponent,
+    Cycle,
+    CycleRule,
+    FilingStage,
+    PlannedActivity,
+    Portfolio,
+    PortfolioExport,
+    PortfolioReminder,
+    PortfolioScan,
+    ProgrammeEntry,
+    ReportSection,
+    RuleComponent,
+)
 
 
 class RuleComponentInline(admin.TabularInline[RuleComponent, CycleRule]):
@@ -59,3 +76,85 @@ class PlannedActivityAdmin(ReadOnlyAdmin[PlannedActivity]):
     @admin.display(description=_("module"), ordering="module__title")
     def planned_module(self, planned: PlannedActivity) -> Module | None:
         return planned.module
+
+
+# The accreditation portfolio ----------------------------------------------------------------------------------
+
+
+class AlternativeComponentInline(admin.TabularInline[AlternativeComponent, AccreditationAlternative]):
+    model = AlternativeComponent
+    extra = 0
+
+
+@admin.register(AccreditationAlternative)
+class AccreditationAlternativeAdmin(AuditedAdmin[AccreditationAlternative]):
+    """What periodic accreditation needs: any active alternative suffices (SPEC.md); reference data, audited."""
+
+    list_display = ["name", "name_en", "order", "is_active"]
+    list_filter = ["is_active"]
+    inlines = [AlternativeComponentInline]
+
+
+@admin.register(FilingStage)
+class FilingStageAdmin(AuditedAdmin[FilingStage]):
+    """The stages after filing and how long each takes, from which the portfolio page estimates dates."""
+
+    list_display = ["name", "order", "rule", "days", "weekday"]
+
+
+@admin.register(AccreditationDocument)
+class AccreditationDocumentAdmin(ReadOnlyAdmin[AccreditationDocument]):
+    list_display = ["doctor", "specialty", "kind", "number", "issued_on", "expires_on"]
+    list_filter = ["kind", "specialty"]
+    search_fields = ["doctor__email", "doctor__last_name", "number"]
+    list_select_related = ["doctor", "specialty"]
+    date_hierarchy = "expires_on"
+
+
+class ReportSectionInline(admin.StackedInline[ReportSection, Portfolio]):
+    model = ReportSection
+    extra = 0
+    can_delete = False
+    readonly_fields = ["section", "text", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Portfolio | None = None) -> bool:
+        return False
+
+
+class PortfolioScanInline(admin.TabularInline[PortfolioScan, Portfolio]):
+    """The scans' names and sizes only: the files are the doctor's, read back only by the doctor's own page."""
+
+    model = PortfolioScan
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["kind", "title", "content_type", "size", "uploaded_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Portfolio | None = None) -> bool:
+        return False
+
+
+@admin.register(Portfolio)
+class PortfolioAdmin(ReadOnlyAdmin[Portfolio]):
+    list_display = ["doctor", "document", "agreement", "filing", "filed_on", "outcome_on", "updated_at"]
+    list_filter = ["agreement", "filing"]
+    search_fields = ["doctor__email", "doctor__last_name", "document__number"]
+    list_select_related = ["doctor", "document__specialty"]
+    raw_id_fields = ["doctor", "document"]
+    inlines = [ReportSectionInline, PortfolioScanInline]
+
+
+@admin.register(PortfolioExport)
+class PortfolioExportAdmin(ReadOnlyAdmin[PortfolioExport]):
+    list_display = ["portfolio", "state", "progress", "size", "created_at", "finished_at"]
+    list_filter = ["state"]
+    search_fields = ["portfolio__doctor__email"]
+    list_select_related = ["portfolio__doctor", "portfolio__document__specialty"]
+    exclude = ["file"]
+
+
+@admin.register(PortfolioReminder)
+class PortfolioReminderAdmin(ReadOnlyAdmin[PortfolioReminder]):
+    list_display = ["sent_at", "doctor", "document", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["doctor__email"]
+    list_select_related = ["doctor", "document__specialty"]

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.requests import require_person
 
-from . import selectors
+from . import portfolio, selectors
 
 
 class PlanView(APIView):
@@ -94,4 +94,50 @@ class PlanView(APIView):
         )
 
 
-urlpatterns = [path("me/plan/", PlanView.as_view(), name="plan")]
+class PortfolioView(APIView):
+    """GET /api/v1/me/portfolio/ — per specialty: the document's expiry and filing window, readiness with the stable
+    codes of what is missing, the hours of the closest alternative, and the education table."""
+
+    @extend_schema(
+        summary="The doctor's accreditation portfolio, per specialty",
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> Response:
+        doctor = require_person(request, _("The portfolio is read by the doctor, not with an organization's key."))
+        found = portfolio.portfolios(doctor=doctor)
+        return Response(
+            {
+                "portfolios": [
+                    {
+                        "specialty": p.specialty.code,
+                        "specialty_name": p.specialty.display_name,
+                        "document": (
+                            {
+                                "kind": p.document.kind,
+                                "number": p.document.number,
+                                "issued_on": p.document.issued_on.isoformat(),
+                            }
+                            if p.document
+                            else None
+                        ),
+                        "expires_on": p.expires_on.isoformat() if p.expires_on else None,
+                        "window_opens_on": p.window_opens_on.isoformat() if p.window_opens_on else None,
+                        "window": p.window,
+                        "ready": p.ready,
+                        "missing": [gap.as_json() for gap in p.missing],
+                        "alternative": p.closest.alternative.display_name if p.closest else None,
+                        "hours": p.hours_json(),
+                        "agreement": p.portfolio.agreement if p.portfolio else None,
+                        "filing": p.portfolio.filing if p.portfolio else None,
+                        "items": [item.as_json() for item in p.items],
+                    }
+                    for p in found
+                ]
+            }
+        )
+
+
+urlpatterns = [
+    path("me/plan/", PlanView.as_view(), name="plan"),
+    path("me/portfolio/", PortfolioView.as_view(), name="portfolio"),
+]

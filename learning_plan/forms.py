@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Specialty
 
-from .models import CycleRule, ProgrammeEntry
+from .models import AccreditationDocument, CycleRule, Portfolio, ProgrammeEntry, ReportSection
 
 
 class CycleForm(forms.Form):
@@ -32,3 +32,38 @@ class ProgrammeForm(forms.ModelForm[ProgrammeEntry]):
             "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
+
+
+class DocumentForm(forms.ModelForm[AccreditationDocument]):
+    """The accreditation or certificate a cycle renews."""
+
+    class Meta:
+        model = AccreditationDocument
+        fields = ["kind", "number", "issued_on"]
+        widgets = {"issued_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        help_texts = {"issued_on": _("It expires five years later; the filing window opens before that.")}
+
+
+class ReportSectionForm(forms.Form):
+    text = forms.CharField(
+        label=_("Text"),
+        required=False,
+        max_length=ReportSection.MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+
+class AgreementForm(forms.Form):
+    state = forms.ChoiceField(
+        label=_("The employer's answer"),
+        choices=[c for c in Portfolio.Agreement.choices if c[0] != Portfolio.Agreement.NOT_RECORDED],
+        widget=forms.RadioSelect,
+    )
+    not_needed = forms.ChoiceField(
+        label=_("Why no agreement is needed"),
+        choices=[("", "—"), *Portfolio.NotNeeded.choices],
+        required=False,
+    )
+    reason = forms.CharField(
+        label=_("Reason for the refusal"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

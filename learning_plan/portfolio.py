@@ -370,6 +370,7 @@ def education_items(
 
 @dataclass
 class SpecialtyPortfolio:
+    doctor: User
     specialty: Specialty
     document: AccreditationDocument | None
     portfolio: Portfolio | None
@@ -429,6 +430,7 @@ def specialty_portfolio(
     """Everything the portfolio page of one specialty shows, and what keeps it from being ready."""
     document = current_document(doctor, specialty)
     found = SpecialtyPortfolio(
+        doctor=doctor,
         specialty=specialty,
         document=document,
         portfolio=None,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import portfolio_views, views
 
 app_name = "learning_plan"
 
@@ -13,4 +13,10 @@ urlpatterns = [
     path("me/plan/programmes/<int:pk>/remove/", views.programme_remove, name="programme_remove"),
     path("me/plan/add/<str:kind>/<int:pk>/", views.plan_add, name="plan_add"),
     path("me/plan/planned/<int:pk>/remove/", views.plan_remove, name="plan_remove"),
+    # The accreditation portfolio: per specialty (by its code), and the writes of one portfolio (by its id)
+    path("me/portfolio/", portfolio_views.portfolio_list, name="portfolio_list"),
+    path("me/portfolio/<str:code>/", portfolio_views.portfolio_page, name="portfolio"),
+    path("me/portfolio/<str:code>/document/", portfolio_views.document_add, name="document_add"),
+    path("me/portfolio/<int:pk>/report/<str:section>/", portfolio_views.report_section, name="report_section"),
+    path("me/portfolio/<int:pk>/agreement/", portfolio_views.agreement, name="agreement"),
 ]

@@ -2,10 +2,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from accounts.models import DoctorProfile, Organization, ReviewerAppointment, User
+from accounts.models import DoctorProfile, Organization, ReviewerAppointment, Specialty, User, WorkRecord
 from accounts.selectors import user_roles
 from events.models import Event
+from learning_plan.models import Cycle
+from learning_plan.portfolio import add_months, specialty_portfolio
 from modules.models import Module
+from nmo_portal.calendar import today
 from review.models import PublicNumber, Status
 
 DEMO = ["admin@example.org", "doctor@example.org", "provider@example.org", "reviewer@example.org"]
@@ -50,3 +53,23 @@ def test_seed_demo_is_refused_when_debug_is_off(settings):
     with pytest.raises(CommandError):
         call_command("seed_demo")
     assert not User.objects.filter(email__in=DEMO).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_doctors_filing_window_is_open_on_a_fresh_seed(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+    doctor = User.objects.get(email="doctor@example.org")
+    psychiatry = Specialty.objects.get(code="31.08.20")
+    found = specialty_portfolio(doctor=doctor, specialty=psychiatry)
+    assert found.window == "open"
+    assert found.expires_on is not None
+    assert 0 < (found.expires_on - today()).days < 366
+    cycle = Cycle.objects.get(doctor=doctor, specialty=psychiatry)
+    assert (cycle.starts_on, cycle.document) == (found.document.issued_on, found.document)
+    # six years of work in psychiatry at a Moscow clinic
+    (record,) = WorkRecord.objects.filter(doctor=doctor)
+    assert (record.region, record.specialty, record.ended_on) == ("77", psychiatry, None)
+    assert record.started_on <= add_months(today(), -72)
+    assert "work_record_missing" not in [gap.code for gap in found.missing]

@@ -7,12 +7,22 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import DoctorProfile, Membership, Organization, ReviewerAppointment, Specialty, User
+from accounts.models import (
+    DoctorProfile,
+    Membership,
+    Organization,
+    ReviewerAppointment,
+    Specialty,
+    User,
+    WorkRecord,
+)
+from accounts.work import MOSCOW
 from codes.issuance import codes_issue
 from codes.models import IcpCode
 from events.models import Event
-from learning_plan.models import Cycle
-from learning_plan.services import cycle_add, programme_add
+from learning_plan.models import AccreditationDocument, Cycle
+from learning_plan.portfolio import add_months
+from learning_plan.services import document_record, programme_add
 from modules.models import Module
 from nmo_portal.calendar import make_local
 from review.models import Activity, Status
@@ -58,10 +68,13 @@ class Command(BaseCommand):
         profile, _ = DoctorProfile.objects.get_or_create(user=doctor, defaults={"snils": DEMO_SNILS})
         profile.specialties.add(psychiatry)
         if not Cycle.objects.filter(doctor=doctor, specialty=psychiatry).exists():
-            cycle_add(
+            # An accreditation that expires in about four months: the filing window is open, and the psychiatry
+            # cycle runs on the accreditation's five years (document_record opens it).
+            document_record(
                 doctor=doctor,
                 specialty=psychiatry,
-                starts_on=timezone.localdate().replace(month=1, day=15) - timedelta(days=365 * 2),
+                number="7722 031234567",
+                issued_on=add_months(timezone.localdate(), 4 - 12 * AccreditationDocument.VALID_YEARS),
             )
             programme_add(
                 doctor=doctor,
@@ -73,6 +86,20 @@ class Command(BaseCommand):
                 ends_on=timezone.localdate() - timedelta(days=380),
                 document_number="ПК 772412345678",
             )
+
+        if not WorkRecord.objects.filter(doctor=doctor).exists():
+            record = WorkRecord(
+                doctor=doctor,
+                employer="ГБУЗ «Психиатрическая клиническая больница № 1 ДЗМ»",
+                employer_inn="7701551231",
+                region=MOSCOW,
+                unit="Отделение неотложной психиатрической помощи",
+                position="Врач-психиатр",
+                specialty=psychiatry,
+                started_on=add_months(timezone.localdate(), -12 * 6),
+            )
+            record.full_clean()
+            record.save()
 
         provider = self.user("provider@example.org", "Петров", "Илья", "Андреевич")
         organization, _ = Organization.objects.get_or_create(
