@@ -13,4 +13,7 @@ urlpatterns = [
     path("me/plan/programmes/<int:pk>/remove/", views.programme_remove, name="programme_remove"),
     path("me/plan/add/<str:kind>/<int:pk>/", views.plan_add, name="plan_add"),
     path("me/plan/planned/<int:pk>/remove/", views.plan_remove, name="plan_remove"),
+    # The accreditation portfolio: filing and its outcome
+    path("me/portfolio/<int:pk>/filing/", views.portfolio_file, name="portfolio_file"),
+    path("me/portfolio/<int:pk>/outcome/", views.portfolio_outcome, name="portfolio_outcome"),
 ]
