@@ -69,6 +69,13 @@ class DoctorProfileForm(forms.Form):
     )
     language = forms.ChoiceField(label=_("Language of e-mails and pages"), choices=settings.LANGUAGES)
     timezone_name = forms.ChoiceField(label=_("Time zone"), choices=TIMEZONE_CHOICES)
+    accreditation_reminders = forms.BooleanField(
+        label=_("E-mail reminders about accreditation"),
+        required=False,
+        help_text=_(
+            "When the filing window opens, when 90 days are left, and when hours are short in the last months."
+        ),
+    )
 
     def clean_snils(self) -> str:
         value = normalize_snils(self.cleaned_data["snils"])

@@ -57,6 +57,7 @@ def doctor_profile_update(
     specialties: Iterable[Specialty],
     language: str | None = None,
     timezone_name: str | None = None,
+    accreditation_reminders: bool | None = None,
 ) -> DoctorProfile:
     """Save ФИО, СНИЛС and specialties. A typed СНИЛС is the doctor's word: it may also be typed into another
     unconfirmed account, but not into one where the Ministry link has confirmed it. A confirmed СНИЛС is
@@ -97,6 +98,8 @@ def doctor_profile_update(
             update_fields.append("timezone")
         user.save(update_fields=update_fields)
         profile.snils = number
+        if accreditation_reminders is not None:
+            profile.accreditation_reminders = accreditation_reminders
         profile.save()
         profile.specialties.set(specialties)
         if old_snils is not None and old_snils != number:
@@ -108,6 +111,7 @@ def doctor_profile_update(
             obj=profile,
             snils_changed=old_snils != number,
             specialties=sorted(s.code for s in profile.specialties.all()),
+            accreditation_reminders=profile.accreditation_reminders,
         )
     return profile
 

@@ -46,6 +46,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "specialties": list(doctor.specialties.all()) if doctor else [],
         "language": user.language,
         "timezone_name": user.timezone,
+        "accreditation_reminders": doctor.accreditation_reminders if doctor else True,
     }
     form = DoctorProfileForm(request.POST or None, initial=initial)
     if doctor is not None and doctor.snils_confirmed_at is not None:
@@ -64,6 +65,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                 specialties=data["specialties"],
                 language=data["language"],
                 timezone_name=data["timezone_name"],
+                accreditation_reminders=data["accreditation_reminders"],
             )
         if not refused:
             messages.success(request, _("Profile saved."))

@@ -67,3 +67,48 @@ class AgreementForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for the refusal"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+# Filing the accreditation portfolio and its outcome -------------------------------------------------------
+
+
+def filing_auto_id(portfolio_pk: int) -> str:
+    """The filing forms' element ids, unique per portfolio wherever its panel is shown."""
+    return f"id_p{portfolio_pk}_%s"
+
+
+class FilingForm(forms.Form):
+    filed_on = forms.DateField(label=_("Filed on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+
+class OutcomeForm(forms.Form):
+    ACCREDITED = "accredited"
+    REFUSED = "refused"
+
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[(ACCREDITED, _("Accredited")), (REFUSED, _("Refused"))],
+        widget=forms.RadioSelect,
+    )
+    outcome_on = forms.DateField(
+        label=_("Date of the outcome"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    new_number = forms.CharField(
+        label=_("Number of the new accreditation"),
+        max_length=60,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    new_issued_on = forms.DateField(
+        label=_("Its date of issue"),
+        required=False,
+        help_text=_("The date of the outcome if left empty."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=2000,
+        required=False,
+        help_text=_("Why the accreditation was refused, as the commission wrote."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -27,9 +27,9 @@ from ministry_sync.models import MinistryLink
 from modules.models import Module
 from nmo_portal.views import refusal_shown
 
-from . import selectors, services
-from .forms import CycleForm, ProgrammeForm
-from .models import Cycle, PlannedActivity, ProgrammeEntry
+from . import filing, selectors, services
+from .forms import CycleForm, FilingForm, OutcomeForm, ProgrammeForm, filing_auto_id
+from .models import Cycle, PlannedActivity, Portfolio, ProgrammeEntry
 
 # The learning plan ------------------------------------------------------------------------------------
 
@@ -165,3 +165,86 @@ def plan_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         response = HttpResponse(report_pdf(cycle_plan, doctor=user), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
     return response
+
+
+# Filing the accreditation portfolio and its outcome -------------------------------------------------------
+
+# Which field of the form a service's refusal is about, by its code; the others show above the form.
+FILING_REFUSAL_FIELDS = {
+    "filing_in_future": "filed_on",
+    "filing_before_issue": "filed_on",
+    "filing_before_refusal": "filed_on",
+}
+OUTCOME_REFUSAL_FIELDS = {
+    "outcome_in_future": "outcome_on",
+    "outcome_before_filing": "outcome_on",
+    "outcome_note_missing": "note",
+    "outcome_note_invalid": "note",
+    "new_document_number_missing": "new_number",
+    "new_document_number_invalid": "new_number",
+    "document_in_future": "new_issued_on",
+    "document_exists": "new_issued_on",
+    "new_document_before_filing": "new_issued_on",
+}
+
+
+def _portfolio_of(request: HttpRequest, pk: int) -> Portfolio:
+    return get_object_or_404(Portfolio.objects.select_related("document__specialty"), pk=pk, doctor=request.user.pk)
+
+
+def _filing_refused(request: HttpRequest, portfolio: Portfolio, form: Any, action: str) -> HttpResponse:
+    """The form again, with what was wrong: the page answers 400 and nothing was recorded."""
+    context = {
+        "portfolio": portfolio,
+        "form": form,
+        "action": action,
+        "back": filing.portfolio_path(portfolio.document.specialty.code),
+    }
+    return render(request, "learning_plan/portfolio/filing_form.html", context, status=400)
+
+
+@login_required
+@require_POST
+def portfolio_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """The doctor records that they filed the portfolio in ФРМР."""
+    portfolio = _portfolio_of(request, pk)
+    form = FilingForm(request.POST, auto_id=filing_auto_id(portfolio.pk))
+    if form.is_valid():
+        with refusal_shown(request, form=form, field=lambda exc: FILING_REFUSAL_FIELDS.get(exc.code)) as refused:
+            filing.filing_record(
+                portfolio=portfolio, doctor=signed_in_user(request), filed_on=form.cleaned_data["filed_on"]
+            )
+        if not refused:
+            messages.success(request, _("The filing is recorded. The stages show when to expect each step."))
+            return redirect(filing.portfolio_path(portfolio.document.specialty.code))
+    return _filing_refused(request, portfolio, form, "file")
+
+
+@login_required
+@require_POST
+def portfolio_outcome(request: HttpRequest, pk: int) -> HttpResponse:
+    """The doctor records the outcome of the filing: accredited, with the new document, or refused, with why."""
+    portfolio = _portfolio_of(request, pk)
+    form = OutcomeForm(request.POST, auto_id=filing_auto_id(portfolio.pk))
+    if form.is_valid():
+        data = form.cleaned_data
+        accredited = data["outcome"] == OutcomeForm.ACCREDITED
+        with refusal_shown(request, form=form, field=lambda exc: OUTCOME_REFUSAL_FIELDS.get(exc.code)) as refused:
+            filing.outcome_record(
+                portfolio=portfolio,
+                doctor=signed_in_user(request),
+                accredited=accredited,
+                outcome_on=data["outcome_on"],
+                note=data["note"],
+                new_number=data["new_number"],
+                new_issued_on=data["new_issued_on"],
+            )
+        if not refused:
+            if accredited:
+                messages.success(
+                    request, _("Congratulations: the new accreditation is recorded, and its cycle is open.")
+                )
+            else:
+                messages.success(request, _("The refusal is recorded; the portfolio is open for changes again."))
+            return redirect(filing.portfolio_path(portfolio.document.specialty.code))
+    return _filing_refused(request, portfolio, form, "outcome")

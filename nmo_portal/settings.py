@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -415,6 +416,8 @@ ACCREDITATION_WINDOW_MONTHS = env_int("ACCREDITATION_WINDOW_MONTHS", 12)
 PORTFOLIO_PDF_MAX_BYTES = env_int("PORTFOLIO_PDF_MAX_BYTES", 10 * 1024 * 1024)
 PORTFOLIO_SCAN_MAX_BYTES = env_int("PORTFOLIO_SCAN_MAX_BYTES", UPLOAD_MAX_BYTES)
 PORTFOLIO_MAX_SCANS = env_int("PORTFOLIO_MAX_SCANS", 50)
+# The hour (in TIME_ZONE) at which the daily accreditation reminders go out.
+ACCREDITATION_REMINDERS_HOUR = env_int("ACCREDITATION_REMINDERS_HOUR", 9)
 CELERY_BEAT_SCHEDULE = {
     "resend-undelivered-ministry-records": {
         "task": "ministry_sync.services.resend_undelivered",
@@ -431,6 +434,12 @@ CELERY_BEAT_SCHEDULE = {
     "build-missed-certificates-files": {
         "task": "codes.certificates.build_missed_certificates",
         "schedule": CERTIFICATES_BUILD_GRACE_SECONDS,
+    },
+    # Daily, in the morning of the register's zone: each reminder is sent once per doctor, kind and document,
+    # so a run missed or repeated sends nothing twice.
+    "send-accreditation-reminders": {
+        "task": "learning_plan.reminders.send_accreditation_reminders",
+        "schedule": crontab(hour=ACCREDITATION_REMINDERS_HOUR, minute=0),
     },
 }
 # A request that enqueues a task must not hang when the broker is down: the outbox keeps the work.

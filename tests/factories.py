@@ -9,6 +9,8 @@ from django.utils import timezone
 from accounts.models import DoctorProfile, Membership, Organization, ReviewerAppointment, Specialty, User
 from accounts.snils import snils_control
 from events.models import Event
+from learning_plan.models import AccreditationDocument, Portfolio
+from learning_plan.portfolio import expiry_of
 from modules.models import Module
 from nmo_portal.calendar import register_zone
 from review.models import Status
@@ -161,3 +163,24 @@ class ModuleFactory(ActivityFactoryMixin):
     link = "https://learn.example.org/module"
     available_from = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=1))
     available_until = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=365))
+
+
+class AccreditationDocumentFactory(factory.django.DjangoModelFactory):
+    """A psychiatry accreditation of a new doctor, with its portfolio (as services.document_record keeps them),
+    issued four and a half years ago unless `issued_on` or `expires_on` is given: its window is open."""
+
+    class Meta:
+        model = AccreditationDocument
+        skip_postgeneration_save = True
+
+    doctor = factory.LazyAttribute(lambda o: DoctorProfileFactory(specialties=[o.specialty]).user)
+    specialty = factory.LazyFunction(lambda: specialty("31.08.20"))
+    kind = AccreditationDocument.Kind.ACCREDITATION
+    number = factory.Sequence(lambda n: f"7724 {n:06d}")
+    issued_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=365 * 4 + 180))
+    expires_on = factory.LazyAttribute(lambda o: expiry_of(o.issued_on))
+
+    @factory.post_generation
+    def portfolio(self, create, extracted, **kwargs):
+        if create:
+            Portfolio.objects.create(document=self, doctor=self.doctor, **kwargs)
