@@ -73,6 +73,11 @@ class DoctorProfileForm(forms.Form):
     )
     language = forms.ChoiceField(label=_("Language of e-mails and pages"), choices=settings.LANGUAGES)
     timezone_name = forms.ChoiceField(label=_("Time zone"), choices=TIMEZONE_CHOICES)
+    accreditation_reminders = forms.BooleanField(
+        label=_("Send me e-mail reminders about accreditation"),
+        required=False,
+        help_text=_("When the filing window opens, when 90 days are left, and when hours are short as time runs out."),
+    )
 
     def clean_snils(self) -> str:
         value = normalize_snils(self.cleaned_data["snils"])
@@ -143,11 +148,3 @@ class WorkRecordForm(forms.ModelForm[WorkRecord]):
         last_day = today().isoformat()
         for name in ("started_on", "ended_on"):
             self.fields[name].widget.attrs["max"] = last_day
-
-
-class RemindersForm(forms.Form):
-    accreditation_reminders = forms.BooleanField(
-        label=_("Send me e-mail reminders about accreditation"),
-        required=False,
-        help_text=_("When the filing window opens, when 90 days are left, and when hours are short as time runs out."),
-    )

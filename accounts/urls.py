@@ -9,7 +9,6 @@ urlpatterns = [
     path("profile/work/add/", views.work_record_add, name="work_record_add"),
     path("profile/work/<int:pk>/", views.work_record_edit, name="work_record_edit"),
     path("profile/work/<int:pk>/remove/", views.work_record_remove, name="work_record_remove"),
-    path("profile/reminders/", views.reminders_update, name="reminders"),
     path("organizations/", views.organization_list, name="organizations"),
     path("organizations/register/", views.organization_register, name="organization_register"),
     path("organizations/<int:pk>/", views.organization_detail, name="organization_detail"),

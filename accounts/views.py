@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +16,7 @@ from nmo_portal.errors import PortalError
 from nmo_portal.views import refusal_shown
 
 from . import selectors, services
-from .forms import ApiKeyForm, DoctorProfileForm, InvitationForm, OrganizationForm, RemindersForm, WorkRecordForm
+from .forms import ApiKeyForm, DoctorProfileForm, InvitationForm, OrganizationForm, WorkRecordForm
 from .models import Invitation, Membership, Organization, OrganizationApiKey, User, WorkRecord
 from .requests import require_member_or_staff
 
@@ -47,6 +48,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "specialties": list(doctor.specialties.all()) if doctor else [],
         "language": user.language,
         "timezone_name": user.timezone,
+        "accreditation_reminders": doctor.accreditation_reminders if doctor else True,
     }
     form = DoctorProfileForm(request.POST or None, initial=initial)
     if doctor is not None and doctor.snils_confirmed_at is not None:
@@ -55,7 +57,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         form.fields["snils"].help_text = _("Confirmed by the Ministry portal. If it is wrong, write to support.")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        with refusal_shown(request, form=form, field=_snils_field) as refused:
+        with refusal_shown(request, form=form, field=_snils_field) as refused, transaction.atomic():
             services.doctor_profile_update(
                 user=user,
                 last_name=data["last_name"],
@@ -66,6 +68,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                 language=data["language"],
                 timezone_name=data["timezone_name"],
             )
+            services.accreditation_reminders_set(user=user, enabled=data["accreditation_reminders"])
         if not refused:
             messages.success(request, _("Profile saved."))
             response = redirect("accounts:profile")
@@ -77,9 +80,6 @@ def profile(request: HttpRequest) -> HttpResponse:
         "doctor": doctor,
         "work_records": records,
         "practice": selectors.practice_by_specialty(records),
-        "reminders_form": RemindersForm(
-            initial={"accreditation_reminders": doctor.accreditation_reminders if doctor else True}
-        ),
     }
     return render(request, "accounts/profile_edit.html", context)
 
@@ -237,7 +237,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
 
 
-# The work history and the reminders, parts of the profile ------------------------------------------------------
+# The work history, a part of the profile ------------------------------------------------------------------------
 
 
 def _work_history_url() -> str:
@@ -299,17 +299,3 @@ def work_record_remove(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("«%(employer)s» is removed from your work history.") % {"employer": record.employer}
         )
     return redirect(_work_history_url())
-
-
-@login_required
-@require_POST
-def reminders_update(request: HttpRequest) -> HttpResponse:
-    form = RemindersForm(request.POST)
-    form.full_clean()  # a checkbox: anything but "on" is "off", so the form is always valid
-    enabled = bool(form.cleaned_data.get("accreditation_reminders"))
-    services.accreditation_reminders_set(user=_user(request), enabled=enabled)
-    if enabled:
-        messages.success(request, _("You will get e-mail reminders about accreditation."))
-    else:
-        messages.success(request, _("E-mail reminders about accreditation are off."))
-    return redirect(f"{reverse('accounts:profile')}#reminders")

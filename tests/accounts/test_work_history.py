@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts.models import AuditEvent, DoctorProfile, WorkRecord
 from accounts.services import (
@@ -197,26 +197,42 @@ def reminders_checked(page):
     return bool(re.search(r'<input type="checkbox" name="accreditation_reminders"[^>]* checked>', page))
 
 
-def test_the_profile_page_switches_the_reminders_off(client, doctor):
+PROFILE = {
+    "last_name": "Иванова",
+    "first_name": "Мария",
+    "middle_name": "",
+    "snils": "112-233-445 95",
+    "language": "ru",
+    "timezone_name": "Europe/Moscow",
+}
+
+
+def test_the_profile_form_switches_the_reminders_off_and_on(client, psychiatry):
+    doctor = DoctorProfileFactory(specialties=[psychiatry]).user
     client.force_login(doctor)
     assert reminders_checked(client.get(reverse("accounts:profile")).content.decode())
 
-    response = client.post(reverse("accounts:reminders"), {})
+    response = client.post(reverse("accounts:profile"), {**PROFILE, "specialties": [psychiatry.pk]})  # unticked
 
     assert response.status_code == 302
     assert DoctorProfile.objects.get(user=doctor).accreditation_reminders is False
-    page = client.get(reverse("accounts:profile")).content.decode()
-    assert not reminders_checked(page)
-    assert "Напоминания об аккредитации по электронной почте отключены." in page
-    client.post(reverse("accounts:reminders"), {"accreditation_reminders": "on"})
+    assert not reminders_checked(client.get(reverse("accounts:profile")).content.decode())
+    assert AuditEvent.objects.get(action="doctor_profile.reminders").details == {"enabled": False}
+    client.post(reverse("accounts:profile"), {**PROFILE, "accreditation_reminders": "on"})
     assert DoctorProfile.objects.get(user=doctor).accreditation_reminders is True
 
 
-def test_the_reminders_switch_refuses_get_and_anonymous_callers(client, doctor):
-    assert client.post(reverse("accounts:reminders"), {}).status_code == 302  # to sign-in
-    assert DoctorProfile.objects.get(user=doctor).accreditation_reminders is True
+def test_a_refused_profile_keeps_the_reminders_as_they_were(client, psychiatry):
+    DoctorProfileFactory(snils="11223344595", snils_confirmed_at=timezone.now())  # confirmed for someone else
+    doctor = DoctorProfileFactory().user
     client.force_login(doctor)
-    assert client.get(reverse("accounts:reminders")).status_code == 405
+
+    response = client.post(reverse("accounts:profile"), PROFILE)  # reminders unticked, СНИЛС taken
+
+    assert response.status_code == 200
+    assert "подтверждён порталом Минздрава для другой учётной записи" in response.content.decode()
+    assert DoctorProfile.objects.get(user=doctor).accreditation_reminders is True
+    assert not AuditEvent.objects.filter(action="doctor_profile.reminders").exists()
 
 
 # Pages.
