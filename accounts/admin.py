@@ -22,6 +22,7 @@ from .models import (
     ReviewerAppointment,
     Specialty,
     User,
+    WorkRecord,
 )
 
 M = TypeVar("M", bound=Model)
@@ -126,13 +127,26 @@ class UserAdmin(AuditedAdmin[User], DjangoUserAdmin):  # type: ignore[type-arg] 
 
 @admin.register(DoctorProfile)
 class DoctorProfileAdmin(AuditedAdmin[DoctorProfile]):
-    list_display = ["user", "snils", "snils_confirmed_at", "updated_at"]
-    list_filter = ["specialties", ("snils_confirmed_at", admin.EmptyFieldListFilter)]
+    list_display = ["user", "snils", "snils_confirmed_at", "accreditation_reminders", "updated_at"]
+    list_filter = ["specialties", ("snils_confirmed_at", admin.EmptyFieldListFilter), "accreditation_reminders"]
     readonly_fields = SNILS_READ_ONLY
     search_fields = ["user__email", "user__last_name", "snils"]
     list_select_related = ["user"]
     autocomplete_fields = ["user"]
     filter_horizontal = ["specialties"]
+
+
+@admin.register(WorkRecord)
+class WorkRecordAdmin(AuditedAdmin[WorkRecord]):
+    """The doctors' work histories. The admin's form runs WorkRecord.clean(), the rules the doctor's pages meet."""
+
+    list_display = ["doctor", "employer", "employer_inn", "region", "position", "specialty", "started_on", "ended_on"]
+    list_filter = ["region", "specialty", ("ended_on", admin.EmptyFieldListFilter)]
+    search_fields = ["doctor__email", "doctor__last_name", "employer", "employer_inn"]
+    list_select_related = ["doctor", "specialty"]
+    raw_id_fields = ["doctor"]
+    readonly_fields = ["created_at"]
+    date_hierarchy = "started_on"
 
 
 class MembershipInline(admin.TabularInline[Membership, Organization]):

@@ -11,8 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .models import Membership, Organization, OrganizationApiKey, Specialty, User
-from .selectors import doctor_profile_get, user_roles
+from .models import Membership, Organization, OrganizationApiKey, Specialty, User, WorkRecord
+from .selectors import doctor_profile_get, user_roles, work_records
+from .work import REGIONS
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]  # registers itself
@@ -51,8 +52,21 @@ class ApiKeyBriefSerializer(serializers.Serializer[dict[str, Any]]):
     created_at = serializers.DateTimeField()
 
 
+class WorkRecordSerializer(serializers.ModelSerializer[WorkRecord]):
+    """One period of the work history; `ended_on` is null while the doctor works there."""
+
+    region = serializers.ChoiceField(
+        choices=REGIONS, help_text=gettext_lazy("The subject of the federation by its code: 77 is Moscow.")
+    )
+    specialty = serializers.CharField(source="specialty.code", help_text=gettext_lazy("Specialty code, e.g. 31.08.20."))
+
+    class Meta:
+        model = WorkRecord
+        fields = ["employer", "employer_inn", "region", "unit", "position", "specialty", "started_on", "ended_on"]
+
+
 class MeSerializer(serializers.Serializer[dict[str, Any]]):
-    """A person: their profile, roles and the organizations they belong to."""
+    """A person: their profile, roles, the organizations they belong to and their work history."""
 
     email = serializers.EmailField()
     full_name = serializers.CharField()
@@ -60,6 +74,9 @@ class MeSerializer(serializers.Serializer[dict[str, Any]]):
     specialties = SpecialtySerializer(many=True)
     roles = serializers.ListField(child=serializers.CharField())
     organizations = MyOrganizationSerializer(many=True)
+    work_history = WorkRecordSerializer(
+        many=True, help_text=gettext_lazy("The places of work, current ones first, then the latest.")
+    )
 
 
 class ApiKeyMeSerializer(serializers.Serializer[dict[str, Any]]):
@@ -107,6 +124,7 @@ class MeView(APIView):
             "specialties": list(doctor.specialties.all()) if doctor else [],
             "roles": names,
             "organizations": [_organization(m.organization, m.role) for m in memberships],
+            "work_history": work_records(doctor=user),
         }
         return Response(MeSerializer(data).data)
 

@@ -4,13 +4,17 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import TIMEZONE_CHOICES, Membership, Organization, OrganizationApiKey, User
+from nmo_portal.calendar import today
+
+from .models import TIMEZONE_CHOICES, Membership, Organization, OrganizationApiKey, Specialty, User, WorkRecord
 from .selectors import active_specialties
 from .signin import SigninRefused, signin_authenticate
 from .snils import normalize_snils, validate_snils
+from .work import REGIONS
 
 
 class SignupForm(forms.Form):
@@ -70,11 +74,9 @@ class DoctorProfileForm(forms.Form):
     language = forms.ChoiceField(label=_("Language of e-mails and pages"), choices=settings.LANGUAGES)
     timezone_name = forms.ChoiceField(label=_("Time zone"), choices=TIMEZONE_CHOICES)
     accreditation_reminders = forms.BooleanField(
-        label=_("E-mail reminders about accreditation"),
+        label=_("Send me e-mail reminders about accreditation"),
         required=False,
-        help_text=_(
-            "When the filing window opens, when 90 days are left, and when hours are short in the last months."
-        ),
+        help_text=_("When the filing window opens, when 90 days are left, and when hours are short as time runs out."),
     )
 
     def clean_snils(self) -> str:
@@ -113,3 +115,36 @@ class ApiKeyForm(forms.ModelForm[OrganizationApiKey]):
         model = OrganizationApiKey
         fields = ["name"]
         widgets = {"name": forms.TextInput(attrs={"autocomplete": "off"})}
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class WorkRecordForm(forms.ModelForm[WorkRecord]):
+    """A period of the work history. The service checks it again (the admin and the API reach it too)."""
+
+    class Meta:
+        model = WorkRecord
+        fields = ["employer", "employer_inn", "region", "unit", "position", "specialty", "started_on", "ended_on"]
+        widgets = {
+            "employer_inn": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+            "started_on": _date_input(),
+            "ended_on": _date_input(),
+        }
+        help_texts = {"employer_inn": _("10 digits for an organization, 12 for an individual entrepreneur.")}
+        labels = {"started_on": _("Worked from"), "ended_on": _("Worked until")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Subjects of the federation by name, as people look for them; the stored value is the code.
+        self.fields["region"].choices = [("", "—"), *sorted(REGIONS, key=lambda region: region[1])]  # type: ignore[attr-defined]
+        specialty = self.fields["specialty"]
+        # Active specialties, and a record's own even if the portal has retired it since.
+        specialty.queryset = Specialty.objects.filter(  # type: ignore[attr-defined]
+            Q(is_active=True) | Q(pk=self.instance.specialty_id)
+        ).order_by("code")
+        specialty.label_from_instance = lambda item: f"{item.code} {item.display_name}"  # type: ignore[attr-defined]
+        last_day = today().isoformat()
+        for name in ("started_on", "ended_on"):
+            self.fields[name].widget.attrs["max"] = last_day

@@ -1,21 +1,25 @@
 import hashlib
 import secrets
 import zoneinfo
+from datetime import date
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone as djtz
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from nmo_portal.calendar import today
 from nmo_portal.i18n import localized
 
 from .snils import format_snils, validate_snils
-from .work import REGIONS, validate_inn
+from .work import REGION_NAMES, REGIONS, validate_inn
 
 # Not model choices: the tz database changes with the OS, and migrations must not follow it.
 TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name]
@@ -159,7 +163,15 @@ class WorkRecord(models.Model):
     """One period of work in the doctor's work history: where, in which post and specialty, from and to.
 
     "To" stays empty while the doctor works there. Years of practice in a specialty are computed from these
-    periods, overlaps counted once (`accounts.selectors.practice_days`)."""
+    periods, overlaps counted once (`accounts.selectors.practice_days`).
+
+    `clean()` holds the rules every writer meets, the doctor's pages (through accounts.services) and the admin's
+    form alike: no NUL characters (PostgreSQL cannot store them), dates between EARLIEST and today with "to" not
+    before "from", a specialty the portal offers, and at most MAX_PER_DOCTOR records a doctor."""
+
+    EARLIEST = date(1950, 1, 1)
+    MAX_PER_DOCTOR = 50
+    TEXT_FIELDS = ("employer", "employer_inn", "unit", "position")
 
     doctor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="work_records", verbose_name=_("doctor"))
     employer = models.CharField(_("employer"), max_length=300)
@@ -197,6 +209,67 @@ class WorkRecord(models.Model):
     @property
     def is_current(self) -> bool:
         return self.ended_on is None
+
+    @property
+    def region_name(self) -> str:
+        return REGION_NAMES.get(self.region, self.region)
+
+    def clean(self) -> None:
+        errors: dict[str, ValidationError] = {}
+        for name in self.TEXT_FIELDS:
+            if "\x00" in (getattr(self, name) or ""):
+                errors[name] = ValidationError(
+                    _("The text holds a character that cannot be saved."), code="null_characters_not_allowed"
+                )
+        last_day = today()
+        for name in ("started_on", "ended_on"):
+            day = getattr(self, name)
+            if not isinstance(day, date):
+                continue  # clean_fields() has said what is wrong with it
+            if day > last_day:
+                errors[name] = ValidationError(_("The date cannot be in the future."), code="work_date_in_future")
+            elif day < self.EARLIEST:
+                errors[name] = ValidationError(
+                    _("The date cannot be before %(earliest)s."),
+                    code="work_date_too_early",
+                    params={"earliest": f"{self.EARLIEST:%d.%m.%Y}"},
+                )
+        if (
+            isinstance(self.started_on, date)
+            and isinstance(self.ended_on, date)
+            and self.ended_on < self.started_on
+            and "ended_on" not in errors
+        ):
+            errors["ended_on"] = ValidationError(
+                _("The end of the period cannot be before its start."), code="work_dates_reversed"
+            )
+        if self.specialty_id is not None and not self._specialty_allowed():
+            errors["specialty"] = ValidationError(
+                _("Choose one of the specialties the portal offers."), code="work_specialty_inactive"
+            )
+        if (
+            self._state.adding
+            and self.doctor_id is not None
+            and WorkRecord.objects.filter(doctor_id=self.doctor_id).count() >= self.MAX_PER_DOCTOR
+        ):
+            errors[NON_FIELD_ERRORS] = ValidationError(
+                ngettext(
+                    "A work history holds at most %(count)d record.",
+                    "A work history holds at most %(count)d records.",
+                    self.MAX_PER_DOCTOR,
+                )
+                % {"count": self.MAX_PER_DOCTOR},
+                code="work_history_full",
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def _specialty_allowed(self) -> bool:
+        """An active specialty; or, on a record that already has it, one the portal has retired since, so that the
+        rest of an old record stays editable."""
+        if Specialty.objects.filter(pk=self.specialty_id, is_active=True).exists():
+            return True
+        return not self._state.adding and WorkRecord.objects.filter(pk=self.pk, specialty_id=self.specialty_id).exists()
 
 
 class Organization(models.Model):

@@ -1,8 +1,9 @@
 """Writes about users, doctors, organizations and reviewers. Each runs in one transaction and audits."""
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
+from typing import TypedDict, Unpack
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nmo_portal.celery import enqueue_on_commit
-from nmo_portal.errors import PermissionDenied, PortalError
+from nmo_portal.errors import NotFound, PermissionDenied, PortalError
 
 from .audit import audit_log
 from .models import (
@@ -25,6 +26,7 @@ from .models import (
     ReviewerAppointment,
     Specialty,
     User,
+    WorkRecord,
     hash_token,
 )
 from .selectors import organization_membership
@@ -378,3 +380,101 @@ def api_key_revoke(*, api_key: OrganizationApiKey, actor: User) -> OrganizationA
         api_key.save(update_fields=["revoked_at"])
         audit_log(actor=actor, action="api_key.revoke", obj=api_key, prefix=api_key.prefix)
     return api_key
+
+
+# The work history and the reminders ----------------------------------------------------------------------------
+
+
+class WorkRecordFields(TypedDict, total=False):
+    employer: str
+    employer_inn: str
+    region: str
+    unit: str
+    position: str
+    specialty: Specialty
+    started_on: date
+    ended_on: date | None
+
+
+def _work_record_fill(record: WorkRecord, fields: WorkRecordFields) -> list[str]:
+    """Set the fields given (text trimmed) and check the record as the model does (WorkRecord.clean: bounds, NUL
+    characters, dates, an active specialty); a ValidationError names the field. Returns the fields that changed."""
+    changed = []
+    for name, value in fields.items():
+        if name not in WorkRecordFields.__annotations__:
+            raise TypeError(f"WorkRecord has no field {name!r} the doctor may set")
+        if isinstance(value, str):
+            value = value.strip()
+        if name == "specialty":  # a new record has no specialty to read yet: compare the keys
+            if record.specialty_id != getattr(value, "pk", None):
+                changed.append(name)
+        elif getattr(record, name) != value:
+            changed.append(name)
+        setattr(record, name, value)
+    record.full_clean()
+    return changed
+
+
+def _own_work_record(record: WorkRecord, doctor: User) -> WorkRecord:
+    """The doctor's own record, locked until the end of the transaction."""
+    if record.doctor_id != doctor.pk:
+        raise PermissionDenied(_("This is not your work record."))
+    locked = WorkRecord.objects.select_for_update().filter(pk=record.pk, doctor=doctor).first()
+    if locked is None:
+        raise NotFound(_("This work record has been removed."), code="work_record_gone")
+    return locked
+
+
+@transaction.atomic
+def work_record_add(*, doctor: User, **fields: Unpack[WorkRecordFields]) -> WorkRecord:
+    """A period of work in the doctor's work history; "to" stays empty while the doctor works there."""
+    # One writer at a time per doctor, so that two requests cannot both slip under MAX_PER_DOCTOR.
+    User.objects.select_for_update().filter(pk=doctor.pk).values_list("pk").get()
+    record = WorkRecord(doctor=doctor)
+    _work_record_fill(record, fields)
+    record.save()
+    audit_log(
+        actor=doctor,
+        action="work_record.add",
+        obj=record,
+        specialty=record.specialty.code,
+        region=record.region,
+        employer_inn=record.employer_inn,
+    )
+    return record
+
+
+@transaction.atomic
+def work_record_update(*, record: WorkRecord, doctor: User, **fields: Unpack[WorkRecordFields]) -> WorkRecord:
+    """Change a record of the doctor's own work history; another doctor's is refused."""
+    record = _own_work_record(record, doctor)
+    changed = _work_record_fill(record, fields)
+    if changed:
+        record.save()
+        audit_log(actor=doctor, action="work_record.update", obj=record, fields=changed)
+    return record
+
+
+@transaction.atomic
+def work_record_remove(*, record: WorkRecord, doctor: User) -> None:
+    record = _own_work_record(record, doctor)
+    audit_log(
+        actor=doctor,
+        action="work_record.remove",
+        obj=record,
+        specialty=record.specialty.code,
+        started_on=record.started_on.isoformat(),
+        ended_on=record.ended_on.isoformat() if record.ended_on else None,
+    )
+    record.delete()
+
+
+@transaction.atomic
+def accreditation_reminders_set(*, user: User, enabled: bool) -> DoctorProfile:
+    """Turn the e-mail reminders about accreditation (the window opens, 90 days left, hours short) on or off."""
+    profile, _created = DoctorProfile.objects.select_for_update().get_or_create(user=user)
+    if profile.accreditation_reminders != enabled:
+        profile.accreditation_reminders = enabled
+        profile.save(update_fields=["accreditation_reminders", "updated_at"])
+        audit_log(actor=user, action="doctor_profile.reminders", obj=profile, enabled=enabled)
+    return profile

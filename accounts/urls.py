@@ -6,6 +6,9 @@ app_name = "accounts"
 
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
+    path("profile/work/add/", views.work_record_add, name="work_record_add"),
+    path("profile/work/<int:pk>/", views.work_record_edit, name="work_record_edit"),
+    path("profile/work/<int:pk>/remove/", views.work_record_remove, name="work_record_remove"),
     path("organizations/", views.organization_list, name="organizations"),
     path("organizations/register/", views.organization_register, name="organization_register"),
     path("organizations/<int:pk>/", views.organization_detail, name="organization_detail"),

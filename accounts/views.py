@@ -3,6 +3,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,8 +16,8 @@ from nmo_portal.errors import PortalError
 from nmo_portal.views import refusal_shown
 
 from . import selectors, services
-from .forms import ApiKeyForm, DoctorProfileForm, InvitationForm, OrganizationForm
-from .models import Invitation, Membership, Organization, OrganizationApiKey, User
+from .forms import ApiKeyForm, DoctorProfileForm, InvitationForm, OrganizationForm, WorkRecordForm
+from .models import Invitation, Membership, Organization, OrganizationApiKey, User, WorkRecord
 from .requests import require_member_or_staff
 
 
@@ -55,7 +57,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         form.fields["snils"].help_text = _("Confirmed by the Ministry portal. If it is wrong, write to support.")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        with refusal_shown(request, form=form, field=_snils_field) as refused:
+        with refusal_shown(request, form=form, field=_snils_field) as refused, transaction.atomic():
             services.doctor_profile_update(
                 user=user,
                 last_name=data["last_name"],
@@ -65,14 +67,21 @@ def profile(request: HttpRequest) -> HttpResponse:
                 specialties=data["specialties"],
                 language=data["language"],
                 timezone_name=data["timezone_name"],
-                accreditation_reminders=data["accreditation_reminders"],
             )
+            services.accreditation_reminders_set(user=user, enabled=data["accreditation_reminders"])
         if not refused:
             messages.success(request, _("Profile saved."))
             response = redirect("accounts:profile")
             response.set_cookie("django_language", data["language"], samesite="Lax")
             return response
-    return render(request, "accounts/profile_edit.html", {"form": form, "doctor": doctor})
+    records = list(selectors.work_records(doctor=user))
+    context = {
+        "form": form,
+        "doctor": doctor,
+        "work_records": records,
+        "practice": selectors.practice_by_specialty(records),
+    }
+    return render(request, "accounts/profile_edit.html", context)
 
 
 @login_required
@@ -226,3 +235,67 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(request, _("Welcome to %(organization)s.") % {"organization": invitation.organization})
             return redirect("accounts:organization_detail", pk=invitation.organization_id)
     return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
+
+
+# The work history, a part of the profile ------------------------------------------------------------------------
+
+
+def _work_history_url() -> str:
+    return f"{reverse('accounts:profile')}#work-history"
+
+
+def _work_record_form_page(request: HttpRequest, form: WorkRecordForm, record: WorkRecord | None) -> HttpResponse:
+    return render(
+        request,
+        "accounts/work_record_form.html",
+        {"form": form, "record": record},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def work_record_add(request: HttpRequest) -> HttpResponse:
+    form = WorkRecordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with refusal_shown(request, form=form) as refused:
+                services.work_record_add(doctor=_user(request), **form.cleaned_data)
+        except ValidationError as exc:  # the model's own checks, which the form has run already
+            form.add_error(None, exc)
+        else:
+            if not refused:
+                messages.success(request, _("The place of work is added to your work history."))
+                return redirect(_work_history_url())
+    return _work_record_form_page(request, form, None)
+
+
+@login_required
+def work_record_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    record = get_object_or_404(WorkRecord.objects.select_related("specialty"), pk=pk, doctor=user)
+    form = WorkRecordForm(request.POST or None, instance=record)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with refusal_shown(request, form=form) as refused:
+                services.work_record_update(record=record, doctor=user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if not refused:
+                messages.success(request, _("The work history is saved."))
+                return redirect(_work_history_url())
+    return _work_record_form_page(request, form, record)
+
+
+@login_required
+@require_POST
+def work_record_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    record = get_object_or_404(WorkRecord, pk=pk, doctor=user)
+    with refusal_shown(request) as refused:
+        services.work_record_remove(record=record, doctor=user)
+    if not refused:
+        messages.success(
+            request, _("«%(employer)s» is removed from your work history.") % {"employer": record.employer}
+        )
+    return redirect(_work_history_url())

@@ -5,7 +5,6 @@ what accreditation needs (AccreditationAlternative), with the gaps of the altern
 Nothing here writes: the portfolio's writes are in `services.py`."""
 
 import uuid
-from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -18,7 +17,7 @@ from django.utils.translation import ngettext
 from accounts.models import Specialty, User, WorkRecord
 from credits.models import OutboxRecord
 from ministry_sync.models import HeldRecord
-from nmo_portal.calendar import today
+from nmo_portal.calendar import add_months, today
 from review import kinds
 
 from .models import (
@@ -34,14 +33,6 @@ from .selectors import Record, _records
 Counts = RuleComponent.Counts
 
 # Dates ------------------------------------------------------------------------------------------------------
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day so many months later (or earlier, when negative); where that month has no such day, its last
-    day, as the Civil Code's article 192 ends a term: 29 February 2024 plus five years is 28 February 2029."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = index // 12, index % 12 + 1
-    return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
 def expiry_of(issued_on: date) -> date:

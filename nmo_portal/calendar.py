@@ -8,6 +8,7 @@ fall on, so nothing here reads the active time zone.
 """
 
 import zoneinfo
+from calendar import monthrange
 from datetime import date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -49,6 +50,14 @@ def local_date(moment: datetime, in_zone: str | ZoneInfo | None = None) -> date:
 
 def today(in_zone: str | ZoneInfo | None = None) -> date:
     return local_date(timezone.now(), in_zone)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day so many months later (or earlier, when negative); where that month has no such day, its last
+    day, as the Civil Code's article 192 ends a term: 29 February 2024 plus a year is 28 February 2025."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = index // 12, index % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
 def make_local(moment: datetime, in_zone: str | ZoneInfo | None = None) -> datetime:

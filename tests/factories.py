@@ -1,12 +1,12 @@
 import importlib
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import factory
 from allauth.account.models import EmailAddress
 from django.apps import apps as django_apps
 from django.utils import timezone
 
-from accounts.models import DoctorProfile, Membership, Organization, ReviewerAppointment, Specialty, User
+from accounts.models import DoctorProfile, Membership, Organization, ReviewerAppointment, Specialty, User, WorkRecord
 from accounts.snils import snils_control
 from events.models import Event
 from learning_plan.models import AccreditationDocument, Portfolio
@@ -184,3 +184,20 @@ class AccreditationDocumentFactory(factory.django.DjangoModelFactory):
     def portfolio(self, create, extracted, **kwargs):
         if create:
             Portfolio.objects.create(document=self, doctor=self.doctor, **kwargs)
+
+
+class WorkRecordFactory(factory.django.DjangoModelFactory):
+    """A closed period of psychiatry in a Moscow hospital; pass ended_on=None for the current place of work."""
+
+    class Meta:
+        model = WorkRecord
+
+    doctor = factory.SubFactory(UserFactory)
+    employer = "ГБУЗ «Психиатрическая клиническая больница № 1 им. Н. А. Алексеева»"
+    employer_inn = "7724036928"
+    region = "77"
+    unit = "Отделение № 5"
+    position = "Врач-психиатр"
+    specialty = factory.LazyFunction(lambda: specialty("31.08.20"))
+    started_on = date(2015, 9, 1)
+    ended_on = date(2019, 8, 31)

@@ -24,7 +24,7 @@ from ministry_mock.models import ReceivedRecord, Specialist
 from ministry_sync.models import HeldRecord, MinistryLink
 from modules.models import ModuleCompletion
 
-from ..factories import MembershipFactory, ModuleFactory
+from ..factories import MembershipFactory, ModuleFactory, WorkRecordFactory
 
 PROJECT_APPS = {"accounts", "credits", "events", "modules", "review", "ministry_sync", "ministry_mock"}
 
@@ -108,6 +108,7 @@ def fill_the_rest(staff):
     PlannedActivity.objects.create(doctor=doctor, module=module)
     ModuleCompletion.objects.create(module=module, external_id="1", email=doctor.email, completed_at=timezone.now())
     MinistryLink.objects.create(doctor=doctor, login="doctor")
+    WorkRecordFactory(doctor=provider)  # the provider's: the demo doctor's own history is the demo's to fill
     EventCertificatesFile.objects.create(event=Event.objects.filter(status="approved").first())
     ReceivedRecord.objects.create(
         specialist=Specialist.objects.first(),
