@@ -127,7 +127,8 @@ class PortfolioScanInline(admin.TabularInline[PortfolioScan, Portfolio]):
     model = PortfolioScan
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["kind", "title", "content_type", "size", "uploaded_at"]
+    fields = ("kind", "title", "content_type", "size", "uploaded_at")
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Portfolio | None = None) -> bool:
         return False

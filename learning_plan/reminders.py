@@ -21,12 +21,12 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 
-from nmo_portal.calendar import today
+from nmo_portal.calendar import add_months, today
 from nmo_portal.mail import send_templated_mail
 
 from .filing import portfolio_path
 from .models import AccreditationDocument, Portfolio, PortfolioReminder
-from .portfolio import Window, add_months, specialty_portfolio, window_opens_on, window_state
+from .portfolio import Window, specialty_portfolio, window_opens_on, window_state
 
 logger = logging.getLogger(__name__)
 

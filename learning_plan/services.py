@@ -12,7 +12,7 @@ from accounts.audit import audit_log
 from accounts.models import Specialty, User
 from events.models import Event
 from modules.models import Module
-from nmo_portal.calendar import today
+from nmo_portal.calendar import add_months, today
 from nmo_portal.errors import PermissionDenied, PortalError
 from review.models import Status
 
@@ -25,7 +25,7 @@ from .models import (
     ProgrammeEntry,
     ReportSection,
 )
-from .portfolio import add_months, expiry_of
+from .portfolio import expiry_of
 from .selectors import plan_changed
 
 # The learning plan ------------------------------------------------------------------------------------

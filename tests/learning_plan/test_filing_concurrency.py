@@ -9,8 +9,7 @@ from django.db import connection
 
 from learning_plan import filing, reminders
 from learning_plan.models import AccreditationDocument, PortfolioReminder
-from learning_plan.portfolio import add_months
-from nmo_portal.calendar import today
+from nmo_portal.calendar import add_months, today
 
 from ..concurrency import run_at_once
 from ..factories import AccreditationDocumentFactory

@@ -13,13 +13,13 @@ from learning_plan.models import AccreditationDocument, Cycle, Portfolio, Progra
 from learning_plan.portfolio import (
     Missing,
     Window,
-    add_months,
     expiry_of,
     specialty_portfolio,
     window_opens_on,
     window_state,
 )
 from learning_plan.selectors import learning_plan
+from nmo_portal.calendar import add_months
 from nmo_portal.errors import PortalError
 
 from ..factories import DoctorProfileFactory, EventFactory, ModuleFactory

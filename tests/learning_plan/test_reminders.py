@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from learning_plan import filing, reminders
 from learning_plan.models import PortfolioReminder, ProgrammeEntry
-from learning_plan.portfolio import add_months, window_opens_on
-from nmo_portal.calendar import today
+from learning_plan.portfolio import window_opens_on
+from nmo_portal.calendar import add_months, today
 
 from ..factories import PASSWORD, AccreditationDocumentFactory, DoctorProfileFactory
 

@@ -6,9 +6,9 @@ from accounts.models import DoctorProfile, Organization, ReviewerAppointment, Sp
 from accounts.selectors import user_roles
 from events.models import Event
 from learning_plan.models import Cycle
-from learning_plan.portfolio import add_months, specialty_portfolio
+from learning_plan.portfolio import specialty_portfolio
 from modules.models import Module
-from nmo_portal.calendar import today
+from nmo_portal.calendar import add_months, today
 from review.models import PublicNumber, Status
 
 DEMO = ["admin@example.org", "doctor@example.org", "provider@example.org", "reviewer@example.org"]

@@ -21,10 +21,9 @@ from codes.issuance import codes_issue
 from codes.models import IcpCode
 from events.models import Event
 from learning_plan.models import AccreditationDocument, Cycle
-from learning_plan.portfolio import add_months
 from learning_plan.services import document_record, programme_add
 from modules.models import Module
-from nmo_portal.calendar import make_local
+from nmo_portal.calendar import add_months, make_local
 from review.models import Activity, Status
 from review.services import public_number_issue
 
