@@ -49,7 +49,7 @@ class ReportSectionForm(forms.Form):
         label=_("Text"),
         required=False,
         max_length=ReportSection.MAX_CHARS,
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
 
