@@ -307,12 +307,18 @@ def _programme_items(doctor: User, specialty: Specialty, start: date, end: date)
 def _ministry_items(doctor: User, specialty: Specialty, start: date, end: date) -> list[EducationItem]:
     """What the Ministry holds that the portal did not send: its idempotency key is none of the doctor's outbox
     rows. Reversals the Ministry holds (negative hours) are netted against their record by reference."""
-    own_keys = OutboxRecord.objects.filter(doctor=doctor).values("idempotency_key")
-    held = list(
-        HeldRecord.objects.filter(doctor=doctor, specialty_code=specialty.code, earned_on__range=(start, end))
-        .exclude(idempotency_key__in=own_keys)
-        .order_by("earned_on", "id")
-    )
+    # The outbox's keys are UUIDs and the Ministry's are text: PostgreSQL compares neither with the other in SQL,
+    # so the keys the portal sent are compared as the text it sent them as (str of the UUID).
+    own_keys = {
+        str(key) for key in OutboxRecord.objects.filter(doctor=doctor).values_list("idempotency_key", flat=True)
+    }
+    held = [
+        record
+        for record in HeldRecord.objects.filter(
+            doctor=doctor, specialty_code=specialty.code, earned_on__range=(start, end)
+        ).order_by("earned_on", "id")
+        if record.idempotency_key not in own_keys
+    ]
     net: dict[str, int] = {}
     for record in held:
         net[record.source_ref or record.idempotency_key] = net.get(record.source_ref or record.idempotency_key, 0) + (
