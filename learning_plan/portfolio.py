@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Specialty, User, WorkRecord
 from credits.models import OutboxRecord
@@ -100,10 +101,11 @@ class Gap:
         """What is missing and how to fix it, in the reader's language."""
         if self.code == Missing.HOURS:
             name = dict(Counts.choices).get(self.component or "", self.component)
-            return _("%(component)s: %(hours)s hours short. Add them to your plan or enter a programme.") % {
-                "component": name,
-                "hours": self.hours,
-            }
+            return ngettext(
+                "%(component)s: %(hours)s hour short. Add it to your plan or enter a programme.",
+                "%(component)s: %(hours)s hours short. Add them to your plan or enter a programme.",
+                self.hours or 0,
+            ) % {"component": name, "hours": self.hours}
         return {
             Missing.DOCUMENT: _(
                 "Record the accreditation or certificate you renew, with its number and date of issue."

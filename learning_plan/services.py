@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.audit import audit_log
 from accounts.models import Specialty, User
@@ -190,7 +191,12 @@ def report_section_save(*, portfolio: Portfolio, doctor: User, section: str, tex
     text = text.replace("\r\n", "\n").strip()
     if len(text) > ReportSection.MAX_CHARS:
         raise PortalError(
-            _("A section holds at most %(count)s characters.") % {"count": ReportSection.MAX_CHARS},
+            ngettext(
+                "A section holds at most %(count)s character.",
+                "A section holds at most %(count)s characters.",
+                ReportSection.MAX_CHARS,
+            )
+            % {"count": ReportSection.MAX_CHARS},
             code="report_section_too_long",
         )
     if "\x00" in text:
