@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Specialty
 
-from .models import CycleRule, ProgrammeEntry
+from .models import CycleRule, PortfolioScan, ProgrammeEntry
 
 
 class CycleForm(forms.Form):
@@ -32,3 +32,22 @@ class ProgrammeForm(forms.ModelForm[ProgrammeEntry]):
             "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
+
+
+# The portfolio's scans ---------------------------------------------------------------------------------------
+
+
+class ScanForm(forms.Form):
+    """What the doctor sends with a scan; the file itself is judged by `scans.scan_add`, not by its name."""
+
+    kind = forms.ChoiceField(label=_("Document"), choices=PortfolioScan.Kind.choices)
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=PortfolioScan._meta.get_field("title").max_length,
+        required=False,
+        help_text=_("For example «Диплом о высшем образовании»; without one, the kind of document names it."),
+    )
+    file = forms.FileField(
+        label=_("File (PDF, JPEG or PNG)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
+    )

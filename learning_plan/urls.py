@@ -14,3 +14,12 @@ urlpatterns = [
     path("me/plan/add/<str:kind>/<int:pk>/", views.plan_add, name="plan_add"),
     path("me/plan/planned/<int:pk>/remove/", views.plan_remove, name="plan_remove"),
 ]
+
+# The portfolio's scans.
+urlpatterns += [
+    path("me/portfolio/<int:pk>/scans/", views.portfolio_scan_add, name="portfolio_scan_add"),
+    path("me/portfolio/<int:pk>/scans/<int:scan_pk>/", views.portfolio_scan_file, name="portfolio_scan_file"),
+    path(
+        "me/portfolio/<int:pk>/scans/<int:scan_pk>/remove/", views.portfolio_scan_remove, name="portfolio_scan_remove"
+    ),
+]

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -27,9 +28,16 @@ from ministry_sync.models import MinistryLink
 from modules.models import Module
 from nmo_portal.views import refusal_shown
 
-from . import selectors, services
-from .forms import CycleForm, ProgrammeForm
-from .models import Cycle, PlannedActivity, ProgrammeEntry
+from . import scans, selectors, services
+from .forms import CycleForm, ProgrammeForm, ScanForm
+from .models import (
+    Cycle,
+    PlannedActivity,
+    Portfolio,
+    PortfolioScan,
+    ProgrammeEntry,
+    private_storage,
+)
 
 # The learning plan ------------------------------------------------------------------------------------
 
@@ -165,3 +173,81 @@ def plan_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         response = HttpResponse(report_pdf(cycle_plan, doctor=user), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
     return response
+
+
+# The portfolio's scans (issue 14, item 3) --------------------------------
+
+
+def _own_portfolio(request: HttpRequest, pk: int) -> Portfolio:
+    """The signed-in doctor's portfolio; another doctor's is a 404, as if it did not exist."""
+    return get_object_or_404(
+        Portfolio.objects.select_related("document__specialty", "doctor"), pk=pk, doctor=request.user.pk
+    )
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    """Back to the page the form was sent from (its `next`), else to the learning plan."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("learning_plan:plan")
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def portfolio_scan_add(request: HttpRequest, pk: int) -> HttpResponse:
+    portfolio = _own_portfolio(request, pk)
+    form = ScanForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
+        return _back(request)
+    with refusal_shown(request) as refused:
+        scan = scans.scan_add(
+            portfolio=portfolio,
+            doctor=signed_in_user(request),
+            kind=form.cleaned_data["kind"],
+            title=form.cleaned_data["title"],
+            uploaded_file=form.cleaned_data["file"],
+        )
+    if not refused:
+        messages.success(request, _("«%(title)s» is attached to the portfolio.") % {"title": scan.title})
+    return _back(request)
+
+
+@login_required
+@require_POST
+def portfolio_scan_remove(request: HttpRequest, pk: int, scan_pk: int) -> HttpResponse:
+    portfolio = _own_portfolio(request, pk)
+    scan = get_object_or_404(PortfolioScan, pk=scan_pk, portfolio=portfolio)
+    with refusal_shown(request) as refused:
+        scans.scan_remove(scan=scan, doctor=signed_in_user(request))
+    if not refused:
+        messages.success(request, _("«%(title)s» is removed from the portfolio.") % {"title": scan.title})
+    return _back(request)
+
+
+def _private_file(field: FieldFile, *, filename: str, content_type: str) -> FileResponse:
+    """A file of the private storage for its owner alone: downloaded, never shown in the page, never sniffed.
+    Read through STORAGES["private"] as it is named now (the field's storage was fixed when the model loaded)."""
+    if not field.name:
+        raise Http404
+    try:
+        content = private_storage().open(field.name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(content, as_attachment=True, filename=filename, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def portfolio_scan_file(request: HttpRequest, pk: int, scan_pk: int) -> FileResponse:
+    """A scan as it was uploaded, named as its document is named in the export."""
+    portfolio = _own_portfolio(request, pk)
+    scan = get_object_or_404(PortfolioScan, pk=scan_pk, portfolio=portfolio)
+    stem = scans.scan_names(scans.person_name(portfolio.doctor), portfolio.scans.all())[scan.pk]
+    extension = scans.EXTENSIONS.get(scan.content_type, "bin")
+    return _private_file(scan.file, filename=f"{stem}.{extension}", content_type=scan.content_type)
