@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -16,6 +16,7 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.requests import signed_in_user
@@ -28,12 +29,13 @@ from ministry_sync.models import MinistryLink
 from modules.models import Module
 from nmo_portal.views import refusal_shown
 
-from . import scans, selectors, services
+from . import export, scans, selectors, services
 from .forms import CycleForm, ProgrammeForm, ScanForm
 from .models import (
     Cycle,
     PlannedActivity,
     Portfolio,
+    PortfolioExport,
     PortfolioScan,
     ProgrammeEntry,
     private_storage,
@@ -175,7 +177,7 @@ def plan_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     return response
 
 
-# The portfolio's scans (issue 14, item 3) --------------------------------
+# The portfolio's scans and export (issue 14, items 3 "scans" and 4 "Export") --------------------------------
 
 
 def _own_portfolio(request: HttpRequest, pk: int) -> Portfolio:
@@ -251,3 +253,39 @@ def portfolio_scan_file(request: HttpRequest, pk: int, scan_pk: int) -> FileResp
     stem = scans.scan_names(scans.person_name(portfolio.doctor), portfolio.scans.all())[scan.pk]
     extension = scans.EXTENSIONS.get(scan.content_type, "bin")
     return _private_file(scan.file, filename=f"{stem}.{extension}", content_type=scan.content_type)
+
+
+@login_required
+@require_POST
+def portfolio_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask for the ZIP of every document; without a worker it is built after the commit, in this request."""
+    portfolio = _own_portfolio(request, pk)
+    with refusal_shown(request) as refused:
+        asked = export.export_request(portfolio=portfolio, doctor=signed_in_user(request))
+    if not refused:
+        asked.refresh_from_db(fields=["state", "error"])
+        status = export.ExportStatus(asked)
+        if asked.state == PortfolioExport.State.DONE:
+            messages.success(request, _("The files for filing are ready to download."))
+        elif asked.state == PortfolioExport.State.FAILED:
+            messages.error(request, status.error_message)
+        else:
+            messages.info(request, _("The files for filing are being prepared; the link appears here when they are."))
+    return _back(request)
+
+
+@never_cache
+@login_required
+def portfolio_export_state(request: HttpRequest, pk: int) -> JsonResponse:
+    """Where the export asked for last stands, for the page to follow."""
+    status = export.export_status(_own_portfolio(request, pk))
+    if status is None:
+        return JsonResponse({"state": "", "state_label": "", "progress": 0, "error": "", "download_url": ""})
+    return JsonResponse(status.as_json())
+
+
+@login_required
+def portfolio_export_file(request: HttpRequest, pk: int, export_pk: int) -> FileResponse:
+    portfolio = _own_portfolio(request, pk)
+    built = get_object_or_404(PortfolioExport, pk=export_pk, portfolio=portfolio, state=PortfolioExport.State.DONE)
+    return _private_file(built.file, filename=export.export_filename(portfolio), content_type="application/zip")
