@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Specialty
 
-from .models import AccreditationDocument, CycleRule, Portfolio, ProgrammeEntry, ReportSection
+from .models import AccreditationDocument, CycleRule, Portfolio, PortfolioScan, ProgrammeEntry, ReportSection
 
 
 class CycleForm(forms.Form):
@@ -111,4 +111,23 @@ class OutcomeForm(forms.Form):
         required=False,
         help_text=_("Why the accreditation was refused, as the commission wrote."),
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+# The portfolio's scans ---------------------------------------------------------------------------------------
+
+
+class ScanForm(forms.Form):
+    """What the doctor sends with a scan; the file itself is judged by `scans.scan_add`, not by its name."""
+
+    kind = forms.ChoiceField(label=_("Document"), choices=PortfolioScan.Kind.choices)
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=PortfolioScan._meta.get_field("title").max_length,
+        required=False,
+        help_text=_("For example «Диплом о высшем образовании»; without one, the kind of document names it."),
+    )
+    file = forms.FileField(
+        label=_("File (PDF, JPEG or PNG)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
     )

@@ -5,6 +5,7 @@ what accreditation needs (AccreditationAlternative), with the gaps of the altern
 Nothing here writes: the portfolio's writes are in `services.py`."""
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -417,11 +418,25 @@ class SpecialtyPortfolio:
         ]
 
 
+def hours_by_kind(items: Iterable[EducationItem]) -> dict[str, int]:
+    """Hours of the education table per kind of row (`programme`, `event`, `module`, `other`)."""
+    sums: dict[str, int] = {}
+    for item in items:
+        sums[item.kind] = sums.get(item.kind, 0) + item.hours
+    return sums
+
+
 def specialty_portfolio(
-    *, doctor: User, specialty: Specialty, day: date | None = None, records: list[Record] | None = None
+    *,
+    doctor: User,
+    specialty: Specialty,
+    day: date | None = None,
+    records: list[Record] | None = None,
+    document: AccreditationDocument | None = None,
 ) -> SpecialtyPortfolio:
-    """Everything the portfolio page of one specialty shows, and what keeps it from being ready."""
-    document = current_document(doctor, specialty)
+    """Everything the portfolio page of one specialty shows, and what keeps it from being ready: of the document
+    the doctor renews now, or of the `document` given (an export of a portfolio since renewed)."""
+    document = document or current_document(doctor, specialty)
     found = SpecialtyPortfolio(
         doctor=doctor,
         specialty=specialty,
@@ -439,9 +454,7 @@ def specialty_portfolio(
         if found.portfolio is not None:
             found.sections = {s.section: s for s in getattr(found.portfolio, "sections_list", [])}
         found.items = education_items(doctor, specialty, document.issued_on, document.expires_on, records)
-    sums: dict[str, int] = {}
-    for item in found.items:
-        sums[item.kind] = sums.get(item.kind, 0) + item.hours
+    sums = hours_by_kind(found.items)
     found.alternatives = alternatives_against(
         hours_by_counts(
             programme=sums.get("programme", 0),

@@ -18,6 +18,7 @@ from nmo_portal.views import refusal_shown
 from . import portfolio, services
 from .forms import AgreementForm, DocumentForm, ReportSectionForm
 from .models import Portfolio, ReportSection
+from .views import own_portfolio
 
 
 @login_required
@@ -95,15 +96,11 @@ def document_add(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "learning_plan/portfolio.html", _context(found, document_form=form), status=400)
 
 
-def _own(request: HttpRequest, pk: int) -> Portfolio:
-    return get_object_or_404(Portfolio.objects.select_related("document__specialty"), pk=pk, doctor=request.user.pk)
-
-
 @login_required
 @require_POST
 def report_section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
     """Save one section of the report as a draft."""
-    own = _own(request, pk)
+    own = own_portfolio(request, pk)
     if section not in ReportSection.Section.values:
         raise Http404
     code = own.document.specialty.code
@@ -131,7 +128,7 @@ def _page(code: str) -> str:
 @login_required
 @require_POST
 def agreement(request: HttpRequest, pk: int) -> HttpResponse:
-    own = _own(request, pk)
+    own = own_portfolio(request, pk)
     form = AgreementForm(request.POST)
     if form.is_valid():
         with refusal_shown(request) as refused:

@@ -23,3 +23,15 @@ urlpatterns = [
     path("me/portfolio/<int:pk>/filing/", views.portfolio_file, name="portfolio_file"),
     path("me/portfolio/<int:pk>/outcome/", views.portfolio_outcome, name="portfolio_outcome"),
 ]
+
+# The portfolio's scans and export.
+urlpatterns += [
+    path("me/portfolio/<int:pk>/scans/", views.portfolio_scan_add, name="portfolio_scan_add"),
+    path("me/portfolio/<int:pk>/scans/<int:scan_pk>/", views.portfolio_scan_file, name="portfolio_scan_file"),
+    path(
+        "me/portfolio/<int:pk>/scans/<int:scan_pk>/remove/", views.portfolio_scan_remove, name="portfolio_scan_remove"
+    ),
+    path("me/portfolio/<int:pk>/export/", views.portfolio_export, name="portfolio_export"),
+    path("me/portfolio/<int:pk>/export/state/", views.portfolio_export_state, name="portfolio_export_state"),
+    path("me/portfolio/<int:pk>/export/<int:export_pk>/", views.portfolio_export_file, name="portfolio_export_file"),
+]

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,6 +16,7 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.requests import signed_in_user
@@ -27,9 +29,17 @@ from ministry_sync.models import MinistryLink
 from modules.models import Module
 from nmo_portal.views import refusal_shown
 
-from . import filing, selectors, services
-from .forms import CycleForm, FilingForm, OutcomeForm, ProgrammeForm, filing_auto_id
-from .models import Cycle, PlannedActivity, Portfolio, ProgrammeEntry
+from . import export, filing, scans, selectors, services
+from .forms import CycleForm, FilingForm, OutcomeForm, ProgrammeForm, ScanForm, filing_auto_id
+from .models import (
+    Cycle,
+    PlannedActivity,
+    Portfolio,
+    PortfolioExport,
+    PortfolioScan,
+    ProgrammeEntry,
+    private_storage,
+)
 
 # The learning plan ------------------------------------------------------------------------------------
 
@@ -188,10 +198,6 @@ OUTCOME_REFUSAL_FIELDS = {
 }
 
 
-def _portfolio_of(request: HttpRequest, pk: int) -> Portfolio:
-    return get_object_or_404(Portfolio.objects.select_related("document__specialty"), pk=pk, doctor=request.user.pk)
-
-
 def _filing_refused(request: HttpRequest, portfolio: Portfolio, form: Any, action: str) -> HttpResponse:
     """The form again, with what was wrong: the page answers 400 and nothing was recorded."""
     context = {
@@ -203,11 +209,31 @@ def _filing_refused(request: HttpRequest, portfolio: Portfolio, form: Any, actio
     return render(request, "learning_plan/portfolio/filing_form.html", context, status=400)
 
 
+# The portfolio's scans and export (issue 14, items 3 "scans" and 4 "Export") --------------------------------
+
+
+def own_portfolio(request: HttpRequest, pk: int) -> Portfolio:
+    """The signed-in doctor's portfolio; another doctor's is a 404, as if it did not exist."""
+    return get_object_or_404(
+        Portfolio.objects.select_related("document__specialty", "doctor"), pk=pk, doctor=request.user.pk
+    )
+
+
+def _back(request: HttpRequest, portfolio: Portfolio) -> HttpResponse:
+    """Back to the page the form was sent from (its `next`), else to the portfolio's page."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("learning_plan:portfolio", args=[portfolio.document.specialty.code])
+    return redirect(target)
+
+
 @login_required
 @require_POST
 def portfolio_file(request: HttpRequest, pk: int) -> HttpResponse:
     """The doctor records that they filed the portfolio in ФРМР."""
-    portfolio = _portfolio_of(request, pk)
+    portfolio = own_portfolio(request, pk)
     form = FilingForm(request.POST, auto_id=filing_auto_id(portfolio.pk))
     if form.is_valid():
         with refusal_shown(request, form=form, field=lambda exc: FILING_REFUSAL_FIELDS.get(exc.code)) as refused:
@@ -222,9 +248,30 @@ def portfolio_file(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def portfolio_scan_add(request: HttpRequest, pk: int) -> HttpResponse:
+    portfolio = own_portfolio(request, pk)
+    form = ScanForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
+        return _back(request, portfolio)
+    with refusal_shown(request) as refused:
+        scan = scans.scan_add(
+            portfolio=portfolio,
+            doctor=signed_in_user(request),
+            kind=form.cleaned_data["kind"],
+            title=form.cleaned_data["title"],
+            uploaded_file=form.cleaned_data["file"],
+        )
+    if not refused:
+        messages.success(request, _("«%(title)s» is attached to the portfolio.") % {"title": scan.title})
+    return _back(request, portfolio)
+
+
+@login_required
+@require_POST
 def portfolio_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     """The doctor records the outcome of the filing: accredited, with the new document, or refused, with why."""
-    portfolio = _portfolio_of(request, pk)
+    portfolio = own_portfolio(request, pk)
     form = OutcomeForm(request.POST, auto_id=filing_auto_id(portfolio.pk))
     if form.is_valid():
         data = form.cleaned_data
@@ -248,3 +295,76 @@ def portfolio_outcome(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The refusal is recorded; the portfolio is open for changes again."))
             return redirect(filing.portfolio_path(portfolio.document.specialty.code))
     return _filing_refused(request, portfolio, form, "outcome")
+
+
+@login_required
+@require_POST
+def portfolio_scan_remove(request: HttpRequest, pk: int, scan_pk: int) -> HttpResponse:
+    portfolio = own_portfolio(request, pk)
+    scan = get_object_or_404(PortfolioScan, pk=scan_pk, portfolio=portfolio)
+    with refusal_shown(request) as refused:
+        scans.scan_remove(scan=scan, doctor=signed_in_user(request))
+    if not refused:
+        messages.success(request, _("«%(title)s» is removed from the portfolio.") % {"title": scan.title})
+    return _back(request, portfolio)
+
+
+def _private_file(field: FieldFile, *, filename: str, content_type: str) -> FileResponse:
+    """A file of the private storage for its owner alone: downloaded, never shown in the page, never sniffed.
+    Read through STORAGES["private"] as it is named now (the field's storage was fixed when the model loaded)."""
+    if not field.name:
+        raise Http404
+    try:
+        content = private_storage().open(field.name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(content, as_attachment=True, filename=filename, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def portfolio_scan_file(request: HttpRequest, pk: int, scan_pk: int) -> FileResponse:
+    """A scan as it was uploaded, named as its document is named in the export."""
+    portfolio = own_portfolio(request, pk)
+    scan = get_object_or_404(PortfolioScan, pk=scan_pk, portfolio=portfolio)
+    stem = scans.scan_names(scans.person_name(portfolio.doctor), portfolio.scans.all())[scan.pk]
+    extension = scans.EXTENSIONS.get(scan.content_type, "bin")
+    return _private_file(scan.file, filename=f"{stem}.{extension}", content_type=scan.content_type)
+
+
+@login_required
+@require_POST
+def portfolio_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask for the ZIP of every document; without a worker it is built after the commit, in this request."""
+    portfolio = own_portfolio(request, pk)
+    with refusal_shown(request) as refused:
+        asked = export.export_request(portfolio=portfolio, doctor=signed_in_user(request))
+    if not refused:
+        asked.refresh_from_db(fields=["state", "error"])
+        status = export.ExportStatus(asked)
+        if asked.state == PortfolioExport.State.DONE:
+            messages.success(request, _("The files for filing are ready to download."))
+        elif asked.state == PortfolioExport.State.FAILED:
+            messages.error(request, status.error_message)
+        else:
+            messages.info(request, _("The files for filing are being prepared; the link appears here when they are."))
+    return _back(request, portfolio)
+
+
+@never_cache
+@login_required
+def portfolio_export_state(request: HttpRequest, pk: int) -> JsonResponse:
+    """Where the export asked for last stands, for the page to follow."""
+    status = export.export_status(own_portfolio(request, pk))
+    if status is None:
+        return JsonResponse({"state": "", "state_label": "", "progress": 0, "error": "", "download_url": ""})
+    return JsonResponse(status.as_json())
+
+
+@login_required
+def portfolio_export_file(request: HttpRequest, pk: int, export_pk: int) -> FileResponse:
+    portfolio = own_portfolio(request, pk)
+    built = get_object_or_404(PortfolioExport, pk=export_pk, portfolio=portfolio, state=PortfolioExport.State.DONE)
+    return _private_file(built.file, filename=export.export_filename(portfolio), content_type="application/zip")
