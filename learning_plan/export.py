@@ -80,7 +80,7 @@ from .portfolio import (
     hours_by_kind,
     specialty_portfolio,
 )
-from .report import ACCENT, HEAD_FILL, INK, MUTED, RULE, ZEBRA, _date, _generated_at, _snils
+from .report import ACCENT, HEAD_FILL, INK, MUTED, RULE, ZEBRA, _date, _generated_at, _snils, labelled_table
 from .scans import MAX_PIXELS, ordered_scans, person_name, safe_name, scan_names
 from .services import _own_portfolio
 
@@ -206,22 +206,7 @@ def _header(doctor: User, found: SpecialtyPortfolio) -> list[tuple[str, str]]:
 
 
 def _header_table(rows: list[tuple[str, str]], styles: dict[str, ParagraphStyle], width: float) -> Table:
-    data = [
-        [_text(label, styles["label"]), _text(value, styles["name" if index == 0 else "value"])]
-        for index, (label, value) in enumerate(rows)
-    ]
-    table = Table(data, colWidths=(38 * mm, width - 38 * mm), hAlign="LEFT")
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-            ]
-        )
-    )
-    return table
+    return labelled_table(rows, styles, width, label_width=38 * mm)
 
 
 def _grid(rows: int) -> list[StyleCommand]:

@@ -246,10 +246,18 @@ def _text(text: str, style: ParagraphStyle) -> Paragraph:
 
 
 def _header_table(plan: CyclePlan, doctor: User, styles: dict[str, ParagraphStyle]) -> Table:
-    rows = []
-    for index, (label, value) in enumerate(_header(plan, doctor)):
-        rows.append([_text(label, styles["label"]), _text(value, styles["name" if index == 0 else "value"])])
-    table = Table(rows, colWidths=(36 * mm, BODY_WIDTH - 36 * mm), hAlign="LEFT")
+    return labelled_table(_header(plan, doctor), styles, BODY_WIDTH)
+
+
+def labelled_table(
+    rows: list[tuple[str, str]], styles: dict[str, ParagraphStyle], width: float, label_width: float = 36 * mm
+) -> Table:
+    """A document's heading block: a label and its value per row, the first value (the person's name) larger."""
+    data = [
+        [_text(label, styles["label"]), _text(value, styles["name" if index == 0 else "value"])]
+        for index, (label, value) in enumerate(rows)
+    ]
+    table = Table(data, colWidths=(label_width, width - label_width), hAlign="LEFT")
     table.setStyle(
         TableStyle(
             [
