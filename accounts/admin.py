@@ -161,6 +161,7 @@ class OrganizationAdmin(AuditedAdmin[Organization]):
     list_filter = ["status", "kind"]
     search_fields = ["name", "short_name", "inn", "email"]
     readonly_fields = ["status", "status_reason", "status_changed_at", "status_changed_by", "created_by", "created_at"]
+    filter_horizontal = ["specialties"]
     inlines = [MembershipInline]
     actions = ["verify", "reject"]
 
@@ -209,7 +210,7 @@ class InvitationAdmin(AuditedAdmin[Invitation]):
 
 @admin.register(ReviewerAppointment)
 class ReviewerAppointmentAdmin(admin.ModelAdmin[ReviewerAppointment]):
-    list_display = ["user", "specialty", "society", "is_active", "appointed_at", "appointed_by"]
+    list_display = ["user", "specialty", "organization", "society", "is_active", "appointed_at", "appointed_by"]
     list_filter = ["is_active", "specialty"]
     search_fields = ["user__email", "user__last_name", "society", "specialty__code", "specialty__name"]
     list_select_related = ["user", "specialty", "appointed_by"]

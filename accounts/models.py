@@ -307,6 +307,13 @@ class Organization(models.Model):
     members: "models.ManyToManyField[User, Membership]" = models.ManyToManyField(
         User, through="Membership", related_name="organizations"
     )
+    specialties = models.ManyToManyField(
+        Specialty,
+        blank=True,
+        related_name="societies",
+        verbose_name=_("specialties it is responsible for"),
+        help_text=_("A professional society only: its experts review these specialties, set by administrators."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -422,6 +429,15 @@ class ReviewerAppointment(models.Model):
         Specialty, on_delete=models.PROTECT, related_name="reviewer_appointments", verbose_name=_("specialty")
     )
     society = models.CharField(_("professional society"), max_length=200, blank=True)
+    organization = models.ForeignKey(
+        "Organization",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="expert_appointments",
+        verbose_name=_("appointed by the society"),
+        help_text=_("The professional society whose administrators appointed the expert, if one did."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     appointed_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("appointed by")
