@@ -82,8 +82,12 @@ class PlannedActivityAdmin(ReadOnlyAdmin[PlannedActivity]):
 
 
 class AlternativeComponentInline(admin.TabularInline[AlternativeComponent, AccreditationAlternative]):
+    """An alternative needs at least one component: one without any would make everybody ready on hours."""
+
     model = AlternativeComponent
     extra = 0
+    min_num = 1
+    validate_min = True
 
 
 @admin.register(AccreditationAlternative)

@@ -78,6 +78,7 @@ from .portfolio import (
     SpecialtyPortfolio,
     closest,
     hours_by_kind,
+    period_end,
     specialty_portfolio,
 )
 from .report import ACCENT, HEAD_FILL, INK, MUTED, RULE, ZEBRA, _date, _generated_at, _snils, labelled_table
@@ -200,7 +201,7 @@ def _header(doctor: User, found: SpecialtyPortfolio) -> list[tuple[str, str]]:
         ("СНИЛС", _snils(doctor) or "не указан"),
         ("Специальность", f"{found.specialty.code} {found.specialty.name}"),
         ("Документ", _document_line(document)),
-        ("Период", f"{_date(document.issued_on)} – {_date(document.expires_on)}"),
+        ("Период", f"{_date(document.issued_on)} – {_date(period_end(document))}"),
         ("Дата формирования", _generated_at()),
     ]
 

@@ -7,7 +7,7 @@ Nothing here writes: the portfolio's writes are in `services.py`."""
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -38,6 +38,12 @@ Counts = RuleComponent.Counts
 
 def expiry_of(issued_on: date) -> date:
     return add_months(issued_on, 12 * AccreditationDocument.VALID_YEARS)
+
+
+def period_end(document: AccreditationDocument) -> date:
+    """The last day of the portfolio's period: the day before expiry, as the cycle the document opens ends then and
+    the window is closed on the expiry day itself."""
+    return document.expires_on - timedelta(days=1)
 
 
 def window_opens_on(expires_on: date) -> date:
@@ -92,6 +98,8 @@ class Gap:
     @property
     def message(self) -> str:
         """What is missing and how to fix it, in the reader's language."""
+        if self.code == Missing.HOURS and self.component is None:
+            return _("What accreditation needs is not set in the portal yet: write to the portal's support.")
         if self.code == Missing.HOURS:
             name = dict(Counts.choices).get(self.component or "", self.component)
             return ngettext(
@@ -163,7 +171,11 @@ def hours_by_counts(*, programme: int, events: int, modules: int, other: int = 0
 def alternatives_against(sums: dict[str, int]) -> list[AlternativeHours]:
     """Each alternative in force with its components' hours: unlike a cycle rule, nothing is capped, and no
     hours count in two components of one alternative unless the components themselves overlap (НМО holds events)."""
-    alternatives = AccreditationAlternative.objects.filter(is_active=True).prefetch_related("components")
+    alternatives = (
+        AccreditationAlternative.objects.filter(is_active=True, components__isnull=False)
+        .distinct()
+        .prefetch_related("components")
+    )
     return [
         AlternativeHours(
             alternative=alternative,
@@ -350,11 +362,18 @@ def education_items(
 ) -> list[EducationItem]:
     """The education of the period in one specialty, from the register, the doctor and the Ministry, oldest first."""
     records = _records(doctor) if records is None else records
-    items = (
-        _register_items(records, specialty, start, end)
-        + _programme_items(doctor, specialty, start, end)
-        + _ministry_items(doctor, specialty, start, end)
-    )
+    programmes = _programme_items(doctor, specialty, start, end)
+    entered = {(item.hours, item.ends_on) for item in programmes} | {
+        item.reference.strip().casefold() for item in programmes if item.reference.strip()
+    }
+    ministry = [
+        item
+        for item in _ministry_items(doctor, specialty, start, end)
+        # A programme the doctor entered that the Ministry holds too (the organization reported it there): once.
+        if item.kind != "programme"
+        or ((item.hours, item.ends_on) not in entered and item.reference.strip().casefold() not in entered)
+    ]
+    items = _register_items(records, specialty, start, end) + programmes + ministry
     items.sort(key=lambda item: (item.ends_on, item.starts_on, item.title))
     return items
 
@@ -382,6 +401,10 @@ class SpecialtyPortfolio:
     @property
     def period_starts_on(self) -> date | None:
         return self.document.issued_on if self.document else None
+
+    @property
+    def period_ends_on(self) -> date | None:
+        return period_end(self.document) if self.document else None
 
     @property
     def window_opens_on(self) -> date | None:
@@ -453,7 +476,7 @@ def specialty_portfolio(
         )
         if found.portfolio is not None:
             found.sections = {s.section: s for s in getattr(found.portfolio, "sections_list", [])}
-        found.items = education_items(doctor, specialty, document.issued_on, document.expires_on, records)
+        found.items = education_items(doctor, specialty, document.issued_on, period_end(document), records)
     sums = hours_by_kind(found.items)
     found.alternatives = alternatives_against(
         hours_by_counts(
@@ -479,7 +502,9 @@ def _missing(found: SpecialtyPortfolio) -> list[Gap]:
     if agreement not in (Portfolio.Agreement.AGREED, Portfolio.Agreement.NOT_NEEDED):
         gaps.append(Gap(Missing.AGREEMENT))
     best = found.closest
-    if best is not None:
+    if best is None:  # nothing in force to judge the hours by: not ready until administrators set what is needed
+        gaps.append(Gap(Missing.HOURS))
+    else:
         gaps.extend(Gap(Missing.HOURS, component=c.counts, hours=c.short) for c in best.components if c.short)
     return gaps
 

@@ -69,6 +69,8 @@ def _context(found: portfolio.SpecialtyPortfolio, **forms: object) -> dict[str, 
     return {
         "p": found,
         "document_form": forms.get("document_form") or DocumentForm(),
+        "correct_form": forms.get("correct_form")
+        or (DocumentForm(instance=found.document, prefix="correct") if found.document else None),
         "agreement_form": forms.get("agreement_form") or AgreementForm(initial=agreement_initial),
         "sections": sections,
         "ministry_linked": ministry_linked(doctor),
@@ -138,3 +140,20 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(f"{_page(own.document.specialty.code)}#agreement")
     found = portfolio.specialty_portfolio(doctor=signed_in_user(request), specialty=own.document.specialty)
     return render(request, "learning_plan/portfolio.html", _context(found, agreement_form=form), status=400)
+
+
+@login_required
+@require_POST
+def document_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct the document's number, kind or date of issue while its portfolio has not been filed."""
+    own = own_portfolio(request, pk)
+    doctor = signed_in_user(request)
+    form = DocumentForm(request.POST, prefix="correct")
+    if form.is_valid():
+        with refusal_shown(request, form=form) as refused:
+            services.document_correct(document=own.document, doctor=doctor, **form.cleaned_data)
+        if not refused:
+            messages.success(request, _("The document is corrected."))
+            return redirect("learning_plan:portfolio", own.document.specialty.code)
+    found = portfolio.specialty_portfolio(doctor=doctor, specialty=own.document.specialty)
+    return render(request, "learning_plan/portfolio.html", _context(found, correct_form=form), status=400)

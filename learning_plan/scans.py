@@ -29,7 +29,7 @@ from accounts.audit import audit_log
 from accounts.models import User
 from nmo_portal.errors import PortalError
 
-from .models import Portfolio, PortfolioScan, private_storage
+from .models import Portfolio, PortfolioExport, PortfolioScan, private_storage
 from .services import _own_portfolio, _still_editable
 
 MAX_PAGES: Final = 200
@@ -303,3 +303,13 @@ def scan_remove(*, scan: PortfolioScan, doctor: User) -> None:
     scan.delete()
     if name:
         transaction.on_commit(lambda: private_storage().delete(name))
+    # A ZIP built with the scan would still hand it out: the files for filing are prepared again without it.
+    built = PortfolioExport.objects.filter(portfolio=portfolio).exclude(file="")
+    stale = [export.file.name for export in built]
+    built.delete()
+    transaction.on_commit(lambda: _delete_files(stale))
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        private_storage().delete(name)

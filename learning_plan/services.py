@@ -181,11 +181,66 @@ def _still_editable(portfolio: Portfolio) -> None:
         )
 
 
+def _locked(portfolio: Portfolio) -> Portfolio:
+    """The portfolio's row as it is now, locked until the transaction ends: a filing recorded meanwhile is seen."""
+    locked = Portfolio.objects.select_for_update().get(pk=portfolio.pk)
+    _still_editable(locked)
+    return locked
+
+
+@transaction.atomic
+def document_correct(
+    *, document: AccreditationDocument, doctor: User, number: str, issued_on: date, kind: str
+) -> AccreditationDocument:
+    """Correct a document typed wrongly, while its portfolio has not been filed: the expiry, the window and the
+    period follow the date of issue. The cycle the document opened (starting on its old date of issue) moves with
+    it when it overlaps no other cycle of the specialty; any other cycle is left as the doctor set it."""
+    if document.doctor_id != doctor.pk:
+        raise PermissionDenied(_("This is not your document."))
+    portfolio = Portfolio.objects.filter(document=document).first()
+    if portfolio is not None:
+        _locked(portfolio)
+    if issued_on > today():
+        raise PortalError(_("The date of issue cannot be in the future."), code="document_in_future")
+    if (
+        AccreditationDocument.objects.filter(doctor=doctor, specialty=document.specialty_id, issued_on=issued_on)
+        .exclude(pk=document.pk)
+        .exists()
+    ):
+        raise PortalError(
+            _("A document of this specialty issued on that day is already recorded."), code="document_exists"
+        )
+    old_issued_on = document.issued_on
+    document.number, document.issued_on, document.kind = number.strip(), issued_on, kind
+    document.expires_on = expiry_of(issued_on)
+    document.full_clean(exclude=["doctor"])
+    document.save()
+    cycle = Cycle.objects.filter(document=document, starts_on=old_issued_on).first()
+    if cycle is not None and issued_on != old_issued_on:
+        ends_on = document.expires_on - timedelta(days=1)
+        others = Cycle.objects.filter(
+            doctor=doctor, specialty=document.specialty_id, starts_on__lte=ends_on, ends_on__gte=issued_on
+        ).exclude(pk=cycle.pk)
+        if not others.exists():
+            cycle.starts_on, cycle.ends_on = issued_on, ends_on
+            cycle.save(update_fields=["starts_on", "ends_on"])
+    plan_changed(doctor.pk)
+    audit_log(
+        actor=doctor,
+        action="accreditation.correct",
+        obj=document,
+        number=document.number,
+        issued_on=issued_on.isoformat(),
+        was_issued_on=old_issued_on.isoformat(),
+    )
+    return document
+
+
 @transaction.atomic
 def report_section_save(*, portfolio: Portfolio, doctor: User, section: str, text: str) -> ReportSection:
     """Save one section of the report as a draft; an empty text clears it."""
     _own_portfolio(portfolio, doctor)
-    _still_editable(portfolio)
+    portfolio = _locked(portfolio)
     if section not in ReportSection.Section.values:
         raise PortalError(_("There is no such section of the report."), code="report_section_unknown")
     text = text.replace("\r\n", "\n").strip()
@@ -215,7 +270,7 @@ def agreement_record(
     """The employer's agreement with the report, as the doctor records it (the employer signs on paper):
     requested, agreed, refused with a reason, or not needed with why."""
     _own_portfolio(portfolio, doctor)
-    _still_editable(portfolio)
+    portfolio = _locked(portfolio)
     reason = reason.strip()
     if state not in Portfolio.Agreement.values or state == Portfolio.Agreement.NOT_RECORDED:
         raise PortalError(_("Choose what the employer answered."), code="agreement_state_unknown")

@@ -19,6 +19,7 @@ urlpatterns = [
     path("me/portfolio/<str:code>/document/", portfolio_views.document_add, name="document_add"),
     path("me/portfolio/<int:pk>/report/<str:section>/", portfolio_views.report_section, name="report_section"),
     path("me/portfolio/<int:pk>/agreement/", portfolio_views.agreement, name="agreement"),
+    path("me/portfolio/<int:pk>/document/correct/", portfolio_views.document_correct, name="document_correct"),
     # The accreditation portfolio: filing and its outcome
     path("me/portfolio/<int:pk>/filing/", views.portfolio_file, name="portfolio_file"),
     path("me/portfolio/<int:pk>/outcome/", views.portfolio_outcome, name="portfolio_outcome"),

@@ -360,3 +360,94 @@ def test_the_api_gives_each_specialty_with_stable_codes(client, doctor, psychiat
     assert {"code": "work_record_missing"} in entry["missing"]
     assert {"component": "programme", "required": 74, "earned": 70} in entry["hours"]
     assert {item["origin"] for item in entry["items"]} == {"register", "programme"}
+
+
+# What review found -----------------------------------------------------------------------------------------
+
+
+def test_a_programme_entered_and_held_by_the_ministry_counts_once(doctor, psychiatry, document):
+    from ministry_sync.models import HeldRecord
+
+    programme(doctor, psychiatry, 36, date(2024, 5, 1), name="ПК по психиатрии")
+    for key, ref in [("elsewhere-1", "ПК 36-20240501"), ("elsewhere-2", "")]:
+        HeldRecord.objects.create(
+            doctor=doctor,
+            idempotency_key=key,
+            kind=HeldRecord.Kind.PROGRAMME,
+            hours=36,
+            title="Психиатрия (ПК)",
+            earned_on=date(2024, 5, 1),
+            specialty_code=psychiatry.code,
+            source_ref=ref,
+        )
+    HeldRecord.objects.create(
+        doctor=doctor,
+        idempotency_key="elsewhere-3",
+        kind=HeldRecord.Kind.PROGRAMME,
+        hours=18,
+        title="Другая программа",
+        earned_on=date(2024, 9, 1),
+        specialty_code=psychiatry.code,
+    )
+    items = readiness(doctor, psychiatry).items
+    assert sorted((item.origin, item.hours) for item in items) == [("ministry", 18), ("programme", 36)]
+
+
+def test_an_alternative_without_components_or_none_in_force_makes_nobody_ready(doctor, psychiatry, document):
+    from learning_plan.models import AccreditationAlternative
+
+    complete_everything_but_hours(doctor, psychiatry, document)
+    AccreditationAlternative.objects.create(name="Пустой вариант", order=0)
+    found = readiness(doctor, psychiatry)
+    assert not found.ready
+    assert found.closest.alternative.name != "Пустой вариант"
+    AccreditationAlternative.objects.update(is_active=False)
+    found = readiness(doctor, psychiatry)
+    assert [(gap.code, gap.component) for gap in found.missing] == [(Missing.HOURS, None)]
+    assert not found.ready
+
+
+def test_the_period_ends_the_day_before_expiry_as_the_cycle_does(doctor, psychiatry, document):
+    programme(doctor, psychiatry, 10, date(2027, 3, 9), name="Накануне")
+    programme(doctor, psychiatry, 20, date(2027, 3, 10), name="В день истечения")
+    found = readiness(doctor, psychiatry)
+    assert [item.title for item in found.items] == ["Накануне"]
+    assert found.period_ends_on == date(2027, 3, 9) == Cycle.objects.get(document=document).ends_on
+
+
+def test_a_mistyped_document_is_corrected_with_its_cycle_until_it_is_filed(client, doctor, psychiatry, document):
+    from learning_plan.filing import filing_record
+
+    client.force_login(doctor)
+    url = reverse("learning_plan:document_correct", args=[document.portfolio.pk])
+    answer = client.post(
+        url, {"correct-kind": "certificate", "correct-number": "7722 0002", "correct-issued_on": "2021-12-01"}
+    )
+    assert answer.status_code == 302
+    document.refresh_from_db()
+    assert (document.kind, document.number, document.expires_on) == ("certificate", "7722 0002", date(2026, 12, 1))
+    cycle = Cycle.objects.get(document=document)
+    assert (cycle.starts_on, cycle.ends_on) == (date(2021, 12, 1), date(2026, 11, 30))
+
+    filing_record(portfolio=document.portfolio, doctor=doctor, filed_on=date(2026, 2, 1))
+    client.post(url, {"correct-kind": "accreditation", "correct-number": "X", "correct-issued_on": "2021-11-01"})
+    document.refresh_from_db()
+    assert (document.number, document.issued_on) == ("7722 0002", date(2021, 12, 1))  # filed: nothing changed
+
+    stranger = DoctorProfileFactory(specialties=[psychiatry]).user
+    client.force_login(stranger)
+    assert client.post(url, {"correct-kind": "accreditation", "correct-number": "Y"}).status_code == 404
+
+
+def test_a_report_saved_from_a_page_loaded_before_the_filing_is_refused(doctor, psychiatry, document):
+    from learning_plan.filing import filing_record
+
+    stale = Portfolio.objects.get(pk=document.portfolio.pk)
+    filing_record(portfolio=document.portfolio, doctor=doctor, filed_on=date(2026, 4, 1))
+    with pytest.raises(PortalError) as refused:
+        services.report_section_save(portfolio=stale, doctor=doctor, section="duties", text="поздно")
+    assert refused.value.code == "portfolio_filed"
+    with pytest.raises(PortalError):
+        services.agreement_record(portfolio=stale, doctor=doctor, state="agreed")
+    assert not ReportSection.objects.exists()
+    assert Portfolio.objects.get(pk=stale.pk).agreement == "not_recorded"

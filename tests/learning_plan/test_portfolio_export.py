@@ -616,3 +616,16 @@ def test_the_partials_show_the_scans_the_progress_and_the_link(portfolio, doctor
     assert '<progress max="100" value="40"' in export_html
     assert "js/portfolio_export.js" in export_html
     assert ("Собирается" if language == "ru" else "Being built") in export_html
+
+
+def test_a_removed_scan_takes_the_zip_built_with_it_away(portfolio, django_capture_on_commit_callbacks):
+    scan = attach(portfolio, noisy_image(300, 420, "JPEG", quality=90), "diploma")
+    built = build(portfolio, django_capture_on_commit_callbacks)
+    name = built.file.name
+    assert storages["private"].exists(name)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        scans.scan_remove(scan=scan, doctor=portfolio.doctor)
+
+    assert not PortfolioExport.objects.filter(portfolio=portfolio).exists()
+    assert not storages["private"].exists(name)  # the wrong diploma is offered nowhere
