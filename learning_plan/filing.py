@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import holidays
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -38,12 +38,8 @@ LOOKAHEAD_MONTHS = 24
 
 
 def portfolio_path(specialty_code: str) -> str:
-    """The portfolio page of a specialty, where the filing panel is. The page's URL name is
-    `learning_plan:portfolio`; while a branch runs without it, its path is built the same way."""
-    try:
-        return reverse("learning_plan:portfolio", args=[specialty_code])
-    except NoReverseMatch:
-        return f"/me/portfolio/{specialty_code}/"
+    """The portfolio page of a specialty, where the filing panel is."""
+    return reverse("learning_plan:portfolio", args=[specialty_code])
 
 
 # The production calendar -------------------------------------------------------------------------------------
@@ -115,6 +111,8 @@ def filing_record(*, portfolio: Portfolio, doctor: User, filed_on: date) -> Port
     accepted: the doctor records what happened, and the window's length is a setting that sources differ on."""
     _own_portfolio(portfolio, doctor)
     locked = _locked(portfolio)
+    if locked.filing == Filing.FILED and locked.filed_on == filed_on:
+        return locked  # the same form sent twice (a double click): recorded once, and the doctor is told it is
     if locked.filing == Filing.FILED:
         raise PortalError(_("The filing is already recorded; record its outcome."), code="portfolio_already_filed")
     if locked.filing == Filing.ACCREDITED:

@@ -136,6 +136,16 @@ def test_a_portfolio_is_filed_once_and_an_outcome_needs_a_filing():
     assert document.portfolio.filed_on == today() - timedelta(days=10)
 
 
+def test_the_same_filing_sent_twice_is_recorded_once_and_answered_as_done(client):
+    document = AccreditationDocumentFactory()
+    client.force_login(document.doctor)
+    url = reverse("learning_plan:portfolio_file", args=[document.portfolio.pk])
+    day = (today() - timedelta(days=3)).isoformat()
+    answers = [client.post(url, {"filed_on": day}) for _ in range(2)]
+    assert [answer.status_code for answer in answers] == [302, 302]
+    assert AuditEvent.objects.filter(action="portfolio.file").count() == 1
+
+
 def test_the_portfolio_of_a_superseded_document_cannot_be_filed():
     old = AccreditationDocumentFactory(issued_on=today() - timedelta(days=365 * 4 + 200))
     AccreditationDocumentFactory(doctor=old.doctor, issued_on=today() - timedelta(days=30))
