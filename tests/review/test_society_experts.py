@@ -5,7 +5,9 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from accounts import services as accounts_services
 from accounts.models import AuditEvent, Membership, Organization, ReviewerAppointment
@@ -391,3 +393,254 @@ def test_the_median_of_an_even_number_of_decisions_is_the_mean_of_the_middle_two
     [group, _narcology] = selectors.society_experts(society=society)
 
     assert group.experts[0].work.median_days == 4.5
+
+
+# The society's pages --------------------------------------------------------------------------------------------
+
+
+def experts_url(society, *rest):
+    if not rest:
+        return reverse("review:society_experts", args=[society.pk])
+    name, *args = rest
+    return reverse(f"review:{name}", args=[society.pk, *args])
+
+
+def test_the_organization_page_of_a_society_leads_to_its_experts(client, society, society_admin):
+    client.force_login(society_admin)
+
+    page = client.get(reverse("accounts:organization_detail", args=[society.pk])).content.decode()
+
+    assert experts_url(society) in page
+    assert "31.08.21" in page  # the specialties it is responsible for
+
+
+def test_the_experts_page_shows_queues_and_review_times_in_russian_and_english(
+    client, society, society_admin, psychiatry
+):
+    expert = ReviewerAppointmentFactory(specialty=psychiatry, organization=society, user__last_name="Павлова").user
+    for days in (2, 4, 9):
+        decided(EventFactory, expert, [psychiatry], days=days)
+    in_review(EventFactory, expert, [psychiatry], days_left=-1)
+    in_review(ModuleFactory, expert, [psychiatry])
+    client.force_login(society_admin)
+
+    for language, heading, median in (("ru", "Эксперты общества", "4,0"), ("en", "Experts of the society", "4.0")):
+        client.cookies["django_language"] = language
+        response = client.get(experts_url(society))
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert heading in page
+        row = page.split(f'data-expert="{expert.email}"')[1].split("</tr>")[0]
+        assert "Павлова" in row
+        assert "data-open-cases>2<" in row
+        assert "data-overdue>1<" in row
+        assert f"data-median-days>{median}<" in row
+        assert 'table class="stack"' in page
+
+
+def test_the_experts_page_keeps_a_constant_number_of_queries(
+    client, society, society_admin, psychiatry, narcology, django_assert_max_num_queries
+):
+    client.force_login(society_admin)
+    for count in (2, 20):
+        for _n in range(count):
+            expert = ReviewerAppointmentFactory(specialty=psychiatry, organization=society).user
+            ReviewerAppointmentFactory(user=expert, specialty=narcology, is_active=False)
+            in_review(EventFactory, expert, [psychiatry, narcology])
+            decided(ModuleFactory, expert, [psychiatry], days=3)
+        with django_assert_max_num_queries(12):
+            response = client.get(experts_url(society))
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize("who", ["cardiologists_admin", "outsider", "expert"])
+def test_another_societys_staff_and_outsiders_get_404(client, request, society, psychiatry, who):
+    """Neither the page nor any of its forms shows that the society or its experts exist."""
+    person = request.getfixturevalue(who) if who == "cardiologists_admin" else None
+    if who == "outsider":
+        person = UserFactory()
+    appointment = ReviewerAppointmentFactory(specialty=psychiatry, organization=society)
+    case = in_review(EventFactory, appointment.user, [psychiatry])
+    successor = ReviewerAppointmentFactory(specialty=psychiatry).user
+    if who == "expert":
+        person = appointment.user
+    client.force_login(person)
+
+    assert client.get(experts_url(society)).status_code == 404
+    appoint = {"email": UserFactory().email, "specialties": [psychiatry.pk]}
+    assert client.post(experts_url(society, "society_expert_appoint"), appoint).status_code == 404
+    assert client.post(experts_url(society, "society_expert_retire", appointment.pk)).status_code == 404
+    hand_over = experts_url(society, "society_cases_hand_over", appointment.pk)
+    assert client.post(hand_over, {"to": successor.pk}).status_code == 404
+
+    appointment.refresh_from_db()
+    case.refresh_from_db()
+    assert appointment.is_active
+    assert case.reviewer == appointment.user
+    assert ReviewerAppointment.objects.count() == 2
+
+
+def test_an_organization_that_is_not_a_society_has_no_experts_page(client):
+    provider = MembershipFactory(organization__kind=Organization.Kind.NKO)
+    client.force_login(provider.user)
+
+    assert client.get(experts_url(provider.organization)).status_code == 404
+
+
+def test_a_member_who_is_not_an_administrator_reads_the_page_but_cannot_act(client, society, psychiatry):
+    member = MembershipFactory(organization=society, role=Membership.Role.MEMBER).user
+    appointment = ReviewerAppointmentFactory(specialty=psychiatry, organization=society)
+    client.force_login(member)
+
+    page = client.get(experts_url(society)).content.decode()
+    assert appointment.user.email in page
+    assert experts_url(society, "society_expert_appoint") not in page
+    assert experts_url(society, "society_expert_retire", appointment.pk) not in page
+    assert client.post(experts_url(society, "society_expert_retire", appointment.pk)).status_code == 403
+    response = client.post(
+        experts_url(society, "society_expert_appoint"), {"email": member.email, "specialties": [psychiatry.pk]}
+    )
+    assert response.status_code == 403
+    appointment.refresh_from_db()
+    assert appointment.is_active
+    assert not ReviewerAppointment.objects.filter(user=member).exists()
+
+
+def test_an_administrator_appoints_an_expert_by_e_mail(client, society, society_admin, psychiatry):
+    expert = UserFactory(email="pavlova@example.org")
+    client.force_login(society_admin)
+
+    response = client.post(
+        experts_url(society, "society_expert_appoint"), {"email": "Pavlova@Example.org", "specialties": [psychiatry.pk]}
+    )
+
+    assert response.status_code == 302
+    appointment = ReviewerAppointment.objects.get(user=expert)
+    assert (appointment.specialty, appointment.organization, appointment.is_active) == (psychiatry, society, True)
+    page = client.get(response["Location"]).content.decode()
+    assert "pavlova@example.org" in page
+    assert "31.08.20" in page
+
+
+def test_an_e_mail_nobody_signed_up_with_is_answered_with_a_clear_message(client, society, society_admin, psychiatry):
+    client.force_login(society_admin)
+    client.cookies["django_language"] = "en"
+
+    response = client.post(
+        experts_url(society, "society_expert_appoint"), {"email": "nobody@example.org", "specialties": [psychiatry.pk]}
+    )
+
+    assert response.status_code == 400
+    assert "Nobody has an account on the portal with the e-mail nobody@example.org" in response.content.decode()
+    assert not ReviewerAppointment.objects.exists()
+
+
+def test_the_appointment_form_offers_only_the_societys_specialties(
+    client, society, society_admin, cardiologists, psychiatry, cardiology
+):
+    expert = UserFactory()
+    client.force_login(society_admin)
+
+    form = client.get(experts_url(society)).content.decode().split('id="appoint"')[1]
+    assert f'value="{psychiatry.pk}"' in form
+    assert f'value="{cardiology.pk}"' not in form
+    response = client.post(
+        experts_url(society, "society_expert_appoint"), {"email": expert.email, "specialties": [cardiology.pk]}
+    )
+    assert response.status_code == 400
+    assert not ReviewerAppointment.objects.exists()
+
+
+def test_an_administrator_retires_an_expert_from_the_page(
+    client, society, society_admin, cardiologists, psychiatry, cardiology
+):
+    ours = ReviewerAppointmentFactory(specialty=psychiatry, organization=society)
+    theirs = ReviewerAppointmentFactory(specialty=cardiology, organization=cardiologists)
+    case = in_review(EventFactory, ours.user, [psychiatry])
+    client.force_login(society_admin)
+
+    response = client.post(experts_url(society, "society_expert_retire", ours.pk))
+    # an expert of another society's specialty is not found through this society
+    assert client.post(experts_url(society, "society_expert_retire", theirs.pk)).status_code == 404
+
+    assert response.status_code == 302
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert not ours.is_active
+    assert theirs.is_active
+    case.refresh_from_db()
+    assert case.reviewer == ours.user
+    row = client.get(experts_url(society)).content.decode().split(f'data-expert="{ours.user.email}"')[1]
+    assert "data-open-cases>1<" in row.split("</tr>")[0]
+
+
+def test_an_administrator_hands_a_retired_experts_cases_over_from_the_page(client, society, society_admin, psychiatry):
+    retired = ReviewerAppointmentFactory(specialty=psychiatry, organization=society, is_active=False)
+    successor = ReviewerAppointmentFactory(specialty=psychiatry, organization=society).user
+    outsider = UserFactory()
+    cases = [in_review(EventFactory, retired.user, [psychiatry]), in_review(ModuleFactory, retired.user, [psychiatry])]
+    client.force_login(society_admin)
+    url = experts_url(society, "society_cases_hand_over", retired.pk)
+
+    page = client.get(experts_url(society)).content.decode()
+    assert url in page
+    assert client.post(url, {"to": outsider.pk}).status_code == 400
+    assert client.post(url, {"to": "99999999999999999999"}).status_code == 400
+    for case in cases:
+        case.refresh_from_db()
+        assert case.reviewer == retired.user
+
+    response = client.post(url, {"to": successor.pk}, follow=True)
+
+    assert response.status_code == 200
+    assert "2 заявки переданы" in response.content.decode()
+    for case in cases:
+        case.refresh_from_db()
+        assert case.reviewer == successor
+    assert AuditEvent.objects.filter(action="review.hand_over", actor=society_admin).exists()
+
+
+def test_portal_staff_see_and_manage_any_societys_experts(client, society, psychiatry):
+    staff = StaffFactory()
+    expert = UserFactory()
+    client.force_login(staff)
+
+    assert client.get(experts_url(society)).status_code == 200
+    response = client.post(
+        experts_url(society, "society_expert_appoint"), {"email": expert.email, "specialties": [psychiatry.pk]}
+    )
+
+    assert response.status_code == 302
+    assert ReviewerAppointment.objects.get(user=expert).organization == society
+
+
+# The API and the admin ------------------------------------------------------------------------------------------
+
+
+def test_the_api_lists_the_society_among_my_organizations(society, society_admin):
+    MembershipFactory(
+        user=society_admin,
+        organization__name="НКО «Школа»",
+        organization__kind=Organization.Kind.NKO,
+        role=Membership.Role.MEMBER,
+    )
+    api = APIClient()
+    api.force_login(society_admin)
+
+    body = api.get(reverse("api:api-accounts:me")).json()
+
+    assert {"id": society.pk, "name": society.name, "kind": "society", "role": "admin"} in body["organizations"]
+    assert [o["kind"] for o in body["organizations"]] == ["nko", "society"]  # by name: «НКО» before «Российское»
+
+
+def test_the_admin_shows_a_societys_specialties_and_an_experts_society(client, society, psychiatry):
+    ReviewerAppointmentFactory(specialty=psychiatry, organization=society, society="")
+    client.force_login(StaffFactory())
+
+    organizations = client.get(reverse("admin:accounts_organization_changelist")).content.decode()
+    appointments = client.get(
+        reverse("admin:accounts_reviewerappointment_changelist") + f"?organization__id__exact={society.pk}"
+    ).content.decode()
+
+    assert "31.08.20, 31.08.21" in organizations
+    assert str(society) in appointments  # its short name
