@@ -157,13 +157,20 @@ class MembershipInline(admin.TabularInline[Membership, Organization]):
 
 @admin.register(Organization)
 class OrganizationAdmin(AuditedAdmin[Organization]):
-    list_display = ["name", "short_name", "kind", "inn", "status", "created_at"]
+    list_display = ["name", "short_name", "kind", "inn", "status", "responsible_for", "created_at"]
     list_filter = ["status", "kind"]
     search_fields = ["name", "short_name", "inn", "email"]
     readonly_fields = ["status", "status_reason", "status_changed_at", "status_changed_by", "created_by", "created_at"]
     filter_horizontal = ["specialties"]
     inlines = [MembershipInline]
     actions = ["verify", "reject"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Organization]:
+        return super().get_queryset(request).prefetch_related("specialties")
+
+    @admin.display(description=_("Specialties it is responsible for"))
+    def responsible_for(self, organization: Organization) -> str:
+        return ", ".join(specialty.code for specialty in organization.specialties.all()) or "—"
 
     @admin.action(description=_("Verify the selected organizations"))
     def verify(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
@@ -210,16 +217,34 @@ class InvitationAdmin(AuditedAdmin[Invitation]):
 
 @admin.register(ReviewerAppointment)
 class ReviewerAppointmentAdmin(admin.ModelAdmin[ReviewerAppointment]):
+    """Portal administrators appoint and retire any expert here, for any specialty, and may name the society the
+    appointment belongs to; a society's administrators do the same for its specialties on the society's page."""
+
     list_display = ["user", "specialty", "organization", "society", "is_active", "appointed_at", "appointed_by"]
-    list_filter = ["is_active", "specialty"]
-    search_fields = ["user__email", "user__last_name", "society", "specialty__code", "specialty__name"]
-    list_select_related = ["user", "specialty", "appointed_by"]
+    list_filter = ["is_active", "specialty", ("organization", admin.RelatedOnlyFieldListFilter)]
+    search_fields = [
+        "user__email",
+        "user__last_name",
+        "society",
+        "organization__name",
+        "organization__short_name",
+        "specialty__code",
+        "specialty__name",
+    ]
+    list_select_related = ["user", "specialty", "organization", "appointed_by"]
     autocomplete_fields = ["user"]
     readonly_fields = ["appointed_by"]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "organization":
+            kwargs["queryset"] = Organization.objects.filter(kind=Organization.Kind.SOCIETY).order_by("name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: ReviewerAppointment, form: object, change: bool) -> None:
         if not change:
             obj.appointed_by = request.user  # type: ignore[assignment]
+        if obj.organization is not None and not obj.society:
+            obj.society = obj.organization.name[:200]  # the legacy text follows the society named
         super().save_model(request, obj, form, change)
         audit_log(
             actor=request.user,  # type: ignore[arg-type]

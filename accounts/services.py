@@ -357,6 +357,112 @@ def reviewer_appoint(
     return appointments
 
 
+# The society's experts ------------------------------------------------------------------------------------------
+
+
+def require_society_admin(*, society: Organization, user: User) -> Membership | None:
+    """Who manages a professional society's experts: an administrator of the society once the portal has verified
+    it, or a portal administrator, who keeps every power (None: no membership). A society's scope is its
+    `specialties`, which only portal administrators set."""
+    if society.kind != Organization.Kind.SOCIETY:
+        raise NotFound(_("This organization is not a professional society."), code="not_a_society")
+    if user.is_staff:
+        return None
+    membership = require_organization_admin(organization=society, user=user)
+    require_verified(society)
+    return membership
+
+
+def require_society_specialty(*, society: Organization, specialty_ids: Iterable[int]) -> None:
+    """A society acts only for the specialties it is responsible for; one outside them refuses the whole request."""
+    own = set(society.specialties.values_list("pk", flat=True))
+    outside = sorted(set(specialty_ids) - own)
+    if outside:
+        codes = ", ".join(Specialty.objects.filter(pk__in=outside).order_by("code").values_list("code", flat=True))
+        raise PortalError(
+            _("%(society)s is not responsible for the specialty %(codes)s.") % {"society": society, "codes": codes},
+            code="specialty_not_in_society",
+            status=403,
+        )
+
+
+@transaction.atomic
+def society_expert_appoint(
+    *, society: Organization, user: User, specialties: Iterable[Specialty], actor: User
+) -> list[ReviewerAppointment]:
+    """An administrator of the society appoints an expert for some of the society's specialties, reactivating an
+    earlier appointment of that person and specialty (whoever made it): the appointment then names the society.
+    Every specialty must be the society's, or nothing is written."""
+    require_society_admin(society=society, user=actor)
+    specialties = list(specialties)
+    if not specialties:
+        raise PortalError(_("Choose at least one specialty."), code="specialties_required")
+    require_society_specialty(society=society, specialty_ids=[s.pk for s in specialties])
+    if not user.is_active:
+        raise PortalError(
+            _("The account of %(user)s is blocked, so it cannot be appointed.") % {"user": user}, code="user_inactive"
+        )
+    appointments = []
+    for specialty in specialties:
+        earlier = ReviewerAppointment.objects.select_for_update().filter(user=user, specialty=specialty).first()
+        appointment, _created = ReviewerAppointment.objects.update_or_create(
+            user=user,
+            specialty=specialty,
+            defaults={
+                "is_active": True,
+                "organization": society,
+                "society": society.name[:200],  # the legacy text, as long as its column
+                "appointed_by": actor,
+                "appointed_at": timezone.now(),
+            },
+        )
+        appointments.append(appointment)
+        audit_log(
+            actor=actor,
+            action="reviewer.appoint",
+            obj=appointment,
+            specialty=specialty.code,
+            society=society.pk,
+            reactivated=earlier is not None and not earlier.is_active,
+            was_active=earlier is not None and earlier.is_active,
+            previous_society=earlier.organization_id if earlier is not None else None,
+        )
+    return appointments
+
+
+@transaction.atomic
+def society_expert_retire(
+    *, society: Organization, appointment: ReviewerAppointment, actor: User
+) -> ReviewerAppointment:
+    """An administrator of the society retires an expert of one of its specialties, whoever appointed them (the
+    society, another society sharing the specialty, or the portal administrators): the society answers for who
+    reviews its specialties. The expert gets no new cases; the open ones stay with them until the society hands
+    them over (review.services.review_cases_hand_over), so none is lost or silently moved."""
+    require_society_admin(society=society, user=actor)
+    require_society_specialty(society=society, specialty_ids=[appointment.specialty_id])
+    appointment = (
+        ReviewerAppointment.objects.select_for_update().select_related("user", "specialty").get(pk=appointment.pk)
+    )
+    if not appointment.is_active:
+        raise PortalError(
+            _("%(user)s is already retired from %(specialty)s.")
+            % {"user": appointment.user, "specialty": appointment.specialty.code},
+            code="expert_already_retired",
+            status=409,
+        )
+    appointment.is_active = False
+    appointment.save(update_fields=["is_active"])
+    audit_log(
+        actor=actor,
+        action="reviewer.retire",
+        obj=appointment,
+        specialty=appointment.specialty.code,
+        society=society.pk,
+        appointed_by_society=appointment.organization_id,
+    )
+    return appointment
+
+
 @transaction.atomic
 def api_key_create(*, organization: Organization, actor: User, name: str) -> tuple[OrganizationApiKey, str]:
     """Create a key for the organization's systems; the full key is returned once and never stored."""

@@ -3,7 +3,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organization, Specialty
+from accounts.models import Organization, Specialty, User
 from accounts.selectors import active_specialties
 from nmo_portal.ids import MAX_ID
 
@@ -75,3 +75,44 @@ class CatalogFilterForm(forms.Form):
             return {}
         self.is_valid()  # fills cleaned_data with the fields that are valid; the rest are left out
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+
+
+class ExpertAppointForm(forms.Form):
+    """A society's administrator names a person by e-mail and picks some of the society's specialties."""
+
+    email = forms.EmailField(
+        label=_("Expert's e-mail"),
+        max_length=254,
+        help_text=_("The e-mail the person signs in with: they need an account on the portal first."),
+    )
+    specialties = SpecialtiesField()
+
+    def __init__(self, *args: Any, society: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["specialties"].queryset = society.specialties.order_by("code")  # type: ignore[attr-defined]
+        self.expert: User | None = None
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"]
+        self.expert = User.objects.filter(email__iexact=email).first()
+        if self.expert is None:
+            raise forms.ValidationError(
+                _("Nobody has an account on the portal with the e-mail %(email)s. Ask the person to sign up first."),
+                code="user_not_found",
+                params={"email": email},
+            )
+        return email
+
+
+class HandOverForm(forms.Form):
+    """Whom an expert's open cases of one specialty go to: one of the other active experts of that specialty."""
+
+    to = forms.TypedChoiceField(label=_("Hand the open cases to"), coerce=int)
+
+    def __init__(self, *args: Any, experts: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.experts = {expert.pk: expert for expert in experts}
+        self.fields["to"].choices = [(expert.pk, str(expert)) for expert in experts]  # type: ignore[attr-defined]
+
+    def expert(self) -> User:
+        return self.experts[self.cleaned_data["to"]]

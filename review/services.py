@@ -6,6 +6,7 @@ therefore meet a status that has already moved on and get a message, never a sec
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
@@ -18,9 +19,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.audit import audit_log
-from accounts.models import Membership, ReviewerAppointment, Specialty, User
+from accounts.models import Membership, Organization, ReviewerAppointment, Specialty, User
 from accounts.selectors import is_org_member
-from accounts.services import require_org_member
+from accounts.services import require_org_member, require_society_admin, require_society_specialty
 from nmo_portal.calendar import today
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PermissionDenied, PortalError
@@ -224,6 +225,76 @@ def activity_reassign(*, activity: A, reviewer: User, actor: User) -> A:
         )
     _assign(activity, reviewer=reviewer, actor=actor, comment=_("Reassigned by an administrator."))
     return activity
+
+
+@dataclass(frozen=True)
+class HandOver:
+    """What review_cases_hand_over did: the cases it moved, and those it left because the new expert is a member
+    of their provider (an expert never reviews their own organization's activities)."""
+
+    moved: int
+    left: int
+
+
+@transaction.atomic
+def review_cases_hand_over(
+    *, society: Organization, from_user: User, to_user: User, specialty: Specialty, actor: User
+) -> HandOver:
+    """A society's administrator hands an expert's open cases of one of the society's specialties to another
+    active expert of that specialty: typically those of an expert the society has retired, who keeps them until
+    then. An open case is one in review with `from_user` as its assigned expert (review assigns every case to
+    one person, Activity.reviewer); a case of several specialties moves if `specialty` is one of them.
+
+    Each case moves as an administrator's reassignment does: a transition with its audit row, a fresh deadline
+    and the assignment e-mail to the new expert; one more audit row sums the hand-over up."""
+    require_society_admin(society=society, user=actor)
+    require_society_specialty(society=society, specialty_ids=[specialty.pk])
+    if not ReviewerAppointment.objects.filter(user=from_user, specialty=specialty).exists():
+        raise PortalError(
+            _("%(user)s has never been an expert of %(specialty)s.") % {"user": from_user, "specialty": specialty.code},
+            code="not_an_expert_of_specialty",
+            status=404,
+        )
+    if to_user.pk == from_user.pk:
+        raise PortalError(_("Choose another expert to hand the cases to."), code="hand_over_to_same_expert")
+    # Locked, so that a retirement cannot slip in between this check and the cases reaching the expert.
+    if not (
+        to_user.is_active
+        and ReviewerAppointment.objects.select_for_update()
+        .filter(user=to_user, specialty=specialty, is_active=True)
+        .exists()
+    ):
+        raise PortalError(
+            _("%(user)s is not an active expert of %(specialty)s, so the cases cannot be handed to them.")
+            % {"user": to_user, "specialty": specialty.code},
+            code="hand_over_target_not_expert",
+        )
+    their_organizations = set(Membership.objects.filter(user=to_user).values_list("organization_id", flat=True))
+    moved = left = 0
+    comment = _("Handed over to another expert by %(society)s.") % {"society": society}
+    for kind in kinds.all_kinds():
+        cases = (
+            kind.model.objects.select_for_update(of=("self",))
+            .filter(reviewer=from_user, status=Status.IN_REVIEW, specialties=specialty)
+            .order_by("pk")
+        )
+        for activity in cases:
+            if activity.organization_id in their_organizations:
+                left += 1
+                continue
+            _assign(activity, reviewer=to_user, actor=actor, comment=comment)
+            moved += 1
+    audit_log(
+        actor=actor,
+        action="review.hand_over",
+        obj=society,
+        specialty=specialty.code,
+        from_user=from_user.pk,
+        to_user=to_user.pk,
+        moved=moved,
+        left=left,
+    )
+    return HandOver(moved=moved, left=left)
 
 
 @transaction.atomic(savepoint=False)

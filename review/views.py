@@ -13,16 +13,20 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
+from django.views.decorators.http import require_POST
 
-from accounts.models import Membership, Organization
+from accounts import services as accounts_services
+from accounts.models import Membership, Organization, ReviewerAppointment, User
 from accounts.requests import require_member_or_staff, signed_in_user
 from nmo_portal.views import refusal_shown
 
 from . import kinds, selectors, services
-from .forms import CatalogFilterForm, DecisionForm
+from .forms import CatalogFilterForm, DecisionForm, ExpertAppointForm, HandOverForm
 from .models import SUBMITTABLE, Activity, Status
 
 
@@ -233,3 +237,153 @@ def organization_activities(request: HttpRequest, organization_id: int) -> HttpR
         "activities": selectors.organization_activities(organization=organization),
     }
     return render(request, "review/organization_activities.html", context)
+
+
+# A professional society's experts -------------------------------------------------------------------------------
+
+
+def _society(request: HttpRequest, organization_id: int) -> tuple[Organization, Membership | None]:
+    """A society's pages: its members see them, portal staff too; anyone else, and an organization that is not a
+    society, gets a 404."""
+    organization, membership = _member_organization(request, organization_id)
+    if organization.kind != Organization.Kind.SOCIETY:
+        raise Http404
+    return organization, membership
+
+
+def _society_manager(request: HttpRequest, society: Organization, membership: Membership | None) -> User:
+    """Who may post the society's forms: its administrators and portal staff (the services check the rest)."""
+    user = signed_in_user(request)
+    if not user.is_staff and (membership is None or not membership.is_admin):
+        raise DjangoPermissionDenied
+    return user
+
+
+def _society_experts_page(
+    request: HttpRequest,
+    society: Organization,
+    membership: Membership | None,
+    *,
+    appoint_form: ExpertAppointForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = signed_in_user(request)
+    context = {
+        "organization": society,
+        "membership": membership,
+        "can_manage": user.is_staff or (membership is not None and membership.is_admin and society.is_verified),
+        "specialties": selectors.society_experts(society=society),
+        "appoint_form": appoint_form or ExpertAppointForm(society=society),
+    }
+    return render(request, "review/society_experts.html", context, status=status)
+
+
+def _society_experts_url(society: Organization) -> str:
+    return reverse("review:society_experts", args=[society.pk])
+
+
+@login_required
+def society_experts(request: HttpRequest, organization_id: int) -> HttpResponse:
+    """The society's experts by specialty, with their queues and review times; its administrators appoint,
+    retire and hand cases over here."""
+    society, membership = _society(request, organization_id)
+    return _society_experts_page(request, society, membership)
+
+
+@login_required
+@require_POST
+def society_expert_appoint(request: HttpRequest, organization_id: int) -> HttpResponse:
+    society, membership = _society(request, organization_id)
+    user = _society_manager(request, society, membership)
+    form = ExpertAppointForm(request.POST, society=society)
+    if form.is_valid() and form.expert is not None:
+        with refusal_shown(request, form=form) as refused:
+            appointments = accounts_services.society_expert_appoint(
+                society=society, user=form.expert, specialties=form.cleaned_data["specialties"], actor=user
+            )
+        if not refused:
+            messages.success(
+                request,
+                _("%(expert)s is now an expert of %(codes)s.")
+                % {"expert": form.expert, "codes": ", ".join(a.specialty.code for a in appointments)},
+            )
+            return redirect(_society_experts_url(society))
+    return _society_experts_page(request, society, membership, appoint_form=form, status=400)
+
+
+def _society_appointment(society: Organization, appointment_id: int) -> ReviewerAppointment:
+    """An appointment of one of the society's specialties; another society's expert is a 404."""
+    return get_object_or_404(
+        ReviewerAppointment.objects.select_related("user", "specialty"),
+        pk=appointment_id,
+        specialty__in=society.specialties.all(),
+    )
+
+
+@login_required
+@require_POST
+def society_expert_retire(request: HttpRequest, organization_id: int, appointment_id: int) -> HttpResponse:
+    society, membership = _society(request, organization_id)
+    user = _society_manager(request, society, membership)
+    appointment = _society_appointment(society, appointment_id)
+    with refusal_shown(request, forbidden_page=True) as refused:
+        accounts_services.society_expert_retire(society=society, appointment=appointment, actor=user)
+    if not refused:
+        messages.success(
+            request,
+            _("%(expert)s is retired from %(specialty)s. Open cases stay with them until you hand them over.")
+            % {"expert": appointment.user, "specialty": appointment.specialty.code},
+        )
+    return redirect(_society_experts_url(society))
+
+
+@login_required
+@require_POST
+def society_cases_hand_over(request: HttpRequest, organization_id: int, appointment_id: int) -> HttpResponse:
+    """Hand the open cases of the appointment's expert, in its specialty, to another active expert of it."""
+    society, membership = _society(request, organization_id)
+    user = _society_manager(request, society, membership)
+    appointment = _society_appointment(society, appointment_id)
+    experts = list(
+        User.objects.filter(
+            is_active=True,
+            reviewer_appointments__specialty=appointment.specialty,
+            reviewer_appointments__is_active=True,
+        ).exclude(pk=appointment.user_id)
+    )
+    form = HandOverForm(request.POST, experts=experts)
+    if not form.is_valid():
+        messages.error(
+            request,
+            _("Choose one of the active experts of %(specialty)s.") % {"specialty": appointment.specialty.code},
+        )
+        return _society_experts_page(request, society, membership, status=400)
+    with refusal_shown(request) as refused:
+        result = services.review_cases_hand_over(
+            society=society,
+            from_user=appointment.user,
+            to_user=form.expert(),
+            specialty=appointment.specialty,
+            actor=user,
+        )
+    if not refused:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d case handed over to %(expert)s.",
+                "%(count)d cases handed over to %(expert)s.",
+                result.moved,
+            )
+            % {"count": result.moved, "expert": form.expert()},
+        )
+        if result.left:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)d case stays: %(expert)s is a member of its provider. Choose another expert for it.",
+                    "%(count)d cases stay: %(expert)s is a member of their providers. Choose another expert for them.",
+                    result.left,
+                )
+                % {"count": result.left, "expert": form.expert()},
+            )
+    return redirect(_society_experts_url(society))
