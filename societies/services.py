@@ -152,7 +152,9 @@ def announcement_edit(
         "specialties": sorted(announcement.specialties.values_list("code", flat=True)),
     }
     announcement.title, announcement.body, announcement.pinned = title, body, pinned
-    announcement.published_at = _publication_moment(published_at or announcement.published_at)
+    if published_at is not None and published_at != announcement.published_at.replace(second=0, microsecond=0):
+        # a time sent back as the form shows it, to the minute, is the same moment, not a new one
+        announcement.published_at = _publication_moment(published_at)
     announcement.save()
     announcement.specialties.set(chosen)
     after = {

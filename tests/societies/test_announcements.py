@@ -2,6 +2,7 @@
 nobody else's: another society's staff find nothing (404), a specialty outside the society is refused, and every
 refusal leaves the announcement as it was."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -294,3 +295,34 @@ def test_the_societys_list_shows_every_state_in_a_fixed_number_of_queries(
     assert text.count("data-announcement=") == 14
     assert text.count(">отозвано<") == 1
     assert text.count(">запланировано<") == 1
+
+
+def test_an_edit_that_sends_the_time_back_as_shown_keeps_the_moment(client, society, society_staff, psychiatry):
+    announcement = AnnouncementFactory(society=society, published_at=timezone.now() - timedelta(days=3))
+    moment = announcement.published_at
+    client.force_login(society_staff)
+    edit_url = reverse("societies:announcement_edit", args=[society.pk, announcement.pk])
+    page = client.get(edit_url).content.decode()
+    shown = re.search(r'name="published_at" value="([^"]+)"', page).group(1)  # as the browser sends it back
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d", shown)
+
+    client.post(edit_url, form_data(title="Поправлено", specialties=[psychiatry.pk], published_at=shown))
+
+    announcement.refresh_from_db()
+    assert (announcement.title, announcement.published_at) == ("Поправлено", moment)
+    assert AuditEvent.objects.get(action="announcement.edit").details["changed"] == ["title", "body"]
+
+
+def test_administrators_withdraw_in_admin_through_the_service(client, society):
+    admin_user = StaffFactory()
+    announcement = AnnouncementFactory(society=society)
+    client.force_login(admin_user)
+    changelist = reverse("admin:societies_announcement_changelist")
+    assert client.get(changelist).status_code == 200
+    assert client.get(reverse("admin:societies_announcement_add")).status_code == 403
+
+    client.post(changelist, {"action": "withdraw", "_selected_action": [announcement.pk]})
+
+    announcement.refresh_from_db()
+    assert announcement.is_withdrawn
+    assert AuditEvent.objects.filter(action="announcement.withdraw", actor=admin_user).exists()

@@ -111,3 +111,14 @@ def test_the_atom_feed_lists_the_specialtys_published_announcements(client, news
     assert titles == ["Психиатрам: пленум", "Психиатрам: закреплено"]  # newest first, as feed readers expect
     assert "31.08.20" in feed.findtext("atom:title", namespaces=ns)
     assert client.get(reverse("societies:feed", args=["00.00.00"])).status_code == 404
+
+
+def test_the_public_list_and_the_feed_cost_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    for _ in range(25):
+        AnnouncementFactory(specialties=[specialty("31.08.20"), specialty("31.08.21")])
+    with django_assert_max_num_queries(6):
+        page = client.get(reverse("societies:announcements"), {"specialty": "31.08.20"})
+    assert page.content.decode().count("data-announcement=") == 20
+    with django_assert_max_num_queries(4):
+        feed = client.get(reverse("societies:feed", args=["31.08.20"]))
+    assert feed.content.decode().count("<entry>") == 25
