@@ -1,7 +1,9 @@
 """Reads of announcements for the pages, the feed and the API."""
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import Organization, Specialty, User
 
@@ -15,16 +17,41 @@ def doctor_specialties(user: User | AnonymousUser) -> list[Specialty]:
     return list(Specialty.objects.filter(doctors__user_id=user.pk).order_by("code"))
 
 
-def announcements_for(*, user: User | AnonymousUser, limit: int) -> tuple[list[Announcement], list[Specialty]]:
+@dataclass(frozen=True)
+class Reader:
+    """Who reads the announcements block: the specialties of their profile, and whether they get the digest."""
+
+    specialty_ids: frozenset[int] = frozenset()
+    subscribed: bool = False
+
+
+def reader(user: User | AnonymousUser) -> Reader:
+    """One query, whatever the person holds (none for a visitor)."""
+    if not user.is_authenticated:
+        return Reader()
+    rows = (
+        User.objects.filter(pk=user.pk)
+        .annotate(subscribed=Exists(DigestSubscription.objects.filter(doctor=OuterRef("pk"))))
+        .values_list("subscribed", "doctor_profile__specialties")
+    )
+    found = list(rows)
+    return Reader(
+        specialty_ids=frozenset(specialty for _subscribed, specialty in found if specialty is not None),
+        subscribed=any(subscribed for subscribed, _specialty in found),
+    )
+
+
+def announcements_for(*, user: User | AnonymousUser, limit: int) -> tuple[list[Announcement], Reader]:
     """What the home page and the plan show: the announcements of the doctor's specialties, pinned first, then
-    newest; to anyone without specialties (a visitor, a provider), the newest of all. Three queries."""
-    specialties = doctor_specialties(user)
+    newest; to anyone without specialties (a visitor, a provider), the newest of all. Two queries, a third for the
+    specialties of what is found."""
+    who = reader(user)
     published = Announcement.objects.published().for_list()
-    if specialties:
-        found = published.of_specialties(Specialty.objects.filter(pk__in=[s.pk for s in specialties])).pinned_first()
+    if who.specialty_ids:
+        found = published.of_specialties(Specialty.objects.filter(pk__in=who.specialty_ids)).pinned_first()
     else:
         found = published.order_by("-published_at", "-pk")
-    return list(found[:limit]), specialties
+    return list(found[:limit]), who
 
 
 def public_announcements(*, specialty: Specialty | None = None) -> AnnouncementQuerySet:

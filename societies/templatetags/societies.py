@@ -19,11 +19,11 @@ register = template.Library()
 def announcements_for(user: Any, limit: int = 5) -> dict[str, Any]:
     """The announcements of the doctor's specialties, pinned first, then newest (for anyone without specialties,
     the newest of all), and the way to the weekly digest."""
-    announcements, specialties = selectors.announcements_for(user=user, limit=limit)
+    announcements, reader = selectors.announcements_for(user=user, limit=limit)
     return {
         "announcements": announcements,
-        "specialties": specialties,
-        "subscribed": selectors.is_subscribed(user) if specialties else False,
+        "has_specialties": bool(reader.specialty_ids),
+        "subscribed": reader.subscribed,
     }
 
 
