@@ -23,6 +23,7 @@ from events import api as events_api
 from learning_plan import api as learning_plan_api
 from modules import api as modules_api
 from review import api as review_api
+from societies import api as societies_api
 
 from .errors import PortalError
 
@@ -97,6 +98,7 @@ urlpatterns = [
     path("v1/", include((review_api.urlpatterns, "review"), namespace="api-review")),
     path("v1/", include((codes_api.urlpatterns, "codes"), namespace="api-codes")),
     path("v1/", include((learning_plan_api.urlpatterns, "learning_plan"), namespace="api-learning_plan")),
+    path("v1/", include((societies_api.urlpatterns, "societies"), namespace="api-societies")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the page needs no inline script; its one inline
     # <style> block is allowed on this page only.

@@ -47,7 +47,8 @@ class ErrorResponseSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 _ERROR_DESCRIPTIONS = {
-    400: "The request is not valid (`invalid` with `fields`, or a rule's own code).",
+    400: "The request is not valid (`invalid` with `fields`, or a rule's own code; `malformed_request` for a NUL "
+    "character anywhere in the query string, on any path).",
     401: "Not signed in, or the API key is not valid or has been revoked.",
     403: "Not allowed for this caller (or, in a browser session, no CSRF token for a write).",
     404: "Nothing of this id among what the caller may see, or a page past the end.",
@@ -60,21 +61,18 @@ _ERROR_DESCRIPTIONS = {
 class PortalAutoSchema(AutoSchema):
     """drf-spectacular's schema plus the error answers of each operation, with the `ErrorResponse` shape.
 
-    400 when the operation reads a body or query parameters; 401 everywhere (a wrong API key is refused on any
-    path); 403 when the view has permissions beyond AllowAny; 404 with a path parameter or a paginated list;
-    415 with a body; 409 when the action depends on the object's state (an edit, submit, withdraw, a decision);
+    400 and 401 everywhere (a NUL character in the query string is refused on any path, before the view, by
+    nmo_portal.middleware.RequestBoundsMiddleware; a wrong API key is refused on any path); 403 when the view has
+    permissions beyond AllowAny; 404 with a path parameter or a paginated list; 415 with a body; 409 when the
+    action depends on the object's state (an edit, submit, withdraw, a decision);
     409 and 429 where the view says so in `error_statuses` (method -> statuses).
     """
 
     STATE_ACTIONS = frozenset({"submit", "withdraw", "decision", "update", "partial_update"})
 
     def _error_statuses(self) -> set[int]:
-        statuses = {401}
+        statuses = {400, 401}
         method = self.method.lower()
-        if method in ("post", "put", "patch") or any(
-            p.get("in") == "query" and p.get("name") != "page" for p in self._get_parameters()
-        ):
-            statuses.add(400)
         if method in ("post", "put", "patch"):
             statuses.add(415)
         if any(not isinstance(p, AllowAny) for p in self.view.get_permissions()):

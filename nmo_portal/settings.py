@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "credits",
     "codes",
     "learning_plan",
+    "societies",
     "ministry_sync",
     "ministry_mock",
     # The project itself, last: its `seed_demo` command is the composition root of the demo data, the one place
@@ -418,6 +419,8 @@ PORTFOLIO_SCAN_MAX_BYTES = env_int("PORTFOLIO_SCAN_MAX_BYTES", UPLOAD_MAX_BYTES)
 PORTFOLIO_MAX_SCANS = env_int("PORTFOLIO_MAX_SCANS", 50)
 # The hour (in TIME_ZONE) at which the daily accreditation reminders go out.
 ACCREDITATION_REMINDERS_HOUR = env_int("ACCREDITATION_REMINDERS_HOUR", 9)
+# The hour (in TIME_ZONE) on Mondays at which the weekly digest of the societies' announcements goes out.
+ANNOUNCEMENT_DIGEST_HOUR = env_int("ANNOUNCEMENT_DIGEST_HOUR", 8)
 CELERY_BEAT_SCHEDULE = {
     "resend-undelivered-ministry-records": {
         "task": "ministry_sync.services.resend_undelivered",
@@ -440,6 +443,12 @@ CELERY_BEAT_SCHEDULE = {
     "send-accreditation-reminders": {
         "task": "learning_plan.reminders.send_accreditation_reminders",
         "schedule": crontab(hour=ACCREDITATION_REMINDERS_HOUR, minute=0),
+    },
+    # Weekly, on Monday morning of the register's zone: the week before's announcements, each digest at most
+    # once per doctor and week, so a run missed or repeated sends nothing twice.
+    "send-announcement-digests": {
+        "task": "societies.digest.send_announcement_digests",
+        "schedule": crontab(day_of_week=1, hour=ANNOUNCEMENT_DIGEST_HOUR, minute=0),
     },
 }
 # A request that enqueues a task must not hang when the broker is down: the outbox keeps the work.

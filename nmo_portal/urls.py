@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("review.urls")),
     path("", include("codes.urls")),
     path("", include("learning_plan.urls")),
+    path("", include("societies.urls")),
     path("", include("ministry_sync.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -14,6 +14,7 @@ from learning_plan.portfolio import expiry_of
 from modules.models import Module
 from nmo_portal.calendar import register_zone
 from review.models import Status
+from societies.models import Announcement
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -201,3 +202,22 @@ class WorkRecordFactory(factory.django.DjangoModelFactory):
     specialty = factory.LazyFunction(lambda: specialty("31.08.20"))
     started_on = date(2015, 9, 1)
     ended_on = date(2019, 8, 31)
+
+
+class AnnouncementFactory(factory.django.DjangoModelFactory):
+    """A psychiatry announcement of a verified society, published an hour ago (data for reading: the rules of
+    publishing are tested through societies.services)."""
+
+    class Meta:
+        model = Announcement
+        skip_postgeneration_save = True
+
+    society = factory.SubFactory(OrganizationFactory)
+    title = factory.Sequence(lambda n: f"Новости общества №{n}")
+    body = "Общество напоминает о **сроках** подачи программ."
+    published_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
+
+    @factory.post_generation
+    def specialties(self, create, extracted, **kwargs):
+        if create:
+            self.specialties.set(extracted if extracted is not None else [specialty("31.08.20")])

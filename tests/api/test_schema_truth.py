@@ -41,6 +41,7 @@ def test_every_operation_documents_its_errors_with_the_one_error_shape(schema):
         for method, operation in operations.items():
             responses = operation["responses"]
             assert "401" in responses, (method, path)
+            assert "400" in responses, (method, path)  # a NUL in any query string is a 400 on every path
             for status, response in responses.items():
                 if status.startswith("4"):
                     assert response["content"]["application/json"]["schema"] == error_ref, (method, path, status)

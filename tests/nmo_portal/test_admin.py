@@ -23,10 +23,12 @@ from learning_plan.models import PlannedActivity
 from ministry_mock.models import ReceivedRecord, Specialist
 from ministry_sync.models import HeldRecord, MinistryLink
 from modules.models import ModuleCompletion
+from societies.models import DigestSent
+from societies.services import digest_subscribe
 
 from ..factories import MembershipFactory, ModuleFactory, WorkRecordFactory
 
-PROJECT_APPS = {"accounts", "credits", "events", "modules", "review", "ministry_sync", "ministry_mock"}
+PROJECT_APPS = {"accounts", "credits", "events", "modules", "review", "ministry_sync", "ministry_mock", "societies"}
 
 # Models with no page of their own, and why.
 NOT_REGISTERED = {
@@ -118,6 +120,8 @@ def fill_the_rest(staff):
         title="Съезд",
         earned_on=date(2026, 1, 1),
     )
+    digest_subscribe(doctor=doctor)
+    DigestSent.objects.create(doctor=doctor, week_start=date(2026, 1, 5), announcements=1)
     HeldRecord.objects.create(
         doctor=doctor,
         idempotency_key="held-in-admin",

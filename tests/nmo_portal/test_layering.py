@@ -33,6 +33,7 @@ LAYERS = [
     "codes",
     "ministry_sync",
     "learning_plan",
+    "societies",
     "ministry_mock",
 ]
 MODEL_REFERENCE = re.compile(r"^(?P<app>[a-z_]+)\.[A-Z]\w*$")

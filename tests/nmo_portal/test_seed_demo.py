@@ -10,8 +10,15 @@ from learning_plan.portfolio import specialty_portfolio
 from modules.models import Module
 from nmo_portal.calendar import add_months, today
 from review.models import PublicNumber, Status
+from societies.models import Announcement
 
-DEMO = ["admin@example.org", "doctor@example.org", "provider@example.org", "reviewer@example.org"]
+DEMO = [
+    "admin@example.org",
+    "doctor@example.org",
+    "provider@example.org",
+    "reviewer@example.org",
+    "society@example.org",
+]
 
 
 @pytest.mark.django_db
@@ -19,7 +26,7 @@ def test_seed_demo_is_idempotent_and_every_demo_user_signs_in(client, settings):
     settings.DEBUG = True
     call_command("seed_demo")
     call_command("seed_demo")
-    assert User.objects.filter(email__in=DEMO).count() == 4
+    assert User.objects.filter(email__in=DEMO).count() == 5
     assert Organization.objects.filter(status=Organization.Status.VERIFIED).count() == 1
     doctor = User.objects.get(email="doctor@example.org")
     assert DoctorProfile.objects.get(user=doctor).specialties.filter(code="31.08.20").exists()
@@ -73,3 +80,21 @@ def test_the_demo_doctors_filing_window_is_open_on_a_fresh_seed(settings):
     assert (record.region, record.specialty, record.ended_on) == ("77", psychiatry, None)
     assert record.started_on <= add_months(today(), -72)
     assert "work_record_missing" not in [gap.code for gap in found.missing]
+
+
+@pytest.mark.django_db
+def test_the_demo_society_has_its_staff_specialties_and_one_announcement(client, settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+    society = Organization.objects.get(inn="7701234567")
+    assert (society.kind, society.status) == (Organization.Kind.SOCIETY, Organization.Status.VERIFIED)
+    codes = sorted(society.specialties.values_list("code", flat=True))
+    assert codes == ["31.08.20", "31.08.21", "31.08.22", "31.08.24"]
+    staff = User.objects.get(email="society@example.org")
+    assert society.memberships.get(user=staff).role == "admin"
+    (announcement,) = Announcement.objects.filter(society=society)
+    assert announcement.is_published
+    assert [s.code for s in announcement.specialties.all()] == ["31.08.20"]
+    client.force_login(User.objects.get(email="doctor@example.org"))
+    assert announcement.title in client.get(reverse("home")).content.decode()

@@ -26,6 +26,8 @@ from modules.models import Module
 from nmo_portal.calendar import add_months, make_local
 from review.models import Activity, Status
 from review.services import public_number_issue
+from societies.models import Announcement
+from societies.services import announcement_publish
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - published demo password; seed_demo refuses to run without DEBUG
 DEMO_SNILS = "11223344595"
@@ -45,6 +47,7 @@ class Command(BaseCommand):
             ("doctor@example.org", "doctor, psychiatry, СНИЛС 112-233-445 95"),
             ("provider@example.org", "provider staff, «Российское общество психиатров»"),
             ("reviewer@example.org", "reviewer for 31.08.20 Психиатрия"),
+            ("society@example.org", "society staff, «Российское общество психиатров» (announcements)"),
         ]:
             self.stdout.write(f"  {email:<24} {DEMO_PASSWORD}   {role}")
         self.print_codes()
@@ -117,12 +120,41 @@ class Command(BaseCommand):
             organization=organization, user=provider, defaults={"role": Membership.Role.ADMIN}
         )
 
+        self.society(organization)
+
         reviewer = self.user("reviewer@example.org", "Сидоров", "Николай", "Игоревич")
         ReviewerAppointment.objects.get_or_create(
             user=reviewer, specialty=psychiatry, defaults={"society": "Российское общество психиатров (эксперты)"}
         )
         self.activities(organization=organization, provider=provider, reviewer=reviewer)
         self.codes(organization=organization, provider=provider)
+
+    SOCIETY_SPECIALTIES = ["31.08.20", "31.08.21", "31.08.22", "31.08.24"]
+    ANNOUNCEMENT = "Открыт приём заявок на экспертизу программ НМО по психиатрии"
+
+    def society(self, organization: Organization) -> None:
+        """The demo provider is the Russian Society of Psychiatrists: responsible for psychiatry and its three
+        neighbours, with society@example.org among its administrators, and one published announcement."""
+        staff = self.user("society@example.org", "Кузнецова", "Елена", "Викторовна")
+        Membership.objects.get_or_create(
+            organization=organization, user=staff, defaults={"role": Membership.Role.ADMIN}
+        )
+        organization.specialties.add(*Specialty.objects.filter(code__in=self.SOCIETY_SPECIALTIES))
+        if not Announcement.objects.filter(society=organization, title=self.ANNOUNCEMENT).exists():
+            announcement_publish(
+                society=organization,
+                actor=staff,
+                title=self.ANNOUNCEMENT,
+                body=(
+                    "Российское общество психиатров напоминает: программы мероприятий и модулей по психиатрии "
+                    "подаются на экспертизу **не позднее чем за 30 дней** до начала.\n\n"
+                    "- заявка подаётся на портале в разделе «Мои организации»;\n"
+                    "- эксперт общества рассматривает её в течение 14 дней;\n"
+                    "- вопросы — на [сайте общества](https://psychiatr.example.org).\n"
+                ),
+                specialties=Specialty.objects.filter(code="31.08.20"),
+                published_at=timezone.now() - timedelta(days=2),
+            )
 
     ENDED_EVENT = "Конференция «Тревожные расстройства в общей практике»"
 
