@@ -21,3 +21,9 @@ urlpatterns = [
         name="announcement_withdraw",
     ),
 ]
+
+from . import report_views  # noqa: E402 - the report's pages, kept apart from the announcements'
+
+urlpatterns += [
+    path("societies/<int:society_id>/report/", report_views.society_report, name="society_report"),
+]

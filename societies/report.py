@@ -1,0 +1,493 @@
+"""The society report for the Board's Plenum: a year's figures of the society's specialties (or one of them).
+
+Every figure is a database aggregate (COUNT, SUM, the median with PERCENTILE_CONT on PostgreSQL) read through each
+activity kind's specialties table, so the report takes the same dozen queries however many activities, codes,
+ledger rows and cycles there are. It is kept in the cache for an hour and says as of when it was computed.
+
+What is counted:
+- decisions are the review's transition rows in the year: submissions (to "submitted"), approvals, rejections and
+  returns for changes;
+- credits are the ledger's rows (credits and their reversals, so net) of the specialty's activities earned in
+  the year, by month;
+- review days run from the submission before a decision to the decision, for the decisions of the year; overdue
+  are the activities in review past their due time now;
+- codes are the ИКП codes issued in the year for the specialty's events, and how many of them are activated;
+- module completions are those completed in the year;
+- cycles are those running on the last day of the year (today for the current year); a cycle's progress is an
+  approximation: the НМО credits of its specialty earned within its dates against its rule's total hours
+  (programmes of educational organizations and the rule's components are not counted here).
+"""
+
+import csv
+import io
+import statistics
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.apps import apps
+from django.core.cache import cache
+from django.core.exceptions import FieldError
+from django.db import connection
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Organization, Specialty
+from codes.models import IcpCode
+from credits.models import CreditEntry
+from events.models import Event, EventTransition
+from learning_plan.models import Cycle
+from modules.models import Module, ModuleCompletion, ModuleTransition
+from nmo_portal.calendar import register_zone
+from nmo_portal.errors import PortalError
+from nmo_portal.spreadsheets import csv_cell
+from review.models import Status
+
+CACHE_SECONDS = 60 * 60
+FIRST_YEAR = 2000
+DECISIONS = (Status.APPROVED, Status.REJECTED, Status.CHANGES_REQUESTED)
+# progress buckets: the lower bound of each, in quarters of the rule's total hours
+BUCKETS = ("lt25", "25to50", "50to75", "ge75")
+
+
+def parse_year(raw: str | None) -> int:
+    """The year asked for (`?year=`), the current one when not given; bounded before it is parsed."""
+    today = timezone.localdate()
+    if raw is None or raw == "":
+        return today.year
+    if len(raw) > 4 or not raw.isascii() or not raw.isdigit():
+        raise PortalError(_("Give the year as four digits, e.g. %(year)d.") % {"year": today.year}, code="year_invalid")
+    year = int(raw)
+    if not FIRST_YEAR <= year <= today.year:
+        raise PortalError(
+            _("Choose a year between %(first)d and %(last)d.") % {"first": FIRST_YEAR, "last": today.year},
+            code="year_out_of_range",
+        )
+    return year
+
+
+def parse_specialty(society: Organization, raw: str | None) -> Specialty | None:
+    """One of the society's specialties by its code (`?specialty=`), or None for all of them."""
+    if raw is None or raw == "":
+        return None
+    if len(raw) > 20 or "\x00" in raw:
+        raise PortalError(_("The society is not responsible for this specialty."), code="specialty_not_in_society")
+    specialty = society.specialties.filter(code=raw).first()
+    if specialty is None:
+        raise PortalError(_("The society is not responsible for this specialty."), code="specialty_not_in_society")
+    return specialty
+
+
+@dataclass
+class SocietyReport:
+    society_id: int
+    year: int
+    specialties: list[str]
+    computed_at: datetime
+    submitted: int = 0
+    approved: int = 0
+    rejected: int = 0
+    returned: int = 0
+    credits: int = 0
+    credits_by_month: list[int] = field(default_factory=lambda: [0] * 12)
+    median_review_days: float | None = None
+    decisions_timed: int = 0
+    overdue: int = 0
+    codes_issued: int = 0
+    codes_activated: int = 0
+    module_completions: int = 0
+    cycles_running: int = 0
+    doctors_with_cycles: int = 0
+    progress: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BUCKETS, 0))
+    # None while the portal has no needs surveys (societies.models.AnswerSet); see _survey_responses
+    survey_responses: int | None = None
+
+    @property
+    def codes_activated_share(self) -> float | None:
+        """The share of the year's codes activated, 0..1 (None when none were issued)."""
+        return self.codes_activated / self.codes_issued if self.codes_issued else None
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["computed_at"] = self.computed_at.isoformat()
+        data["codes_activated_share"] = (
+            None if self.codes_activated_share is None else round(self.codes_activated_share, 4)
+        )
+        data["median_review_days"] = None if self.median_review_days is None else round(self.median_review_days, 2)
+        return data
+
+
+def _year_bounds(year: int) -> tuple[datetime, datetime]:
+    zone = register_zone()
+    return (
+        datetime(year, 1, 1, tzinfo=zone),
+        datetime(year + 1, 1, 1, tzinfo=zone),
+    )
+
+
+def _ids_of(model: type[Event] | type[Module], specialty_ids: list[int]) -> QuerySet[Any]:
+    """The ids of the kind's activities of these specialties, as a subquery on its specialties table (indexed)."""
+    through = model.specialties.through
+    own = f"{model._meta.model_name}_id"
+    ids: QuerySet[Any] = through.objects.filter(specialty_id__in=specialty_ids).values(own)
+    return ids
+
+
+def _survey_responses(society: Organization, year: int) -> int | None:
+    """A hook for the needs surveys, built apart: the responses to the society's surveys of the year, once
+    `societies.models.AnswerSet` exists (None until then, and the report leaves the line out)."""
+    model = next((m for m in apps.get_app_config("societies").get_models() if m.__name__ == "AnswerSet"), None)
+    if model is None:
+        return None
+    try:
+        return int(model._default_manager.filter(survey__society=society, survey__opens_on__year=year).count())
+    except FieldError:
+        return None
+
+
+def _median_days(decided: list[QuerySet[Any]]) -> tuple[float | None, int]:
+    """The median of days from submission to decision over the querysets (each gives `decided` and `submitted`),
+    in the database on PostgreSQL; elsewhere (SQLite in a pinch) over the fetched pairs."""
+    if connection.vendor == "postgresql":
+        parts: list[str] = []
+        params: list[Any] = []
+        for queryset in decided:
+            sql, part_params = queryset.values("decided", "submitted").query.sql_with_params()
+            parts.append(f"({sql})")
+            params.extend(part_params)
+        union = " UNION ALL ".join(parts)
+        with connection.cursor() as cursor:
+            # the union is the ORM's own SQL of the querysets, with their values passed as parameters
+            median = "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (t.decided - t.submitted)))"
+            sql = " ".join(["SELECT", median, ", COUNT(*) FROM (", union, ") t WHERE t.submitted IS NOT NULL"])
+            cursor.execute(sql, params)
+            seconds, count = cursor.fetchone()
+        return (None if seconds is None else float(seconds) / 86400, int(count))
+    days = [
+        (row["decided"] - row["submitted"]).total_seconds() / 86400
+        for queryset in decided
+        for row in queryset.values("decided", "submitted")
+        if row["submitted"] is not None
+    ]
+    return (statistics.median(days) if days else None, len(days))
+
+
+def _transitions(
+    model: type[EventTransition] | type[ModuleTransition],
+    column: str,
+    ids: QuerySet[Any],
+    start: datetime,
+    end: datetime,
+) -> QuerySet[Any]:
+    return model.objects.filter(**{f"{column}_id__in": ids}, created_at__gte=start, created_at__lt=end)
+
+
+def compute_report(*, society: Organization, year: int, specialty: Specialty | None = None) -> SocietyReport:
+    """The figures, from the database now (see the module's docstring for what each counts)."""
+    specialties = [specialty] if specialty is not None else list(society.specialties.order_by("code"))
+    specialty_ids = [s.pk for s in specialties]
+    report = SocietyReport(
+        society_id=society.pk, year=year, specialties=[s.code for s in specialties], computed_at=timezone.now()
+    )
+    start, end = _year_bounds(year)
+    event_ids, module_ids = _ids_of(Event, specialty_ids), _ids_of(Module, specialty_ids)
+
+    steps = {
+        "submitted": Count("id", filter=Q(to_status=Status.SUBMITTED)),
+        "approved": Count("id", filter=Q(to_status=Status.APPROVED)),
+        "rejected": Count("id", filter=Q(to_status=Status.REJECTED)),
+        "returned": Count("id", filter=Q(to_status=Status.CHANGES_REQUESTED)),
+    }
+    decided = []
+    for model, column, ids in ((EventTransition, "event", event_ids), (ModuleTransition, "module", module_ids)):
+        rows = _transitions(model, column, ids, start, end)
+        for name, value in rows.aggregate(**steps).items():
+            setattr(report, name, getattr(report, name) + value)
+        submission = model.objects.filter(
+            **{column: OuterRef(column)}, to_status=Status.SUBMITTED, created_at__lte=OuterRef("created_at")
+        ).order_by("-created_at", "-id")
+        decided.append(
+            rows.filter(to_status__in=DECISIONS).annotate(
+                decided=F("created_at"), submitted=Subquery(submission.values("created_at")[:1])
+            )
+        )
+    report.median_review_days, report.decisions_timed = _median_days(decided)
+
+    report.overdue = (
+        Event.objects.overdue().filter(pk__in=event_ids).count()
+        + Module.objects.overdue().filter(pk__in=module_ids).count()
+    )
+
+    months = {f"m{month}": Coalesce(Sum("credits", filter=Q(earned_on__month=month)), 0) for month in range(1, 13)}
+    credited = CreditEntry.objects.filter(
+        Q(activity_kind=Event.kind, activity_id__in=event_ids)
+        | Q(activity_kind=Module.kind, activity_id__in=module_ids),
+        earned_on__gte=date(year, 1, 1),
+        earned_on__lte=date(year, 12, 31),
+    ).aggregate(total=Coalesce(Sum("credits"), 0), **months)
+    report.credits = credited["total"]
+    report.credits_by_month = [credited[f"m{month}"] for month in range(1, 13)]
+
+    codes = IcpCode.objects.filter(event_id__in=event_ids, created_at__gte=start, created_at__lt=end).aggregate(
+        issued=Count("id"), activated=Count("id", filter=Q(status=IcpCode.Status.ACTIVATED))
+    )
+    report.codes_issued, report.codes_activated = codes["issued"], codes["activated"]
+
+    report.module_completions = ModuleCompletion.objects.filter(
+        module_id__in=module_ids, completed_at__gte=start, completed_at__lt=end
+    ).count()
+
+    _cycles(report, specialty_ids=specialty_ids, year=year)
+    report.survey_responses = _survey_responses(society, year)
+    return report
+
+
+def _cycles(report: SocietyReport, *, specialty_ids: list[int], year: int) -> None:
+    """Cycles running on the year's last day (today in the current year), and how far along they are: one query,
+    each cycle's credits summed by a subquery on the ledger's (doctor, earned_on) index."""
+    day = min(date(year, 12, 31), timezone.localdate())
+    own_event = Event.specialties.through.objects.filter(
+        event_id=OuterRef("activity_id"), specialty_id=OuterRef(OuterRef("specialty_id"))
+    ).values("event_id")
+    own_module = Module.specialties.through.objects.filter(
+        module_id=OuterRef("activity_id"), specialty_id=OuterRef(OuterRef("specialty_id"))
+    ).values("module_id")
+    earned = (
+        CreditEntry.objects.filter(
+            Q(activity_kind=Event.kind, activity_id__in=own_event)
+            | Q(activity_kind=Module.kind, activity_id__in=own_module),
+            doctor_id=OuterRef("doctor_id"),
+            earned_on__gte=OuterRef("starts_on"),
+            earned_on__lte=OuterRef("ends_on"),
+        )
+        .order_by()
+        .values("doctor_id")
+        .annotate(total=Sum("credits"))
+        .values("total")
+    )
+    quarters = F("rule__total_hours")
+    figures = (
+        Cycle.objects.filter(specialty_id__in=specialty_ids, starts_on__lte=day, ends_on__gte=day)
+        .annotate(earned4=Coalesce(Subquery(earned, output_field=IntegerField()), Value(0)) * 4)
+        .aggregate(
+            running=Count("id"),
+            doctors=Count("doctor_id", distinct=True),
+            lt25=Count("id", filter=Q(earned4__lt=quarters)),
+            b25to50=Count("id", filter=Q(earned4__gte=quarters, earned4__lt=quarters * 2)),
+            b50to75=Count("id", filter=Q(earned4__gte=quarters * 2, earned4__lt=quarters * 3)),
+            ge75=Count("id", filter=Q(earned4__gte=quarters * 3)),
+        )
+    )
+    report.cycles_running, report.doctors_with_cycles = figures["running"], figures["doctors"]
+    report.progress = {
+        "lt25": figures["lt25"],
+        "25to50": figures["b25to50"],
+        "50to75": figures["b50to75"],
+        "ge75": figures["ge75"],
+    }
+
+
+def _cache_key(society: Organization, year: int, specialty: Specialty | None) -> str:
+    return f"societies:report:v1:{society.pk}:{year}:{specialty.pk if specialty else 'all'}"
+
+
+def society_report(*, society: Organization, year: int, specialty: Specialty | None = None) -> SocietyReport:
+    """The report from the cache when computed within the hour, else computed now and kept."""
+    key = _cache_key(society, year, specialty)
+    kept = cache.get(key)
+    if isinstance(kept, SocietyReport):
+        return kept
+    report = compute_report(society=society, year=year, specialty=specialty)
+    cache.set(key, report, CACHE_SECONDS)
+    return report
+
+
+# --- charts -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Bar:
+    label: str
+    value: int
+    x: float = 0
+    y: float = 0
+    width: float = 0
+    height: float = 0
+    label_x: float = 0
+    label_y: float = 0
+    value_y: float = 0
+
+
+@dataclass
+class Chart:
+    """A bar chart laid out for the template (societies/includes/report_chart.svg): no JS, no inline styles."""
+
+    title: str
+    bars: list[Bar]
+    width: int = 640
+    height: int = 220
+    baseline: float = 190
+
+    @property
+    def description(self) -> str:
+        return f"{self.title}: " + "; ".join(f"{bar.label} — {bar.value}" for bar in self.bars)
+
+
+def bar_chart(title: str, values: list[tuple[str, int]], *, width: int = 640, height: int = 220) -> Chart:
+    top, bottom = 24, 30
+    chart = Chart(title=title, bars=[], width=width, height=height, baseline=height - bottom)
+    peak = max([value for _label, value in values] + [1])
+    slot = width / max(len(values), 1)
+    for index, (label, value) in enumerate(values):
+        bar_height = (height - top - bottom) * max(value, 0) / peak
+        chart.bars.append(
+            Bar(
+                label=label,
+                value=value,
+                x=round(index * slot + slot * 0.15, 1),
+                y=round(chart.baseline - bar_height, 1),
+                width=round(slot * 0.7, 1),
+                height=round(bar_height, 1),
+                label_x=round(index * slot + slot / 2, 1),
+                label_y=height - 10,
+                value_y=round(chart.baseline - bar_height - 6, 1),
+            )
+        )
+    return chart
+
+
+def progress_labels() -> dict[str, str]:
+    return {"lt25": _("under 25%"), "25to50": _("25–50%"), "50to75": _("50–75%"), "ge75": _("75% and more")}
+
+
+def month_labels() -> list[str]:
+    from django.utils.dates import MONTHS_3
+
+    return [str(MONTHS_3[month]).capitalize() for month in range(1, 13)]
+
+
+def charts(report: SocietyReport) -> list[Chart]:
+    return [
+        bar_chart(
+            _("Decisions by outcome"),
+            [(_("approved"), report.approved), (_("rejected"), report.rejected), (_("returned"), report.returned)],
+        ),
+        bar_chart(_("Cycles by progress"), [(label, report.progress[key]) for key, label in progress_labels().items()]),
+        bar_chart(_("Credits by month"), list(zip(month_labels(), report.credits_by_month, strict=True))),
+    ]
+
+
+# --- the figures as rows, for the page, the CSV and the PDF ----------------------------------------------------
+
+
+def figure_rows(report: SocietyReport) -> list[tuple[str, str]]:
+    share = report.codes_activated_share
+    median = report.median_review_days
+    rows = [
+        (_("Activities submitted"), str(report.submitted)),
+        (_("Approved"), str(report.approved)),
+        (_("Rejected"), str(report.rejected)),
+        (_("Returned for changes"), str(report.returned)),
+        (_("Credits granted"), str(report.credits)),
+        (_("Median review, days"), "—" if median is None else f"{Decimal(median).quantize(Decimal('0.1'))}"),
+        (_("Overdue reviews now"), str(report.overdue)),
+        (_("ИКП codes issued"), str(report.codes_issued)),
+        (_("ИКП codes activated"), str(report.codes_activated)),
+        (_("Share of codes activated"), "—" if share is None else f"{share * 100:.1f}%"),
+        (_("Module completions"), str(report.module_completions)),
+        (_("Cycles running"), str(report.cycles_running)),
+        (_("Doctors with cycles"), str(report.doctors_with_cycles)),
+    ]
+    rows += [
+        (_("Cycles at %(progress)s") % {"progress": label}, str(report.progress[key]))
+        for key, label in progress_labels().items()
+    ]
+    if report.survey_responses is not None:
+        rows.append((_("Survey responses"), str(report.survey_responses)))
+    return rows
+
+
+def report_csv(report: SocietyReport) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("Figure"), _("Value")])
+    writer.writerow([_("Year"), str(report.year)])
+    writer.writerow([_("Specialties"), csv_cell(", ".join(report.specialties))])
+    for label, value in figure_rows(report):
+        writer.writerow([csv_cell(label), csv_cell(value)])
+    for month, credits in zip(month_labels(), report.credits_by_month, strict=True):
+        writer.writerow([csv_cell(_("Credits in %(month)s") % {"month": month}), str(credits)])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def report_filename(report: SocietyReport, *, extension: str) -> str:
+    return f"society-{report.society_id}-report-{report.year}.{extension}"
+
+
+def generated_at(report: SocietyReport) -> str:
+    moment = timezone.localtime(report.computed_at, register_zone())
+    return f"{moment:%d.%m.%Y %H:%M}"
+
+
+def report_pdf(report: SocietyReport, *, society_name: str) -> bytes:
+    """The report as an A4 PDF: the figures, then the credits by month, in the certificates' Cyrillic font."""
+    from io import BytesIO
+    from xml.sax.saxutils import escape
+
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from codes.certificate_pdf import BOLD, REGULAR, register_fonts
+
+    register_fonts()
+    base = ParagraphStyle("report", fontName=REGULAR, fontSize=9.5, leading=12)
+    title_style = ParagraphStyle("title", base, fontName=BOLD, fontSize=15, leading=19)
+    heading = ParagraphStyle("heading", base, fontName=BOLD, fontSize=11, leading=14, spaceBefore=6)
+    buffer = BytesIO()
+    title = _("The society report for %(year)d") % {"year": report.year}
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=f"{title}: {society_name}",
+        author="НМО Portal",
+        creator="НМО Portal",
+    )
+
+    def table(rows: list[tuple[str, str]]) -> Table:
+        cells = [[Paragraph(escape(label), base), Paragraph(escape(value), base)] for label, value in rows]
+        grid = Table(cells, colWidths=[120 * mm, 50 * mm])
+        grid.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        return grid
+
+    story: list[Flowable] = [
+        Paragraph(escape(title), title_style),
+        Paragraph(escape(society_name), base),
+        Paragraph(escape(_("Specialties: %(codes)s") % {"codes": ", ".join(report.specialties)}), base),
+        Paragraph(escape(_("As of %(moment)s") % {"moment": generated_at(report)}), base),
+        Spacer(0, 4 * mm),
+        table(figure_rows(report)),
+        Paragraph(escape(_("Credits by month")), heading),
+        table([(label, str(value)) for label, value in zip(month_labels(), report.credits_by_month, strict=True)]),
+        Spacer(0, 3 * mm),
+        Paragraph(
+            escape(
+                _(
+                    "A cycle's progress counts the НМО credits of its specialty earned within its dates against "
+                    "its rule's total hours."
+                )
+            ),
+            base,
+        ),
+    ]
+    document.build(story)
+    return buffer.getvalue()
