@@ -2,6 +2,8 @@
 pages (societies.services), which administrators may open too; here administrators withdraw an announcement
 or unsubscribe a doctor through the same services."""
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -12,7 +14,18 @@ from accounts.models import User
 from nmo_portal.errors import PortalError
 
 from . import services
-from .models import Announcement, DigestSent, DigestSubscription
+from .models import (
+    Announcement,
+    Answer,
+    AnswerSet,
+    DigestSent,
+    DigestSubscription,
+    Option,
+    Question,
+    Survey,
+    SurveyInvitation,
+    SurveyParticipation,
+)
 
 
 def _actor(request: HttpRequest) -> User:
@@ -64,3 +77,86 @@ class DigestSentAdmin(ReadOnlyAdmin[DigestSent]):
     list_filter = ["week_start"]
     search_fields = ["doctor__email"]
     list_select_related = ["doctor"]
+
+
+# Needs surveys: society staff build them on their pages (societies.surveys); here administrators read them. Who
+# answered (participations, invitations) and what was answered (responses, answers) are listed apart: nothing of
+# an answer names or leads to a person.
+
+
+class QuestionInline(admin.TabularInline[Question, Survey]):
+    model = Question
+    fields = ["order", "kind", "text", "required"]
+    readonly_fields = ("order", "kind", "text", "required")
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Survey)
+class SurveyAdmin(ReadOnlyAdmin[Survey]):
+    list_display = ["title", "society", "status", "opens_on", "closes_on", "results_published_at"]
+    list_filter = ["status", "society", "specialties"]
+    search_fields = ["title"]
+    list_select_related = ["society"]
+    inlines = [QuestionInline]
+
+
+class OptionInline(admin.TabularInline[Option, Question]):
+    model = Option
+    fields = ["order", "text"]
+    readonly_fields = ("order", "text")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Question)
+class QuestionAdmin(ReadOnlyAdmin[Question]):
+    list_display = ["text", "survey", "kind", "order", "required"]
+    list_filter = ["kind"]
+    list_select_related = ["survey"]
+    inlines = [OptionInline]
+
+
+@admin.register(SurveyParticipation)
+class SurveyParticipationAdmin(ReadOnlyAdmin[SurveyParticipation]):
+    list_display = ["survey", "doctor"]
+    list_filter = ["survey"]
+    search_fields = ["doctor__email"]
+    list_select_related = ["survey", "doctor"]
+
+
+@admin.register(SurveyInvitation)
+class SurveyInvitationAdmin(ReadOnlyAdmin[SurveyInvitation]):
+    list_display = ["survey", "doctor"]
+    list_filter = ["survey"]
+    search_fields = ["doctor__email"]
+    list_select_related = ["survey", "doctor"]
+
+
+@admin.register(AnswerSet)
+class AnswerSetAdmin(ReadOnlyAdmin[AnswerSet]):
+    list_display = ["id", "survey", "specialty"]
+    list_filter = ["survey", "specialty"]
+    list_select_related = ["survey", "specialty"]
+    ordering = ["id"]
+
+
+@admin.register(Answer)
+class AnswerAdmin(ReadOnlyAdmin[Answer]):
+    list_display = ["id", "question", "option", "number"]
+    list_filter = ["question__survey"]
+    list_select_related = ["question", "option"]
+    ordering = ["id"]
+
+
+@admin.register(Option)
+class OptionAdmin(ReadOnlyAdmin[Option]):
+    list_display = ["text", "question", "order"]
+    list_select_related = ["question"]

@@ -1,24 +1,26 @@
-"""Announcements in the API: the published ones, for anyone, of one specialty if asked."""
+"""Announcements in the API: the published ones, for anyone, of one specialty if asked; and the needs surveys
+open to a doctor, which the doctor answers."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.urls import path, reverse
 from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers
+from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Organization, Specialty
-from nmo_portal.errors import NotFound
+from accounts.models import Organization, Specialty, User
+from accounts.requests import require_person
+from nmo_portal.errors import NotFound, PortalError
 from review.api_common import OrganizationBriefSerializer, SpecialtyBriefSerializer
 
-from . import selectors
-from .models import Announcement
+from . import selectors, surveys
+from .models import Announcement, Option, Question, Survey
 from .text import render_markdown
 
 
@@ -134,3 +136,112 @@ class SocietyReportView(APIView):
 
 
 urlpatterns += [path("societies/<int:society_id>/report/", SocietyReportView.as_view(), name="society_report")]
+# --- needs surveys ----------------------------------------------------------------------------------------------
+
+
+class SurveyOptionSerializer(serializers.ModelSerializer[Option]):
+    class Meta:
+        model = Option
+        fields = ["id", "text"]
+        read_only_fields = fields
+
+
+class SurveyQuestionSerializer(serializers.ModelSerializer[Question]):
+    options = SurveyOptionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Question
+        fields = ["id", "kind", "text", "required", "options"]
+        read_only_fields = fields
+
+
+class SurveyBriefSerializer(serializers.ModelSerializer[Survey]):
+    society = OrganizationBriefSerializer(read_only=True)
+    answered = serializers.BooleanField(read_only=True, help_text=gettext_lazy("Whether I have answered it."))
+
+    class Meta:
+        model = Survey
+        fields = ["id", "society", "title", "intro", "opens_on", "closes_on", "answered"]
+        read_only_fields = fields
+
+
+class SurveyDetailSerializer(SurveyBriefSerializer):
+    questions = SurveyQuestionSerializer(many=True, read_only=True)
+
+    class Meta(SurveyBriefSerializer.Meta):
+        fields = [*SurveyBriefSerializer.Meta.fields, "questions"]
+        read_only_fields = fields
+
+
+class SurveyAnswerItemSerializer(serializers.Serializer[dict[str, Any]]):
+    question = serializers.IntegerField(help_text=gettext_lazy("The question's id."))
+    value = serializers.JSONField(
+        allow_null=True,
+        help_text=gettext_lazy(
+            "single: an option's id; multiple: a list of options' ids; scale: 1 to 5; text and case: a text of at "
+            "most 5,000 characters."
+        ),
+    )
+
+
+class SurveyResponseSerializer(serializers.Serializer[dict[str, Any]]):
+    answers = serializers.ListField(child=serializers.DictField(), max_length=surveys.MAX_QUESTIONS)
+
+
+def _doctor(request: Request) -> User:
+    return require_person(request, gettext_lazy("Surveys are answered by doctors themselves."))
+
+
+@extend_schema(summary="Needs surveys open to me", responses=SurveyBriefSerializer(many=True))
+class SurveyListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        found = surveys.surveys_open_to(_doctor(request))
+        return Response(SurveyBriefSerializer(found, many=True).data)
+
+
+@extend_schema(summary="A needs survey open to me, with its questions", responses=SurveyDetailSerializer)
+class SurveyDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request, pk: int) -> Response:
+        survey = surveys.survey_for_doctor(pk=pk, doctor=_doctor(request))
+        if survey is None:
+            raise NotFound(gettext("There is no such survey."))
+        prefetch_related_objects([survey], "questions__options")
+        return Response(SurveyDetailSerializer(survey).data)
+
+
+@extend_schema(
+    summary="Answer a needs survey",
+    description="One response per doctor. Refusals: `survey_already_answered` (409), `survey_closed` (400: not "
+    "open today), `survey_not_for_you` (403: the survey is for none of my specialties), `survey_answer_invalid` "
+    "(400: an option of another question, a scale outside 1–5, a text over 5,000 characters or holding NUL, a "
+    "required question left unanswered).",
+    request=SurveyResponseSerializer,
+    responses={201: None},
+)
+class SurveyResponseView(APIView):
+    permission_classes = [IsAuthenticated]
+    error_statuses: ClassVar[dict[str, list[int]]] = {"post": [409]}
+
+    def post(self, request: Request, pk: int) -> Response:
+        doctor = _doctor(request)
+        survey = Survey.objects.filter(pk=pk).exclude(status=Survey.Status.DRAFT).first()
+        if survey is None:
+            raise NotFound(gettext("There is no such survey."))
+        body = SurveyResponseSerializer(data=request.data)
+        if not body.is_valid():
+            raise PortalError(
+                gettext_lazy("The answers are not a list of one answer per question."), code="survey_answer_invalid"
+            )
+        surveys.survey_answer(survey=survey, doctor=doctor, answers=body.validated_data["answers"])
+        return Response(status=status.HTTP_201_CREATED)
+
+
+urlpatterns += [
+    path("surveys/", SurveyListView.as_view(), name="surveys"),
+    path("surveys/<int:pk>/", SurveyDetailView.as_view(), name="survey"),
+    path("surveys/<int:pk>/responses/", SurveyResponseView.as_view(), name="survey_responses"),
+]

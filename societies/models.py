@@ -1,7 +1,8 @@
 """What professional societies publish for the doctors of their specialties: announcements, and the weekly digest
-of them that doctors opt in to."""
+of them that doctors opt in to; and the needs surveys they run."""
 
-from datetime import datetime
+import uuid
+from datetime import date, datetime
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -145,3 +146,210 @@ class DigestSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.doctor} — {self.week_start:%d.%m.%Y}"
+
+
+# Needs surveys (SPEC.md, "Professional societies"). Who answered (SurveyParticipation) and what was answered
+# (AnswerSet, Answer) are kept apart: an answer row has a random key, no time, no person, and no order that follows
+# the order of insertion, so nothing lines the answers up with the list of those who responded.
+
+SURVEY_TITLE_MAX = 200
+SURVEY_INTRO_MAX = 5_000
+QUESTION_TEXT_MAX = 1_000
+OPTION_TEXT_MAX = 300
+ANSWER_TEXT_MAX = 5_000
+SCALE_MIN, SCALE_MAX = 1, 5
+
+
+class Survey(models.Model):
+    """A society's needs survey for some of its specialties, open between two dates. Built while a draft; opened
+    (doctors are invited and may answer from `opens_on` to `closes_on`); closed by its staff or by its last day
+    passing. Results are shown to its staff, and to providers of its specialties once published."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    TITLE_MAX = SURVEY_TITLE_MAX
+    INTRO_MAX = SURVEY_INTRO_MAX
+
+    society = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="surveys", verbose_name=_("society")
+    )
+    title = models.CharField(_("title"), max_length=SURVEY_TITLE_MAX)
+    intro = models.TextField(_("introduction"), max_length=SURVEY_INTRO_MAX, blank=True)
+    specialties = models.ManyToManyField(Specialty, related_name="surveys", verbose_name=_("specialties"))
+    opens_on = models.DateField(_("opens on"))
+    closes_on = models.DateField(_("closes on"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    results_published_at = models.DateTimeField(_("results published"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-opens_on", "-pk"]
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_on__gte=models.F("opens_on")), name="survey_dates_in_order"),
+            models.CheckConstraint(condition=~Q(title=""), name="survey_title_present"),
+        ]
+        indexes = [models.Index(fields=["status", "closes_on"], name="survey_open_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def state_on(self, day: date) -> str:
+        """draft, scheduled (opened, its first day not come), open, or closed (by its staff or its last day)."""
+        if self.status == self.Status.DRAFT:
+            return "draft"
+        if self.status == self.Status.CLOSED or day > self.closes_on:
+            return "closed"
+        return "open" if day >= self.opens_on else "scheduled"
+
+    @property
+    def state(self) -> str:
+        return self.state_on(timezone.localdate())
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def results_published(self) -> bool:
+        return self.results_published_at is not None
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        SINGLE = "single", _("Single choice")
+        MULTIPLE = "multiple", _("Multiple choice")
+        SCALE = "scale", _("Scale from 1 to 5")
+        TEXT = "text", _("Free text")
+        CASE = "case", _("A difficult case from your practice")
+
+    CHOICE_KINDS = (Kind.SINGLE, Kind.MULTIPLE)
+    TEXT_KINDS = (Kind.TEXT, Kind.CASE)
+    TEXT_MAX = QUESTION_TEXT_MAX
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions", verbose_name=_("survey"))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    text = models.CharField(_("question"), max_length=QUESTION_TEXT_MAX)
+    required = models.BooleanField(_("required"), default=False)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def has_options(self) -> bool:
+        return self.kind in self.CHOICE_KINDS
+
+
+class Option(models.Model):
+    TEXT_MAX = OPTION_TEXT_MAX
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options", verbose_name=_("question"))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    text = models.CharField(_("option"), max_length=OPTION_TEXT_MAX)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("option")
+        verbose_name_plural = _("options")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SurveyParticipation(models.Model):
+    """That a doctor answered a survey, and nothing of what: one per doctor and survey, enforced by the database.
+    Written in the transaction that writes the answers, so there is never one without the other."""
+
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="participations", verbose_name=_("survey")
+    )
+    doctor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", verbose_name=_("doctor"))
+
+    class Meta:
+        verbose_name = _("survey participation")
+        verbose_name_plural = _("survey participations")
+        constraints = [models.UniqueConstraint(fields=["doctor", "survey"], name="survey_one_response_per_doctor")]
+
+    def __str__(self) -> str:
+        return f"{self.doctor} — {self.survey}"
+
+
+class SurveyInvitation(models.Model):
+    """That a doctor was e-mailed an invitation to a survey: inserted in the transaction that sends it, so a
+    doctor is invited at most once per survey whatever runs the task."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("survey"))
+    doctor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", verbose_name=_("doctor"))
+
+    class Meta:
+        verbose_name = _("survey invitation")
+        verbose_name_plural = _("survey invitations")
+        constraints = [models.UniqueConstraint(fields=["doctor", "survey"], name="survey_invited_once")]
+
+    def __str__(self) -> str:
+        return f"{self.doctor} — {self.survey}"
+
+
+class AnswerSet(models.Model):
+    """One response, apart from who gave it: a random key, the survey, and the specialty it counts in (for the
+    results by specialty). No person, no time, no sequence; no default order."""
+
+    id = models.UUIDField(_("random key"), primary_key=True, default=uuid.uuid4, editable=False)
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="answer_sets", verbose_name=_("survey"))
+    specialty = models.ForeignKey(
+        Specialty, on_delete=models.PROTECT, related_name="+", null=True, verbose_name=_("specialty")
+    )
+
+    class Meta:
+        verbose_name = _("response")
+        verbose_name_plural = _("responses")
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+class Answer(models.Model):
+    """One answer of a response: the chosen option (one row per option of a multiple choice), the number of a
+    scale, or the text."""
+
+    TEXT_MAX = ANSWER_TEXT_MAX
+
+    id = models.UUIDField(_("random key"), primary_key=True, default=uuid.uuid4, editable=False)
+    answer_set = models.ForeignKey(
+        AnswerSet, on_delete=models.CASCADE, related_name="answers", verbose_name=_("response")
+    )
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers", verbose_name=_("question"))
+    option = models.ForeignKey(
+        Option, on_delete=models.CASCADE, related_name="answers", null=True, blank=True, verbose_name=_("option")
+    )
+    number = models.PositiveSmallIntegerField(_("number"), null=True, blank=True)
+    text = models.TextField(_("text"), max_length=ANSWER_TEXT_MAX, blank=True)
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(number__isnull=True) | Q(number__gte=SCALE_MIN, number__lte=SCALE_MAX),
+                name="answer_scale_bounded",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("text"), ANSWER_TEXT_MAX), name="answer_text_bounded"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.id)

@@ -26,9 +26,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.apps import apps
 from django.core.cache import cache
-from django.core.exceptions import FieldError
 from django.db import connection
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -45,6 +43,8 @@ from nmo_portal.calendar import register_zone
 from nmo_portal.errors import PortalError
 from nmo_portal.spreadsheets import csv_cell
 from review.models import Status
+
+from .models import AnswerSet
 
 CACHE_SECONDS = 60 * 60
 FIRST_YEAR = 2000
@@ -102,7 +102,6 @@ class SocietyReport:
     cycles_running: int = 0
     doctors_with_cycles: int = 0
     progress: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BUCKETS, 0))
-    # None while the portal has no needs surveys (societies.models.AnswerSet); see _survey_responses
     survey_responses: int | None = None
 
     @property
@@ -137,15 +136,8 @@ def _ids_of(model: type[Event] | type[Module], specialty_ids: list[int]) -> Quer
 
 
 def _survey_responses(society: Organization, year: int) -> int | None:
-    """A hook for the needs surveys, built apart: the responses to the society's surveys of the year, once
-    `societies.models.AnswerSet` exists (None until then, and the report leaves the line out)."""
-    model = next((m for m in apps.get_app_config("societies").get_models() if m.__name__ == "AnswerSet"), None)
-    if model is None:
-        return None
-    try:
-        return int(model._default_manager.filter(survey__society=society, survey__opens_on__year=year).count())
-    except FieldError:
-        return None
+    """The responses to the society's needs surveys that opened in the year."""
+    return AnswerSet.objects.filter(survey__society=society, survey__opens_on__year=year).count()
 
 
 def _median_days(decided: list[QuerySet[Any]]) -> tuple[float | None, int]:

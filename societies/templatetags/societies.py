@@ -10,7 +10,7 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString
 
-from societies import selectors, text
+from societies import selectors, surveys, text
 
 register = template.Library()
 
@@ -37,3 +37,9 @@ def announcement_html(body: str) -> SafeString:
 def announcement_excerpt(body: str) -> str:
     """The first words of the text, as plain text (escaped by the template like any other)."""
     return text.excerpt(body)
+
+
+@register.inclusion_tag("societies/includes/surveys_card.html")
+def surveys_for(user: Any) -> dict[str, Any]:
+    """The needs surveys open to the doctor and not answered yet (nothing for anyone else)."""
+    return {"surveys": [survey for survey in surveys.surveys_open_to(user) if not survey.answered]}  # type: ignore[attr-defined]

@@ -23,8 +23,9 @@ from learning_plan.models import PlannedActivity
 from ministry_mock.models import ReceivedRecord, Specialist
 from ministry_sync.models import HeldRecord, MinistryLink
 from modules.models import ModuleCompletion
-from societies.models import DigestSent
+from societies.models import DigestSent, Survey
 from societies.services import digest_subscribe
+from societies.surveys import invitations_send, survey_answer
 
 from ..factories import MembershipFactory, ModuleFactory, WorkRecordFactory
 
@@ -110,6 +111,16 @@ def fill_the_rest(staff):
     PlannedActivity.objects.create(doctor=doctor, module=module)
     ModuleCompletion.objects.create(module=module, external_id="1", email=doctor.email, completed_at=timezone.now())
     MinistryLink.objects.create(doctor=doctor, login="doctor")
+    survey = Survey.objects.get(status=Survey.Status.OPEN)  # the demo's, open to the demo doctor
+    invitations_send(survey.pk)
+    survey_answer(
+        survey=survey,
+        doctor=doctor,
+        answers=[
+            {"question": q.pk, "value": [q.options.first().pk] if q.kind == "multiple" else q.options.first().pk}
+            for q in survey.questions.filter(required=True)
+        ],
+    )
     WorkRecordFactory(doctor=provider)  # the provider's: the demo doctor's own history is the demo's to fill
     EventCertificatesFile.objects.create(event=Event.objects.filter(status="approved").first())
     ReceivedRecord.objects.create(

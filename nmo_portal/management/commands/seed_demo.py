@@ -26,8 +26,9 @@ from modules.models import Module
 from nmo_portal.calendar import add_months, make_local
 from review.models import Activity, Status
 from review.services import public_number_issue
-from societies.models import Announcement
+from societies.models import Announcement, Survey
 from societies.services import announcement_publish
+from societies.surveys import survey_edit, survey_from_template, survey_open
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - published demo password; seed_demo refuses to run without DEBUG
 DEMO_SNILS = "11223344595"
@@ -47,7 +48,7 @@ class Command(BaseCommand):
             ("doctor@example.org", "doctor, psychiatry, СНИЛС 112-233-445 95"),
             ("provider@example.org", "provider staff, «Российское общество психиатров»"),
             ("reviewer@example.org", "reviewer for 31.08.20 Психиатрия"),
-            ("society@example.org", "society staff, «Российское общество психиатров» (announcements)"),
+            ("society@example.org", "society staff, «Российское общество психиатров» (announcements, surveys)"),
         ]:
             self.stdout.write(f"  {email:<24} {DEMO_PASSWORD}   {role}")
         self.print_codes()
@@ -155,6 +156,19 @@ class Command(BaseCommand):
                 specialties=Specialty.objects.filter(code="31.08.20"),
                 published_at=timezone.now() - timedelta(days=2),
             )
+        if not Survey.objects.filter(society=organization).exists():
+            # an open psychiatry survey, from the template, open from today for a month
+            survey = survey_from_template(society=organization, actor=staff)
+            survey_edit(
+                survey=survey,
+                actor=staff,
+                title=survey.title,
+                intro=survey.intro,
+                specialties=Specialty.objects.filter(code="31.08.20"),
+                opens_on=timezone.localdate(),
+                closes_on=timezone.localdate() + timedelta(days=30),
+            )
+            survey_open(survey=survey, actor=staff)
 
     ENDED_EVENT = "Конференция «Тревожные расстройства в общей практике»"
 

@@ -1,0 +1,773 @@
+"""Needs surveys: the builder of society staff, the template, doctors' answers, invitations, and the results.
+
+Who builds: the staff of the survey's society and portal administrators (societies.services.require_society_staff);
+to anyone else a survey is not there (404). A survey is edited only while a draft; opened, doctors of its
+specialties are invited by e-mail (tasks: `send_survey_invitations`) and answer between its two dates.
+
+One response per doctor: a SurveyParticipation row, unique per doctor and survey in the database, is written in
+the transaction that writes the answers; a second response, also at the same instant, is refused with
+`survey_already_answered` (409) and writes nothing. The answers (AnswerSet, Answer) carry a random key, the survey
+and the specialty they count in, and nothing of the person or the time; they are read in the order of their
+random keys or of their text, never in the order they were written.
+
+Results are shown for groups (the whole survey, each specialty) of at least MIN_GROUP responses, to the society's
+staff, and once published to providers of the survey's specialties (members of verified organizations with
+submitted or approved activities in one of them); to anyone else the results are not there (404).
+"""
+
+import csv
+import io
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext, override
+
+from accounts.audit import audit_log
+from accounts.models import Membership, Organization, Specialty, User
+from events.models import Event
+from modules.models import Module
+from nmo_portal.calendar import within_register_years
+from nmo_portal.errors import NotFound, PortalError
+from nmo_portal.mail import templated_message
+from review.models import Status
+
+from .models import (
+    SCALE_MAX,
+    SCALE_MIN,
+    Answer,
+    AnswerSet,
+    Option,
+    Question,
+    Survey,
+    SurveyInvitation,
+    SurveyParticipation,
+)
+from .services import _society_specialties, is_society_staff, require_society_staff
+
+logger = logging.getLogger(__name__)
+
+MIN_GROUP = 5
+MAX_QUESTIONS = 50
+MAX_OPTIONS = 20
+# The activities that make an organization a provider of a specialty, for the published results.
+PROVIDING = (Status.SUBMITTED, Status.IN_REVIEW, Status.APPROVED)
+INVITATION_TEMPLATE = "societies/email/survey_invitation"
+
+
+# --- the builder -------------------------------------------------------------------------------------------------
+
+
+def _invalid(message: str, code: str = "survey_invalid") -> PortalError:
+    return PortalError(message, code=code)
+
+
+def _clean_text(value: str, *, limit: int, required: bool, what: str) -> str:
+    value = value.strip()
+    if "\x00" in value:
+        raise PortalError(_("The text holds a character that cannot be saved."), code="null_characters_not_allowed")
+    if required and not value:
+        raise _invalid(_("Fill in the %(what)s.") % {"what": what}, code="text_required")
+    if len(value) > limit:
+        raise _invalid(
+            ngettext(
+                "The %(what)s is longer than %(max)d character.",
+                "The %(what)s is longer than %(max)d characters.",
+                limit,
+            )
+            % {"what": what, "max": limit},
+            code="text_too_long",
+        )
+    return value
+
+
+def _dates(opens_on: date, closes_on: date) -> None:
+    if not (within_register_years(opens_on) and within_register_years(closes_on)):
+        raise _invalid(_("Choose dates between 2000 and 2099."), code="survey_dates_invalid")
+    if closes_on < opens_on:
+        raise _invalid(_("The survey cannot close before it opens."), code="survey_dates_invalid")
+
+
+def _require_draft(survey: Survey) -> None:
+    if not survey.is_draft:
+        raise PortalError(_("The survey is open: it can no longer be changed."), code="survey_not_draft", status=409)
+
+
+def _locked(survey: Survey, actor: User) -> Survey:
+    survey = Survey.objects.select_for_update().select_related("society").get(pk=survey.pk)
+    require_society_staff(society=survey.society, user=actor)
+    return survey
+
+
+@transaction.atomic
+def survey_create(
+    *,
+    society: Organization,
+    actor: User,
+    title: str,
+    intro: str = "",
+    specialties: Iterable[Specialty],
+    opens_on: date,
+    closes_on: date,
+) -> Survey:
+    """A draft survey of `society` for some of its specialties."""
+    require_society_staff(society=society, user=actor)
+    title = _clean_text(title, limit=Survey.TITLE_MAX, required=True, what=_("title"))
+    intro = _clean_text(intro, limit=Survey.INTRO_MAX, required=False, what=_("introduction"))
+    chosen = _society_specialties(society=society, specialties=specialties)
+    _dates(opens_on, closes_on)
+    survey = Survey.objects.create(
+        society=society, title=title, intro=intro, opens_on=opens_on, closes_on=closes_on, created_by=actor
+    )
+    survey.specialties.set(chosen)
+    audit_log(actor=actor, action="survey.create", obj=survey, specialties=sorted(s.code for s in chosen))
+    return survey
+
+
+@transaction.atomic
+def survey_edit(
+    *,
+    survey: Survey,
+    actor: User,
+    title: str,
+    intro: str,
+    specialties: Iterable[Specialty],
+    opens_on: date,
+    closes_on: date,
+) -> Survey:
+    survey = _locked(survey, actor)
+    _require_draft(survey)
+    survey.title = _clean_text(title, limit=Survey.TITLE_MAX, required=True, what=_("title"))
+    survey.intro = _clean_text(intro, limit=Survey.INTRO_MAX, required=False, what=_("introduction"))
+    chosen = _society_specialties(society=survey.society, specialties=specialties)
+    _dates(opens_on, closes_on)
+    survey.opens_on, survey.closes_on = opens_on, closes_on
+    survey.save()
+    survey.specialties.set(chosen)
+    audit_log(actor=actor, action="survey.edit", obj=survey, specialties=sorted(s.code for s in chosen))
+    return survey
+
+
+def _clean_options(kind: str, options: Iterable[str]) -> list[str]:
+    if kind not in Question.CHOICE_KINDS:
+        return []
+    cleaned = [
+        _clean_text(text, limit=Option.TEXT_MAX, required=False, what=_("option")) for text in list(options)[:1000]
+    ]
+    cleaned = [text for text in dict.fromkeys(cleaned) if text]
+    if len(cleaned) < 2:
+        raise _invalid(_("A choice needs at least two options."), code="options_required")
+    if len(cleaned) > MAX_OPTIONS:
+        raise _invalid(_("A question has at most %(max)d options.") % {"max": MAX_OPTIONS}, code="options_too_many")
+    return cleaned
+
+
+@transaction.atomic
+def question_add(
+    *, survey: Survey, actor: User, kind: str, text: str, required: bool = False, options: Iterable[str] = ()
+) -> Question:
+    survey = _locked(survey, actor)
+    _require_draft(survey)
+    if kind not in Question.Kind.values:
+        raise _invalid(_("Choose the kind of question."), code="question_kind_invalid")
+    text = _clean_text(text, limit=Question.TEXT_MAX, required=True, what=_("question"))
+    chosen = _clean_options(kind, options)
+    count = survey.questions.count()
+    if count >= MAX_QUESTIONS:
+        raise _invalid(_("A survey has at most %(max)d questions.") % {"max": MAX_QUESTIONS}, "questions_too_many")
+    question = Question.objects.create(survey=survey, order=count + 1, kind=kind, text=text, required=required)
+    Option.objects.bulk_create(Option(question=question, order=n, text=t) for n, t in enumerate(chosen, start=1))
+    audit_log(actor=actor, action="survey.question_add", obj=survey, question=question.pk, kind=kind)
+    return question
+
+
+@transaction.atomic
+def question_edit(
+    *, question: Question, actor: User, text: str, required: bool, options: Iterable[str] = ()
+) -> Question:
+    """Change a question's text, whether it is required, and its options (given anew, in order)."""
+    survey = _locked(question.survey, actor)
+    _require_draft(survey)
+    question = Question.objects.get(pk=question.pk, survey=survey)
+    question.text = _clean_text(text, limit=Question.TEXT_MAX, required=True, what=_("question"))
+    question.required = required
+    chosen = _clean_options(question.kind, options)
+    question.save()
+    question.options.all().delete()
+    Option.objects.bulk_create(Option(question=question, order=n, text=t) for n, t in enumerate(chosen, start=1))
+    audit_log(actor=actor, action="survey.question_edit", obj=survey, question=question.pk)
+    return question
+
+
+@transaction.atomic
+def question_remove(*, question: Question, actor: User) -> None:
+    survey = _locked(question.survey, actor)
+    _require_draft(survey)
+    pk = question.pk
+    Question.objects.filter(pk=pk, survey=survey).delete()
+    audit_log(actor=actor, action="survey.question_remove", obj=survey, question=pk)
+
+
+@transaction.atomic
+def survey_open(*, survey: Survey, actor: User) -> Survey:
+    """Open a draft that has questions: from its first day the doctors of its specialties answer it; they are
+    invited by e-mail once it commits."""
+    survey = _locked(survey, actor)
+    _require_draft(survey)
+    if not survey.questions.exists():
+        raise _invalid(_("Add at least one question before opening the survey."), code="questions_required")
+    if survey.closes_on < timezone.localdate():
+        raise _invalid(_("The survey's last day has passed: change its dates."), code="survey_dates_invalid")
+    survey.status = Survey.Status.OPEN
+    survey.save(update_fields=["status"])
+    audit_log(actor=actor, action="survey.open", obj=survey)
+    transaction.on_commit(lambda: send_survey_invitations.delay(survey.pk))
+    return survey
+
+
+@transaction.atomic
+def survey_close(*, survey: Survey, actor: User) -> Survey:
+    survey = _locked(survey, actor)
+    if survey.status != Survey.Status.OPEN:
+        raise PortalError(_("Only an open survey can be closed."), code="survey_not_open", status=409)
+    survey.status = Survey.Status.CLOSED
+    survey.save(update_fields=["status"])
+    audit_log(actor=actor, action="survey.close", obj=survey)
+    return survey
+
+
+@transaction.atomic
+def survey_publish_results(*, survey: Survey, actor: User) -> Survey:
+    """Show the results to the providers of the survey's specialties too."""
+    survey = _locked(survey, actor)
+    if survey.is_draft:
+        raise PortalError(_("A draft has no results to publish."), code="survey_not_open", status=409)
+    if survey.results_published_at is None:
+        survey.results_published_at = timezone.now()
+        survey.save(update_fields=["results_published_at"])
+        audit_log(actor=actor, action="survey.publish_results", obj=survey)
+    return survey
+
+
+# The template's items, in English (the source language) and translated into the language of whoever starts
+# from it: the staff edit them as they please afterwards.
+TEMPLATE_TITLE = gettext_noop("The learning needs of specialists")
+TEMPLATE_INTRO = gettext_noop(
+    "The society asks what you want to learn and how, to plan its activities. The answers are anonymous."
+)
+TEMPLATE_QUESTIONS: list[tuple[str, str, bool, list[str]]] = [
+    (
+        Question.Kind.MULTIPLE,
+        gettext_noop("Which topics do you want to learn about in the coming year?"),
+        True,
+        [
+            gettext_noop("Diagnosis"),
+            gettext_noop("Pharmacotherapy"),
+            gettext_noop("Psychotherapy and rehabilitation"),
+            gettext_noop("Clinical guidelines and standards"),
+            gettext_noop("Law and medical records"),
+        ],
+    ),
+    (
+        Question.Kind.MULTIPLE,
+        gettext_noop("Which formats do you prefer?"),
+        True,
+        [
+            gettext_noop("In-person conferences"),
+            gettext_noop("Webinars"),
+            gettext_noop("Online modules"),
+            gettext_noop("Clinical case discussions"),
+            gettext_noop("Internships at a clinic"),
+        ],
+    ),
+    (
+        Question.Kind.MULTIPLE,
+        gettext_noop("What keeps you from learning?"),
+        False,
+        [
+            gettext_noop("No time"),
+            gettext_noop("Cost"),
+            gettext_noop("Travel"),
+            gettext_noop("Few activities in my specialty"),
+            gettext_noop("The employer does not release me"),
+        ],
+    ),
+    (
+        Question.Kind.SINGLE,
+        gettext_noop("How many hours a month do you spend on learning?"),
+        True,
+        [
+            gettext_noop("Less than 2"),
+            gettext_noop("2 to 5"),
+            gettext_noop("6 to 10"),
+            gettext_noop("More than 10"),
+        ],
+    ),
+    (
+        Question.Kind.SINGLE,
+        gettext_noop("How much do you spend on learning a year, in roubles?"),
+        False,
+        [
+            gettext_noop("Nothing"),
+            gettext_noop("Up to 10,000"),
+            gettext_noop("10,000 to 50,000"),
+            gettext_noop("More than 50,000"),
+        ],
+    ),
+    (
+        Question.Kind.SCALE,
+        gettext_noop("How well do the activities on offer meet your needs? (1 — not at all, 5 — fully)"),
+        False,
+        [],
+    ),
+    (
+        Question.Kind.CASE,
+        gettext_noop("Describe a difficult case from your practice you would like discussed."),
+        False,
+        [],
+    ),
+    (Question.Kind.TEXT, gettext_noop("What else would you like the society to offer?"), False, []),
+]
+
+
+@transaction.atomic
+def survey_from_template(
+    *, society: Organization, actor: User, specialties: Iterable[Specialty] | None = None, days: int = 30
+) -> Survey:
+    """A draft with the common items (topics wanted, preferred formats, barriers, time and money spent on
+    learning), for the society's specialties (all unless given), open from tomorrow for `days` days."""
+    require_society_staff(society=society, user=actor)
+    chosen = list(specialties) if specialties is not None else list(society.specialties.order_by("code"))
+    start = timezone.localdate() + timedelta(days=1)
+    with override(actor.language or settings.LANGUAGE_CODE):
+        survey = survey_create(
+            society=society,
+            actor=actor,
+            title=_(TEMPLATE_TITLE),
+            intro=_(TEMPLATE_INTRO),
+            specialties=chosen,
+            opens_on=start,
+            closes_on=start + timedelta(days=days),
+        )
+        for kind, text, required, options in TEMPLATE_QUESTIONS:
+            question_add(
+                survey=survey, actor=actor, kind=kind, text=_(text), required=required, options=[_(o) for o in options]
+            )
+    audit_log(actor=actor, action="survey.from_template", obj=survey)
+    return survey
+
+
+# --- answering ---------------------------------------------------------------------------------------------------
+
+
+def _doctor_specialty_ids(doctor: User) -> set[int]:
+    return set(Specialty.objects.filter(doctors__user_id=doctor.pk).values_list("pk", flat=True))
+
+
+def _not_for_you() -> PortalError:
+    return PortalError(_("The survey is for doctors of other specialties."), code="survey_not_for_you", status=403)
+
+
+def _answer_invalid(message: str) -> PortalError:
+    return PortalError(message, code="survey_answer_invalid", status=400)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _answers_of(survey: Survey, answers: Any) -> list[tuple[Question, Option | None, int | None, str]]:
+    """The answer rows `answers` ([{"question": id, "value": …}]) make, each checked against its question; a
+    required question left unanswered, an option of another question, a scale outside 1–5, a text too long or
+    holding NUL is refused."""
+    questions = {q.pk: q for q in survey.questions.prefetch_related("options")}
+    if not isinstance(answers, list) or len(answers) > len(questions):
+        raise _answer_invalid(_("The answers are not a list of one answer per question."))
+    rows: list[tuple[Question, Option | None, int | None, str]] = []
+    answered: set[int] = set()
+    for item in answers:
+        if not isinstance(item, dict) or not _is_int(item.get("question")) or item["question"] not in questions:
+            raise _answer_invalid(_("An answer names no question of this survey."))
+        question = questions[item["question"]]
+        if question.pk in answered:
+            raise _answer_invalid(_("A question is answered twice."))
+        value = item.get("value")
+        options = {o.pk: o for o in question.options.all()}
+        made: list[tuple[Question, Option | None, int | None, str]] = []
+        if value is None or value == "" or value == []:
+            pass
+        elif question.kind == Question.Kind.SINGLE:
+            if not _is_int(value) or value not in options:
+                raise _answer_invalid(_("Choose one of the question's options: %(q)s") % {"q": question.text})
+            made = [(question, options[value], None, "")]
+        elif question.kind == Question.Kind.MULTIPLE:
+            if not isinstance(value, list) or len(value) > len(options):
+                raise _answer_invalid(_("Choose among the question's options: %(q)s") % {"q": question.text})
+            if not all(_is_int(v) and v in options for v in value) or len(set(value)) != len(value):
+                raise _answer_invalid(_("Choose among the question's options: %(q)s") % {"q": question.text})
+            made = [(question, options[v], None, "") for v in value]
+        elif question.kind == Question.Kind.SCALE:
+            if not _is_int(value) or not SCALE_MIN <= value <= SCALE_MAX:
+                raise _answer_invalid(
+                    _("Answer with a number from %(min)d to %(max)d: %(q)s")
+                    % {"min": SCALE_MIN, "max": SCALE_MAX, "q": question.text}
+                )
+            made = [(question, None, value, "")]
+        else:
+            if not isinstance(value, str) or "\x00" in value:
+                raise _answer_invalid(_("The answer holds a character that cannot be saved."))
+            if len(value) > Answer.TEXT_MAX:
+                raise _answer_invalid(
+                    ngettext(
+                        "An answer is longer than %(max)d character.",
+                        "An answer is longer than %(max)d characters.",
+                        Answer.TEXT_MAX,
+                    )
+                    % {"max": Answer.TEXT_MAX}
+                )
+            if value.strip():
+                made = [(question, None, None, value.strip())]
+        if made:
+            answered.add(question.pk)
+            rows.extend(made)
+    missing = [q for q in questions.values() if q.required and q.pk not in answered]
+    if missing:
+        raise _answer_invalid(_("Answer the required question: %(q)s") % {"q": missing[0].text})
+    return rows
+
+
+def require_answerable(*, survey: Survey, doctor: User, day: date | None = None) -> int:
+    """The specialty (its id) the doctor's answer counts in; refused when the survey is not open today, or is not
+    for any of the doctor's specialties."""
+    if survey.state_on(day or timezone.localdate()) != "open":
+        raise PortalError(_("The survey is not open."), code="survey_closed", status=400)
+    theirs = _doctor_specialty_ids(doctor)
+    ordered = survey.specialties.order_by("code").values_list("pk", flat=True)
+    mine = [pk for pk in ordered if pk in theirs]
+    if not mine:
+        raise _not_for_you()
+    return mine[0]
+
+
+def survey_answer(*, survey: Survey, doctor: User, answers: Any) -> None:
+    """Record one doctor's response: who answered and what, in one transaction; a second response is refused
+    with `survey_already_answered` (409), also when both come at the same instant (the database's unique
+    constraint decides)."""
+    survey = Survey.objects.get(pk=survey.pk)  # its state as it is now, not as the caller last read it
+    if survey.is_draft:
+        raise NotFound(_("No such survey."))
+    specialty_id = require_answerable(survey=survey, doctor=doctor)
+    already = PortalError(_("You have already answered this survey."), code="survey_already_answered", status=409)
+    if SurveyParticipation.objects.filter(survey=survey, doctor=doctor).exists():
+        raise already
+    rows = _answers_of(survey, answers)
+    try:
+        with transaction.atomic():
+            SurveyParticipation.objects.create(survey=survey, doctor=doctor)
+            answer_set = AnswerSet.objects.create(survey=survey, specialty_id=specialty_id)
+            Answer.objects.bulk_create(
+                Answer(answer_set=answer_set, question=q, option=o, number=n, text=t) for q, o, n, t in rows
+            )
+    except IntegrityError:
+        raise already from None
+    # the audit row names the survey, not the answers
+    audit_log(actor=doctor, action="survey.answer", obj=survey)
+
+
+# --- invitations ---------------------------------------------------------------------------------------------------
+
+
+def survey_url(survey: Survey) -> str:
+    return f"{settings.SITE_URL}{reverse('societies:survey_answer', args=[survey.pk])}"
+
+
+def invitees(survey: Survey) -> QuerySet[User]:
+    """Active doctors with an address, of the survey's specialties, not invited yet and not having answered."""
+    return (
+        User.objects.filter(is_active=True, doctor_profile__specialties__in=survey.specialties.values("pk"))
+        .exclude(email="")
+        .exclude(Exists(SurveyInvitation.objects.filter(survey=survey, doctor=OuterRef("pk"))))
+        .exclude(Exists(SurveyParticipation.objects.filter(survey=survey, doctor=OuterRef("pk"))))
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def invitation_send(*, survey: Survey, doctor: User) -> bool:
+    """E-mail one doctor the invitation unless it was sent: its row first, the mail only when this call inserted
+    it, both in one transaction (a failed send leaves no row, so a later run tries again)."""
+    with timezone.override(doctor.timezone):
+        message = templated_message(
+            to=[doctor.email],
+            template=INVITATION_TEMPLATE,
+            context={"doctor": doctor, "survey": survey, "url": survey_url(survey)},
+            language=doctor.language,
+        )
+    with transaction.atomic():
+        _row, created = SurveyInvitation.objects.get_or_create(survey=survey, doctor=doctor)
+        if not created:
+            return False
+        message.send()
+    return True
+
+
+def invitations_send(survey_id: int) -> int:
+    survey = Survey.objects.select_related("society").filter(pk=survey_id, status=Survey.Status.OPEN).first()
+    if survey is None or survey.state == "closed":
+        return 0
+    sent = 0
+    for doctor in invitees(survey).iterator(chunk_size=500):
+        try:
+            sent += invitation_send(survey=survey, doctor=doctor)
+        except Exception:
+            logger.exception("Could not send the invitation to survey %s to doctor %s", survey.pk, doctor.pk)
+    return sent
+
+
+@shared_task
+def send_survey_invitations(survey_id: int) -> int:
+    """When a survey opens: invite the doctors of its specialties by e-mail, each once."""
+    return invitations_send(survey_id)
+
+
+# --- reads ----------------------------------------------------------------------------------------------------------
+
+
+def surveys_open_to(doctor: User | AnonymousUser) -> list[Survey]:
+    """The surveys open today for any of the doctor's specialties, each with `answered`, the last day first."""
+    if not isinstance(doctor, User):
+        return []
+    day = timezone.localdate()
+    found = (
+        Survey.objects.filter(
+            status=Survey.Status.OPEN,
+            opens_on__lte=day,
+            closes_on__gte=day,
+            specialties__in=Specialty.objects.filter(doctors__user_id=doctor.pk).values("pk"),
+        )
+        .annotate(answered=Exists(SurveyParticipation.objects.filter(survey=OuterRef("pk"), doctor=doctor)))
+        .select_related("society")
+        .distinct()
+        .order_by("closes_on", "pk")
+    )
+    return list(found)
+
+
+def survey_for_doctor(*, pk: int, doctor: User) -> Survey | None:
+    """A survey open today for one of the doctor's specialties, with `answered`; None otherwise."""
+    return next((survey for survey in surveys_open_to(doctor) if survey.pk == pk), None)
+
+
+def society_surveys(*, society: Organization) -> QuerySet[Survey]:
+    return (
+        Survey.objects.filter(society=society)
+        .prefetch_related("specialties")
+        .annotate(responses=Count("answer_sets", distinct=True))
+        .order_by("-opens_on", "-pk")
+    )
+
+
+def is_provider_of(*, survey: Survey, user: User) -> bool:
+    """A member of a verified organization with submitted or approved events or modules in one of the survey's
+    specialties."""
+    organizations = Membership.objects.filter(user=user, organization__status=Organization.Status.VERIFIED).values(
+        "organization_id"
+    )
+    specialties = survey.specialties.values("pk")
+    return (
+        Event.objects.filter(organization__in=organizations, status__in=PROVIDING, specialties__in=specialties).exists()
+        or Module.objects.filter(
+            organization__in=organizations, status__in=PROVIDING, specialties__in=specialties
+        ).exists()
+    )
+
+
+def can_read_results(*, survey: Survey, user: User | AnonymousUser) -> bool:
+    if not isinstance(user, User) or survey.is_draft:
+        return False
+    if is_society_staff(society=survey.society, user=user):
+        return True
+    return survey.results_published and is_provider_of(survey=survey, user=user)
+
+
+def results_survey(*, pk: int, user: User | AnonymousUser) -> Survey:
+    """The survey whose results `user` may read; 404 otherwise (another society's staff, a provider before
+    publication or of other specialties, anyone else)."""
+    survey = Survey.objects.select_related("society").filter(pk=pk).first()
+    if survey is None or not can_read_results(survey=survey, user=user):
+        raise NotFound(_("No such survey."))
+    return survey
+
+
+@dataclass
+class Row:
+    label: str
+    count: int
+    percent: float
+
+
+@dataclass
+class QuestionResult:
+    question: Question
+    rows: list[Row] = field(default_factory=list)
+    average: float | None = None
+    answered: int = 0
+    texts: list[str] = field(default_factory=list)
+
+    @property
+    def chart(self) -> SafeString:
+        return bar_chart(self.rows)
+
+
+@dataclass
+class GroupResult:
+    """The results of one group of responses: the whole survey (specialty None) or one specialty."""
+
+    specialty: Specialty | None
+    responses: int
+    questions: list[QuestionResult] = field(default_factory=list)
+
+    @property
+    def too_few(self) -> bool:
+        return self.responses < MIN_GROUP
+
+
+def _group(survey: Survey, questions: list[Question], specialty: Specialty | None) -> GroupResult:
+    sets = AnswerSet.objects.filter(survey=survey)
+    if specialty is not None:
+        sets = sets.filter(specialty=specialty)
+    responses = sets.count()
+    group = GroupResult(specialty=specialty, responses=responses)
+    if responses < MIN_GROUP:
+        return group
+    answers = Answer.objects.filter(answer_set__in=sets.values("pk"))
+    option_counts = Counter(
+        {
+            row["option"]: row["n"]
+            for row in answers.filter(option__isnull=False)
+            .values("option")
+            .annotate(n=Count("answer_set", distinct=True))
+        }
+    )
+    answered = Counter(
+        {row["question"]: row["n"] for row in answers.values("question").annotate(n=Count("answer_set", distinct=True))}
+    )
+    numbers: dict[int, Counter[int]] = defaultdict(Counter)
+    for row in answers.filter(number__isnull=False).values("question", "number").annotate(n=Count("pk")):
+        numbers[row["question"]][row["number"]] = row["n"]
+    texts: dict[int, list[str]] = defaultdict(list)
+    # sorted by their text: never in the order they were written
+    for question_id, text in answers.exclude(text="").order_by("question", "text").values_list("question", "text"):
+        texts[question_id].append(text)
+    for question in questions:
+        result = QuestionResult(question=question, answered=answered[question.pk])
+        if question.has_options:
+            result.rows = [
+                Row(option.text, option_counts[option.pk], 100 * option_counts[option.pk] / responses)
+                for option in question.options.all()
+            ]
+        elif question.kind == Question.Kind.SCALE:
+            counts = numbers[question.pk]
+            total = sum(counts.values())
+            result.rows = [Row(str(n), counts[n], 100 * counts[n] / responses) for n in range(SCALE_MIN, SCALE_MAX + 1)]
+            result.average = sum(n * c for n, c in counts.items()) / total if total else None
+        else:
+            result.texts = texts[question.pk]
+        group.questions.append(result)
+    return group
+
+
+def survey_results(survey: Survey) -> list[GroupResult]:
+    """The whole survey, then each of its specialties; a group of fewer than MIN_GROUP responses is only counted."""
+    questions = list(survey.questions.prefetch_related("options"))
+    groups = [_group(survey, questions, None)]
+    groups += [_group(survey, questions, specialty) for specialty in survey.specialties.order_by("code")]
+    return groups
+
+
+CHART_WIDTH = 600
+BAR_HEIGHT = 22
+LABEL_WIDTH = 220
+
+
+def bar_chart(rows: list[Row]) -> SafeString:
+    """A horizontal bar chart of `rows` as inline SVG (classes, no style attributes): label, bar, count and
+    percentage per row."""
+    if not rows:
+        return SafeString("")
+    height = BAR_HEIGHT * len(rows) + 4
+    span = CHART_WIDTH - LABEL_WIDTH - 110
+    bars = format_html_join(
+        "",
+        '<g><text class="chart-label" x="0" y="{}">{}</text>'
+        '<rect class="chart-bar" x="{}" y="{}" width="{}" height="{}"></rect>'
+        '<text class="chart-value" x="{}" y="{}">{} ({}%)</text></g>',
+        (
+            (
+                index * BAR_HEIGHT + 16,
+                row.label if len(row.label) <= 32 else row.label[:31] + "…",
+                LABEL_WIDTH,
+                index * BAR_HEIGHT + 4,
+                round(span * row.percent / 100, 1),
+                BAR_HEIGHT - 6,
+                LABEL_WIDTH + round(span * row.percent / 100, 1) + 6,
+                index * BAR_HEIGHT + 16,
+                row.count,
+                round(row.percent),
+            )
+            for index, row in enumerate(rows)
+        ),
+    )
+    return format_html(
+        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">{}</svg>',
+        CHART_WIDTH,
+        height,
+        "; ".join(f"{row.label}: {row.count}" for row in rows),
+        bars,
+    )
+
+
+def results_csv(survey: Survey) -> str:
+    """The results of each group of at least MIN_GROUP responses, one row per option, scale value or text."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("Group"), _("Responses"), _("Question"), _("Kind"), _("Answer"), _("Count"), _("Percent")])
+    for group in survey_results(survey):
+        name = group.specialty.code if group.specialty else _("All")
+        if group.too_few:
+            writer.writerow([name, group.responses, _("Too few responses to show"), "", "", "", ""])
+            continue
+        for result in group.questions:
+            q = result.question
+            for row in result.rows:
+                writer.writerow(
+                    [name, group.responses, q.text, q.get_kind_display(), row.label, row.count, f"{row.percent:.1f}"]
+                )
+            for text in result.texts:
+                writer.writerow([name, group.responses, q.text, q.get_kind_display(), _safe_cell(text), "", ""])
+    return out.getvalue()
+
+
+def _safe_cell(text: str) -> str:
+    """A free text as a cell a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def survey_staff_counts(survey: Survey) -> dict[str, int]:
+    return {
+        "responses": AnswerSet.objects.filter(survey=survey).count(),
+        "invited": SurveyInvitation.objects.filter(survey=survey).count(),
+    }
