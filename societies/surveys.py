@@ -348,10 +348,11 @@ def survey_from_template(
     *, society: Organization, actor: User, specialties: Iterable[Specialty] | None = None, days: int = 30
 ) -> Survey:
     """A draft with the common items (topics wanted, preferred formats, barriers, time and money spent on
-    learning), for the society's specialties (all unless given), open from tomorrow for `days` days."""
+    learning), for the society's specialties (all unless given), open from today for `days` days (the staff may
+    move the dates while it is a draft)."""
     require_society_staff(society=society, user=actor)
     chosen = list(specialties) if specialties is not None else list(society.specialties.order_by("code"))
-    start = timezone.localdate() + timedelta(days=1)
+    start = timezone.localdate()
     with override(actor.language or settings.LANGUAGE_CODE):
         survey = survey_create(
             society=society,
