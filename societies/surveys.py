@@ -702,6 +702,7 @@ def survey_results(survey: Survey) -> list[GroupResult]:
 CHART_WIDTH = 600
 BAR_HEIGHT = 22
 LABEL_WIDTH = 220
+LABEL_CHARS = 26
 
 
 def bar_chart(rows: list[Row]) -> SafeString:
@@ -713,13 +714,16 @@ def bar_chart(rows: list[Row]) -> SafeString:
     span = CHART_WIDTH - LABEL_WIDTH - 110
     bars = format_html_join(
         "",
-        '<g><text class="chart-label" x="0" y="{}">{}</text>'
+        '<g><title>{}</title><text class="chart-label" x="0" y="{}">{}</text>'
         '<rect class="chart-bar" x="{}" y="{}" width="{}" height="{}"></rect>'
         '<text class="chart-value" x="{}" y="{}">{} ({}%)</text></g>',
         (
             (
+                row.label,
                 index * BAR_HEIGHT + 16,
-                row.label if len(row.label) <= 32 else row.label[:31] + "…",
+                # about 26 Cyrillic characters fit the label's column at the chart's font size; the whole label is
+                # the bar's title (shown on hover) and in the chart's aria-label
+                row.label if len(row.label) <= LABEL_CHARS else row.label[: LABEL_CHARS - 1] + "…",
                 LABEL_WIDTH,
                 index * BAR_HEIGHT + 4,
                 round(span * row.percent / 100, 1),

@@ -251,3 +251,12 @@ def test_the_builder_is_the_societys_and_only_while_a_draft(client, society, soc
     with pytest.raises(PortalError) as refused:
         surveys.question_add(survey=draft, actor=society_staff, kind="text", text="Ещё?")
     assert refused.value.code == "survey_not_draft"
+
+
+def test_a_long_option_is_cut_to_its_column_in_the_chart_and_named_whole_on_hover():
+    long = "Клинические рекомендации и стандарты оказания помощи"
+    svg = str(surveys.bar_chart([surveys.Row(label=long, count=3, percent=60.0), surveys.Row("Вебинары", 2, 40.0)]))
+    assert f"<title>{long}</title>" in svg
+    assert ">Клинические рекомендации …</text>" in svg  # 26 characters: it no longer runs into the counts
+    assert ">Вебинары</text>" in svg
+    assert 'aria-label="Клинические рекомендации и стандарты оказания помощи: 3; Вебинары: 2"' in svg
