@@ -16,6 +16,7 @@ from nmo_portal.errors import PortalError
 from nmo_portal.views import refusal_shown
 
 from . import services, surveys
+from . import survey_results as results
 from .forms import QuestionForm, SurveyForm
 from .models import Question, Survey
 from .views import _posted, _society_for_staff
@@ -229,7 +230,7 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from exc
     context = {
         "survey": survey,
-        "groups": surveys.survey_results(survey),
+        "groups": results.survey_results(survey),
         "min_group": surveys.MIN_GROUP,
         "manages": services.is_society_staff(society=survey.society, user=user),
     }
@@ -242,6 +243,6 @@ def survey_results_csv(request: HttpRequest, pk: int) -> HttpResponse:
         survey = surveys.results_survey(pk=pk, user=signed_in_user(request))
     except PortalError as exc:
         raise Http404 from exc
-    response = HttpResponse(surveys.results_csv(survey), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(results.results_csv(survey), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-results.csv"'
     return response

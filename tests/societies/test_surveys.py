@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Membership, User
 from nmo_portal.errors import PortalError
 from review.models import Status
-from societies import surveys
+from societies import survey_results, surveys
 from societies.models import Answer, AnswerSet, Question, Survey, SurveyInvitation, SurveyParticipation
 
 from ..factories import DoctorProfileFactory, EventFactory, MembershipFactory, OrganizationFactory
@@ -165,7 +165,7 @@ def test_nothing_leads_from_an_answer_to_a_person(survey, psychiatry):
     texts = [f"Случай {n}" for n in "ДГВБА"]  # answered in this order
     for text in texts:
         surveys.survey_answer(survey=survey, doctor=doctor_of(psychiatry), answers=answers_for(survey, text=text))
-    results = surveys.survey_results(survey)[0]
+    results = survey_results.survey_results(survey)[0]
     case = next(r for r in results.questions if r.question.kind == "case")
     assert case.texts == sorted(texts) != texts  # sorted, not in the order of who answered first
     # read back as stored, they come in the order of their random keys, not of insertion
@@ -190,7 +190,7 @@ def test_results_only_for_groups_of_five(client, survey, society, society_staff,
     page = client.get(reverse("societies:survey_results", args=[survey.pk])).content.decode()
     assert "<svg" in page
     assert 'class="chart-bar"' in page
-    whole = surveys.survey_results(survey)[0]
+    whole = survey_results.survey_results(survey)[0]
     single = next(r for r in whole.questions if r.question.kind == "single")
     assert [(row.label, row.count, row.percent) for row in single.rows] == [("Очно", 4, 80.0), ("Онлайн", 1, 20.0)]
     scale = next(r for r in whole.questions if r.question.kind == "scale")
@@ -255,7 +255,11 @@ def test_the_builder_is_the_societys_and_only_while_a_draft(client, society, soc
 
 def test_a_long_option_is_cut_to_its_column_in_the_chart_and_named_whole_on_hover():
     long = "Клинические рекомендации и стандарты оказания помощи"
-    svg = str(surveys.bar_chart([surveys.Row(label=long, count=3, percent=60.0), surveys.Row("Вебинары", 2, 40.0)]))
+    svg = str(
+        survey_results.bar_chart(
+            [survey_results.Row(label=long, count=3, percent=60.0), survey_results.Row("Вебинары", 2, 40.0)]
+        )
+    )
     assert f"<title>{long}</title>" in svg
     assert ">Клинические рекомендации …</text>" in svg  # 26 characters: it no longer runs into the counts
     assert ">Вебинары</text>" in svg
