@@ -24,6 +24,7 @@ from learning_plan import api as learning_plan_api
 from modules import api as modules_api
 from review import api as review_api
 from societies import api as societies_api
+from statuses import api as statuses_api
 
 from .errors import PortalError
 
@@ -44,7 +45,7 @@ _DRF_CODES = {
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every error is {"error": {"code": "<stable_code>", "message": "<translated>"}} with a 4xx status."""
     if isinstance(exc, PortalError):
-        return Response({"error": {"code": exc.code, "message": str(exc.message)}}, status=exc.status)
+        return Response({"error": {"code": exc.code, "message": str(exc.message), **exc.details}}, status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     if isinstance(exc, DjangoValidationError):  # model.full_clean() inside a service
@@ -99,6 +100,7 @@ urlpatterns = [
     path("v1/", include((codes_api.urlpatterns, "codes"), namespace="api-codes")),
     path("v1/", include((learning_plan_api.urlpatterns, "learning_plan"), namespace="api-learning_plan")),
     path("v1/", include((societies_api.urlpatterns, "societies"), namespace="api-societies")),
+    path("v1/", include((statuses_api.urlpatterns, "statuses"), namespace="api-statuses")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the page needs no inline script; its one inline
     # <style> block is allowed on this page only.

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "codes",
     "learning_plan",
     "societies",
+    "statuses",
     "ministry_sync",
     "ministry_mock",
     # The project itself, last: its `seed_demo` command is the composition root of the demo data, the one place

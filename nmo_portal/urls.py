@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("codes.urls")),
     path("", include("learning_plan.urls")),
     path("", include("societies.urls")),
+    path("", include("statuses.urls")),
     path("", include("ministry_sync.urls")),
     path("admin/", admin.site.urls),
 ]

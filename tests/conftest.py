@@ -14,12 +14,15 @@ from codes.models import IcpCode
 from nmo_portal.celery import app as celery_app
 
 from .factories import (
+    AccreditationDocumentFactory,
+    CommissionMemberFactory,
     DoctorProfileFactory,
     EventFactory,
     MembershipFactory,
     ReviewerAppointmentFactory,
     StaffFactory,
     UserFactory,
+    WorkRecordFactory,
     specialty,
 )
 
@@ -78,6 +81,8 @@ def _reference_data(request):
         importlib.import_module("learning_plan.migrations.0004_accreditation_data").add_data(django_apps, None)
     if not django_apps.get_model("accounts", "Specialty").objects.exists():
         importlib.import_module("accounts.migrations.0002_specialties").add_specialties(django_apps, None)
+    if not django_apps.get_model("statuses", "StatusProgramme").objects.exists():
+        importlib.import_module("statuses.migrations.0002_moscow_doctor").create(django_apps, None)
 
 
 @pytest.fixture
@@ -114,6 +119,34 @@ def reviewer(db, psychiatry):
 @pytest.fixture
 def staff(db):
     return StaffFactory()
+
+
+@pytest.fixture
+def moscow_doctor_programme(db):
+    """«Московский врач» as the data migration ships it: psychiatry among its specialties, Moscow, 5 years, a
+    test with an 80% pass mark, practical skills, an interview."""
+    from statuses.models import StatusProgramme
+
+    return StatusProgramme.objects.get(slug="moscow-doctor")
+
+
+@pytest.fixture
+def eligible_doctor(db, psychiatry):
+    """A psychiatrist eligible for «Московский врач»: a valid accreditation, and six years of psychiatry in a
+    Moscow hospital where they still work."""
+    document = AccreditationDocumentFactory(specialty=psychiatry)
+    WorkRecordFactory(
+        doctor=document.doctor,
+        started_on=timezone.localdate() - timedelta(days=365 * 6 + 2),
+        ended_on=None,
+    )
+    return document.doctor
+
+
+@pytest.fixture
+def commission_member(db, psychiatry, moscow_doctor_programme):
+    """A member of the programme's psychiatry commission at another employer than the eligible doctor's."""
+    return CommissionMemberFactory(programme=moscow_doctor_programme, specialty=psychiatry).user
 
 
 def in_ci() -> bool:

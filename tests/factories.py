@@ -15,6 +15,7 @@ from modules.models import Module
 from nmo_portal.calendar import register_zone
 from review.models import Status
 from societies.models import Announcement
+from statuses.models import CommissionMember, StatusProgramme
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -202,6 +203,18 @@ class WorkRecordFactory(factory.django.DjangoModelFactory):
     specialty = factory.LazyFunction(lambda: specialty("31.08.20"))
     started_on = date(2015, 9, 1)
     ended_on = date(2019, 8, 31)
+
+
+class CommissionMemberFactory(factory.django.DjangoModelFactory):
+    """A seat on «Московский врач»'s psychiatry commission, the member working at a clinic of their own."""
+
+    class Meta:
+        model = CommissionMember
+
+    programme = factory.LazyFunction(lambda: StatusProgramme.objects.get(slug="moscow-doctor"))
+    specialty = factory.LazyFunction(lambda: specialty("31.08.20"))
+    user = factory.SubFactory(UserFactory)
+    employer_inn = "7701551231"
 
 
 class AnnouncementFactory(factory.django.DjangoModelFactory):

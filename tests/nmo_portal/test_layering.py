@@ -34,6 +34,7 @@ LAYERS = [
     "ministry_sync",
     "learning_plan",
     "societies",
+    "statuses",
     "ministry_mock",
 ]
 MODEL_REFERENCE = re.compile(r"^(?P<app>[a-z_]+)\.[A-Z]\w*$")
