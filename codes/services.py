@@ -39,8 +39,7 @@ class ActivationError(PortalError):
     """A refused activation. `details` carries what the page shows beside the message."""
 
     def __init__(self, message: str, *, code: str, status: int = 400, details: dict[str, object] | None = None) -> None:
-        super().__init__(message, code=code, status=status)
-        self.details = details or {}
+        super().__init__(message, code=code, status=status, details=details)
 
 
 _when = moment_text
