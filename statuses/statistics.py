@@ -19,6 +19,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.models import Specialty, User
 from nmo_portal.calendar import register_zone, today
@@ -125,9 +126,9 @@ def programme_statistics(*, programme: StatusProgramme, year: int | None = None)
     """The figures from the database now, in six queries whatever the data (see the module's docstring)."""
     applications = _applications(programme, year)
     specialties = list(
-        Specialty.objects.filter(
-            Q(status_programmes=programme) | Q(pk__in=applications.values("specialty_id"))
-        ).distinct().order_by("code")
+        Specialty.objects.filter(Q(status_programmes=programme) | Q(pk__in=applications.values("specialty_id")))
+        .distinct()
+        .order_by("code")
     )
     stages = list(programme.stages.order_by("position"))
 
@@ -173,9 +174,7 @@ def programme_statistics(*, programme: StatusProgramme, year: int | None = None)
         for specialty in applied:
             row = counted.get((stage.pk, specialty.pk), {"n_passed": 0, "n_failed": 0})
             rows.append(StageFigures(stage, specialty, passed=row["n_passed"], failed=row["n_failed"]))
-        block_total = StageFigures(
-            stage, None, passed=sum(r.passed for r in rows), failed=sum(r.failed for r in rows)
-        )
+        block_total = StageFigures(stage, None, passed=sum(r.passed for r in rows), failed=sum(r.failed for r in rows))
         blocks.append(StageBlock(stage=stage, total=block_total, rows=rows))
 
     return ProgrammeStatistics(
@@ -261,12 +260,18 @@ def statistics_csv(statistics: ProgrammeStatistics) -> bytes:
         _("Valid statuses now"),
     )
     for figures in [*statistics.specialties, statistics.total]:
-        code, name = (
-            (figures.specialty.code, figures.specialty.display_name) if figures.specialty else ("", _("Total"))
-        )
+        code, name = (figures.specialty.code, figures.specialty.display_name) if figures.specialty else ("", _("Total"))
         row(code, name, figures.doctors, figures.applications, *figures.outcome_list(), figures.valid_statuses)
     row()
-    row(_("Stage"), _("Specialty code"), _("Specialty"), _("Reached"), _("Passed"), _("Failed"), _("Pass rate"))
+    row(
+        _("Stage"),
+        _("Specialty code"),
+        _("Specialty"),
+        pgettext("stage results", "Reached"),
+        pgettext("stage results", "Passed"),
+        pgettext("stage results", "Failed"),
+        _("Pass rate"),
+    )
     for block in statistics.stages:
         for stage_row in [*block.rows, block.total]:
             code, name = (
