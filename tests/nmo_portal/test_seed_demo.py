@@ -1,9 +1,12 @@
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from accounts.models import DoctorProfile, Organization, ReviewerAppointment, Specialty, User, WorkRecord
+from accounts.models import AuditEvent, DoctorProfile, Organization, ReviewerAppointment, Specialty, User, WorkRecord
 from accounts.selectors import user_roles
+from accounts.work import inn_is_valid
 from events.models import Event
 from learning_plan.models import Cycle
 from learning_plan.portfolio import specialty_portfolio
@@ -11,6 +14,9 @@ from modules.models import Module
 from nmo_portal.calendar import add_months, today
 from review.models import PublicNumber, Status
 from societies.models import Announcement
+from statuses.models import CommissionMember, StageResult, StatusApplication, StatusProgramme
+from statuses.models import Status as ProgrammeStatus
+from statuses.selectors import eligibility
 
 DEMO = [
     "admin@example.org",
@@ -18,6 +24,7 @@ DEMO = [
     "provider@example.org",
     "reviewer@example.org",
     "society@example.org",
+    "commission@example.org",
 ]
 
 
@@ -26,7 +33,7 @@ def test_seed_demo_is_idempotent_and_every_demo_user_signs_in(client, settings):
     settings.DEBUG = True
     call_command("seed_demo")
     call_command("seed_demo")
-    assert User.objects.filter(email__in=DEMO).count() == 5
+    assert User.objects.filter(email__in=DEMO).count() == len(DEMO)
     assert Organization.objects.filter(status=Organization.Status.VERIFIED).count() == 1
     doctor = User.objects.get(email="doctor@example.org")
     assert DoctorProfile.objects.get(user=doctor).specialties.filter(code="31.08.20").exists()
@@ -98,3 +105,46 @@ def test_the_demo_society_has_its_staff_specialties_and_one_announcement(client,
     assert [s.code for s in announcement.specialties.all()] == ["31.08.20"]
     client.force_login(User.objects.get(email="doctor@example.org"))
     assert announcement.title in client.get(reverse("home")).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_demo_commission_sits_for_psychiatry_and_its_applicants_are_seeded_once(client, settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "commission@example.org   demo-password-1" in out.getvalue()
+    psychiatry = Specialty.objects.get(code="31.08.20")
+    programme = StatusProgramme.objects.get(slug="moscow-doctor")
+    (seat,) = CommissionMember.objects.filter(user__email="commission@example.org")
+    assert (seat.programme, seat.specialty, seat.retired_at) == (programme, psychiatry, None)
+    assert inn_is_valid(seat.employer_inn)
+    assert seat.employer_inn not in WorkRecord.objects.values_list("employer_inn", flat=True)
+    appointed = AuditEvent.objects.get(action="commission_member.appoint")
+    assert appointed.actor.email == "admin@example.org"
+    assert seat.user.full_name == "Соколова Анна Викторовна"
+
+    # one application each, run through the services: awarded, failed at the test, open after it
+    states = dict(StatusApplication.objects.values_list("doctor__email", "state"))
+    assert states == {
+        "demo-applicant1@example.org": "awarded",
+        "demo-applicant2@example.org": "failed",
+        "demo-applicant3@example.org": "open",
+    }
+    (status,) = ProgrammeStatus.objects.all()
+    assert (status.doctor.email, status.public_consent) == ("demo-applicant1@example.org", True)
+    assert (
+        StageResult.objects.get(application__doctor__email="demo-applicant2@example.org", score__isnull=False).score
+        == 72
+    )
+    assert AuditEvent.objects.filter(action="status_application.submit").count() == 3
+
+    # the demo doctor may apply, and applies themselves
+    doctor = User.objects.get(email="doctor@example.org")
+    assert eligibility(doctor=doctor, programme=programme, specialty=psychiatry) == []
+    assert not StatusApplication.objects.filter(doctor=doctor).exists()
+
+    client.post(reverse("account_login"), {"login": "commission@example.org", "password": "demo-password-1"})
+    page = client.get(reverse("statuses:statistics", args=[programme.slug])).content.decode()
+    assert 'data-specialty="31.08.20"' in page
+    assert "67%" in page  # two of the three passed the test

@@ -29,6 +29,8 @@ from review.services import public_number_issue
 from societies.models import Announcement, Survey
 from societies.services import announcement_publish
 from societies.surveys import survey_edit, survey_from_template, survey_open
+from statuses.models import CommissionMember, StatusApplication, StatusProgramme
+from statuses.services import application_decide, application_submit, commission_member_appoint, stage_result_record
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - published demo password; seed_demo refuses to run without DEBUG
 DEMO_SNILS = "11223344595"
@@ -49,8 +51,13 @@ class Command(BaseCommand):
             ("provider@example.org", "provider staff, «Российское общество психиатров»"),
             ("reviewer@example.org", "reviewer for 31.08.20 Психиатрия"),
             ("society@example.org", "society staff, «Российское общество психиатров» (announcements, surveys)"),
+            ("commission@example.org", "commission of «Московский врач», 31.08.20 Психиатрия (/commission/)"),
         ]:
             self.stdout.write(f"  {email:<24} {DEMO_PASSWORD}   {role}")
+        self.stdout.write(
+            "  demo-applicant1..3@example.org (same password): psychiatrists who applied for «Московский врач» "
+            "(awarded; failed the test; open after the test)"
+        )
         self.print_codes()
 
     def user(self, email: str, last: str, first: str, middle: str, **extra: Any) -> User:
@@ -65,7 +72,9 @@ class Command(BaseCommand):
 
     def seed(self) -> None:
         psychiatry = Specialty.objects.get(code="31.08.20")
-        self.user("admin@example.org", "Администраторов", "Алексей", "Петрович", is_staff=True, is_superuser=True)
+        admin = self.user(
+            "admin@example.org", "Администраторов", "Алексей", "Петрович", is_staff=True, is_superuser=True
+        )
 
         doctor = self.user("doctor@example.org", "Иванова", "Мария", "Сергеевна")
         profile, _ = DoctorProfile.objects.get_or_create(user=doctor, defaults={"snils": DEMO_SNILS})
@@ -129,6 +138,7 @@ class Command(BaseCommand):
         )
         self.activities(organization=organization, provider=provider, reviewer=reviewer)
         self.codes(organization=organization, provider=provider)
+        self.status_programme(psychiatry=psychiatry, admin=admin)
 
     SOCIETY_SPECIALTIES = ["31.08.20", "31.08.21", "31.08.22", "31.08.24"]
     ANNOUNCEMENT = "Открыт приём заявок на экспертизу программ НМО по психиатрии"
@@ -169,6 +179,76 @@ class Command(BaseCommand):
                 closes_on=timezone.localdate() + timedelta(days=30),
             )
             survey_open(survey=survey, actor=staff)
+
+    COMMISSION_EMPLOYER_INN = "7728012340"  # not the demo doctor's clinic (7701551231): no conflict of interest
+    # The demo psychiatrists who applied for «Московский врач»: how far each got (the test's score, then the
+    # practical and the interview passed or not) and whether the commission awarded the status.
+    APPLICANTS: list[tuple[str, str, str, str, tuple[str | bool, ...], bool | None]] = [
+        ("demo-applicant1@example.org", "Орлов", "Дмитрий", "Сергеевич", ("91", True, True), True),
+        ("demo-applicant2@example.org", "Белова", "Ольга", "Николаевна", ("72",), None),
+        ("demo-applicant3@example.org", "Захаров", "Павел", "Ильич", ("86",), None),
+    ]
+
+    def status_programme(self, *, psychiatry: Specialty, admin: User) -> None:
+        """«Московский врач»'s psychiatry commission (commission@example.org), and three psychiatrists' applications
+        run through the services so that its queue and statistics are not empty: one awarded (named in the public
+        register), one failed at the test, one open after it. The demo doctor is eligible and applies themselves."""
+        programme = StatusProgramme.objects.get(slug="moscow-doctor")
+        member = self.user("commission@example.org", "Соколова", "Анна", "Викторовна")
+        if not CommissionMember.objects.filter(
+            programme=programme, specialty=psychiatry, user=member, retired_at__isnull=True
+        ).exists():
+            commission_member_appoint(
+                programme=programme,
+                specialty=psychiatry,
+                user=member,
+                employer_inn=self.COMMISSION_EMPLOYER_INN,
+                actor=admin,
+            )
+        stages = list(programme.stages.order_by("position"))
+        day = timezone.localdate()
+        for number, (email, last, first, middle, results, award) in enumerate(self.APPLICANTS, start=1):
+            doctor = self.user(email, last, first, middle)
+            if StatusApplication.objects.filter(doctor=doctor, programme=programme).exists():
+                continue
+            self.eligible_psychiatrist(doctor, psychiatry, number)
+            application = application_submit(
+                doctor=doctor, programme=programme, specialty=psychiatry, public_consent=award is True
+            )
+            for stage, result in zip(stages, results, strict=False):
+                if stage.is_scored:
+                    stage_result_record(application=application, stage=stage, user=member, held_on=day, score=result)
+                else:
+                    stage_result_record(
+                        application=application, stage=stage, user=member, held_on=day, passed=bool(result)
+                    )
+            if award is not None:
+                application_decide(application=application, user=member, award=award)
+
+    def eligible_psychiatrist(self, doctor: User, psychiatry: Specialty, number: int) -> None:
+        """A valid accreditation and 6 + `number` years of psychiatry at a Moscow clinic, where they still work."""
+        profile, _ = DoctorProfile.objects.get_or_create(user=doctor)
+        profile.specialties.add(psychiatry)
+        if not AccreditationDocument.objects.filter(doctor=doctor, specialty=psychiatry).exists():
+            document_record(
+                doctor=doctor,
+                specialty=psychiatry,
+                number=f"7722 03100000{number}",
+                issued_on=add_months(timezone.localdate(), -12 * 2 - number),
+            )
+        if not WorkRecord.objects.filter(doctor=doctor).exists():
+            record = WorkRecord(
+                doctor=doctor,
+                employer="ГБУЗ «Психиатрическая клиническая больница № 1 ДЗМ»",
+                employer_inn="7701551231",
+                region=MOSCOW,
+                unit=f"Отделение № {number}",
+                position="Врач-психиатр",
+                specialty=psychiatry,
+                started_on=add_months(timezone.localdate(), -12 * (6 + number)),
+            )
+            record.full_clean()
+            record.save()
 
     ENDED_EVENT = "Конференция «Тревожные расстройства в общей практике»"
 
