@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.audit import audit_log
 from accounts.models import Specialty, User
@@ -31,7 +32,11 @@ def _clean_text(value: str, *, field: str, limit: int = TEXT_MAX, required: bool
         raise PortalError(_("The text holds a character that cannot be saved."), code="text_invalid")
     if len(value) > limit:
         raise PortalError(
-            _("%(field)s is longer than %(limit)s characters.") % {"field": field, "limit": limit}, code="text_too_long"
+            ngettext(
+                "%(field)s is longer than %(limit)s character.", "%(field)s is longer than %(limit)s characters.", limit
+            )
+            % {"field": field, "limit": limit},
+            code="text_too_long",
         )
     if required and not value:
         raise PortalError(_("%(field)s is required.") % {"field": field}, code="text_required")
