@@ -420,6 +420,9 @@ PORTFOLIO_SCAN_MAX_BYTES = env_int("PORTFOLIO_SCAN_MAX_BYTES", UPLOAD_MAX_BYTES)
 PORTFOLIO_MAX_SCANS = env_int("PORTFOLIO_MAX_SCANS", 50)
 # The hour (in TIME_ZONE) at which the daily accreditation reminders go out.
 ACCREDITATION_REMINDERS_HOUR = env_int("ACCREDITATION_REMINDERS_HOUR", 9)
+# Status programmes: reminders go out so many days before a status expires, each once per status (the daily run
+# is at the accreditation reminders' hour).
+STATUS_REMINDER_DAYS = tuple(int(days) for days in env_list("STATUS_REMINDER_DAYS", "180,30"))
 # The hour (in TIME_ZONE) on Mondays at which the weekly digest of the societies' announcements goes out.
 ANNOUNCEMENT_DIGEST_HOUR = env_int("ANNOUNCEMENT_DIGEST_HOUR", 8)
 CELERY_BEAT_SCHEDULE = {
@@ -444,6 +447,11 @@ CELERY_BEAT_SCHEDULE = {
     "send-accreditation-reminders": {
         "task": "learning_plan.reminders.send_accreditation_reminders",
         "schedule": crontab(hour=ACCREDITATION_REMINDERS_HOUR, minute=0),
+    },
+    # Daily, with the accreditation reminders: a status's reminder before expiry, once per status and lead.
+    "send-status-reminders": {
+        "task": "statuses.reminders.send_status_reminders",
+        "schedule": crontab(hour=ACCREDITATION_REMINDERS_HOUR, minute=5),
     },
     # Weekly, on Monday morning of the register's zone: the week before's announcements, each digest at most
     # once per doctor and week, so a run missed or repeated sends nothing twice.

@@ -4,6 +4,9 @@ from django.urls import reverse
 from nmo_portal.mail import send_templated_mail
 
 from .models import ProgrammeStage, StatusApplication
+from .reminders import send_status_reminders  # Celery's autodiscovery imports this module, not the reminders
+
+__all__ = ["send_application_email", "send_status_reminders"]
 
 EVENTS = ("submitted", "withdrawn", "scheduled", "result", "decided", "revoked")
 
