@@ -99,7 +99,12 @@ def application_submit(
                 status=409,
                 details={"retake_from": retake_from.isoformat()},
             )
-        held = Status.objects.valid_on(day).filter(doctor=doctor, programme=programme, specialty=specialty).first()
+        held = (
+            Status.objects.valid_on(day)
+            .filter(doctor=doctor, programme=programme, specialty=specialty)
+            .order_by("-expires_on", "-pk")  # after a renewal, the newer status decides
+            .first()
+        )
         if held is not None and day < held.renewal_opens_on():
             raise PortalError(
                 _("You hold this status until %(expires)s; its renewal opens on %(opens)s.")
