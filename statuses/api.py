@@ -103,17 +103,34 @@ class ProgrammeSerializer(serializers.ModelSerializer[StatusProgramme]):
         return programme.region or None
 
 
+class ProgrammeFilterSerializer(serializers.Serializer[dict[str, Any]]):
+    """Query parameters of the list. A specialty code that names none is a 400, not silently dropped."""
+
+    specialty = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Specialty.objects.all(),
+        required=False,
+        help_text=gettext_lazy("Only programmes that award a status in this specialty (its code, e.g. 31.08.20)."),
+    )
+
+
 @extend_schema(
     summary="Status programmes that accept applications",
     description="Each with its specialties, its stages in order (with pass marks), what it takes to apply, the "
-    "validity, the allowance per specialty and the wait before a retake.",
+    "validity, the allowance per specialty and the wait before a retake; of one specialty if `specialty` is given.",
+    parameters=[ProgrammeFilterSerializer],
     responses=ProgrammeSerializer(many=True),
 )
 class ProgrammeListView(APIView):
     permission_classes = [AllowAny]
 
     def get(self, request: Request) -> Response:
-        return Response(ProgrammeSerializer(selectors.programmes(), many=True).data)
+        params = ProgrammeFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        found = selectors.programmes()
+        if specialty := params.validated_data.get("specialty"):
+            found = found.filter(specialties=specialty)
+        return Response(ProgrammeSerializer(found, many=True).data)
 
 
 # --- my applications and statuses -----------------------------------------------------------------------------

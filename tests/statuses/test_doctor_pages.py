@@ -251,9 +251,9 @@ def test_my_page_shows_applications_with_their_stages(
     page = text(client.get(reverse("statuses:mine")))
 
     assert f'data-application="{application.pk}" data-state="open"' in page
-    assert "На рассмотрении" in page
+    assert "Идёт оценка" in page
     assert "92,50%" in page
-    assert "сдан" in page
+    assert "пройден" in page
     assert "дата ещё не назначена" in page
 
 
