@@ -93,7 +93,11 @@ class CommissionMemberAdmin(admin.ModelAdmin[CommissionMember]):
         obj._state.adding = False
         obj._state.db = member._state.db
 
-    @admin.action(description=_("Retire from the commission"))
+    def has_retire_permission(self, request: HttpRequest) -> bool:
+        """Retiring a member is a change of the seat: who may only view seats does not see the action."""
+        return request.user.has_perm("statuses.change_commissionmember")
+
+    @admin.action(description=_("Retire from the commission"), permissions=["retire"])
     def retire(self, request: HttpRequest, queryset: QuerySet[CommissionMember]) -> None:
         done = 0
         for member in queryset.filter(retired_at__isnull=True):
@@ -193,7 +197,13 @@ class StatusAdmin(ReadOnlyAdmin[Status]):
     def state(self, status: Status) -> str:
         return str(STATE_LABELS[status.state_on(today())])
 
-    @admin.action(description=_("Revoke the selected statuses (with a reason the holder is told)"))
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        """Revocation changes the status: who may only view statuses does not see the action."""
+        return request.user.has_perm("statuses.change_status")
+
+    @admin.action(
+        description=_("Revoke the selected statuses (with a reason the holder is told)"), permissions=["revoke"]
+    )
     def revoke(self, request: HttpRequest, queryset: QuerySet[Status]) -> HttpResponse | None:
         form = RevokeStatusForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():

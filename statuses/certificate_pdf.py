@@ -112,9 +112,10 @@ def _draw_heading(canvas: Canvas, status: Status) -> float:
 
 def _draw_holder(canvas: Canvas, status: Status, y: float) -> float:
     canvas.setFillColor(INK)
-    y = _centred_lines(canvas, "Настоящим подтверждается, что", REGULAR, 11, y - 18)
+    # Worded so that the holder's name stays in the nominative: names are not declined by the portal.
+    y = _centred_lines(canvas, "Владелец свидетельства", REGULAR, 11, y - 18)
     y = _centred_lines(canvas, status.doctor.full_name, BOLD, 20, y - 16, max_lines=2)
-    y = _centred_lines(canvas, "присвоен статус по специальности", REGULAR, 11, y - 6)
+    y = _centred_lines(canvas, "Статус присвоен по специальности", REGULAR, 11, y - 6)
     return _centred_lines(canvas, f"{status.specialty.code} {status.specialty.name}", BOLD, 14, y - 6)
 
 

@@ -19,14 +19,16 @@ from .models import CommissionMember, ProgrammeStage, StageResult, StatusApplica
 
 
 def conflicted(*, user: User, seats: Iterable[CommissionMember], applications: Iterable[StatusApplication]) -> set[int]:
-    """The ids of `applications` on which `user` must not act: the applicant's current employer (at submission or
-    now) is the member's own, by the seat's ИНН or the member's current work. The same rule as
-    services.has_conflict, in two queries for the whole page instead of two per row."""
+    """The ids of `applications` on which `user` must not act: their own, or one whose applicant's current employer
+    (at submission or now) is the member's own, by any of the member's seats' ИНН (`seats`: all the member's
+    active seats) or the member's current work. The same rule as services.has_conflict, in two queries for the
+    whole page instead of two per row."""
     applications = list(applications)
     if not applications:
         return set()
     day = today()
-    seat_inns = {(s.programme_id, s.specialty_id): s.employer_inn for s in seats}
+    # Every seat's employer counts, whichever commission the application is before.
+    seat_inns = {s.employer_inn for s in seats}
     employers: dict[int, set[str]] = defaultdict(set)
     doctors = {a.doctor_id for a in applications} | {user.pk}
     for doctor_id, inn in WorkRecord.objects.filter(
@@ -35,9 +37,10 @@ def conflicted(*, user: User, seats: Iterable[CommissionMember], applications: I
         employers[doctor_id].add(inn)
     found = set()
     for application in applications:
-        seat_inn = seat_inns.get((application.programme_id, application.specialty_id))
-        own = employers[user.pk] | ({seat_inn} if seat_inn else set())
-        if own & (set(application.employer_inns) | employers[application.doctor_id]):
+        own = employers[user.pk] | seat_inns
+        if application.doctor_id == user.pk or own & (
+            set(application.employer_inns) | employers[application.doctor_id]
+        ):
             found.add(application.pk)
     return found
 

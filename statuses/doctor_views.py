@@ -78,7 +78,10 @@ def _standings(doctor: User, programme: StatusProgramme, day: date) -> list[Stan
     }
     held = {
         s.specialty_id: s
-        for s in Status.objects.valid_on(day).filter(doctor=doctor, programme=programme).select_related("programme")
+        for s in Status.objects.valid_on(day)
+        .filter(doctor=doctor, programme=programme)
+        .select_related("programme")
+        .order_by("expires_on")  # the newest last: after a renewal it is the one held
     }
     return [
         Standing(
@@ -154,7 +157,11 @@ def _status_rows(statuses: QuerySet[Status], day: date) -> list[StatusRow]:
         StatusRow(
             status=status,
             state=status.state_on(day),
-            renewal_open=status.revoked_at is None and status.renewal_opens_on() <= day,
+            renewal_open=(
+                status.state_on(day) == Status.State.VALID
+                and not getattr(status, "renewal_pending", False)
+                and status.renewal_opens_on() <= day
+            ),
             consent_form=ConsentForm(initial={"public": "0" if status.public_consent else "1"}),
         )
         for status in statuses

@@ -66,7 +66,7 @@ class StatusProgramme(models.Model):
         _("renewal opens, months before expiry"), default=6, validators=[MinValueValidator(1), MaxValueValidator(24)]
     )
     number_prefix = models.CharField(
-        _("status number prefix"), max_length=10, help_text=_("Status numbers read PREFIX-YEAR-NNNNNN.")
+        _("status number prefix"), max_length=10, unique=True, help_text=_("Status numbers read PREFIX-YEAR-NNNNNN.")
     )
     is_active = models.BooleanField(_("accepts applications"), default=True)
 
@@ -323,8 +323,13 @@ class StatusQuerySet(models.QuerySet["Status"]):
     def valid_on(self, day: date) -> "StatusQuerySet":
         return self.filter(revoked_at__isnull=True, awarded_on__lte=day, expires_on__gt=day)
 
+    def not_renewed(self) -> "StatusQuerySet":
+        """Those no awarded renewal has taken over (the renewal's status counts from then on, once per holder)."""
+        renewed = StatusApplication.objects.filter(renews=models.OuterRef("pk"), state=StatusApplication.State.AWARDED)
+        return self.exclude(models.Exists(renewed))
+
     def in_public_register(self, day: date) -> "StatusQuerySet":
-        return self.valid_on(day).filter(public_consent=True)
+        return self.valid_on(day).not_renewed().filter(public_consent=True)
 
 
 class Status(models.Model):

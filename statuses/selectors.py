@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -187,7 +187,15 @@ def applications_of(*, doctor: User) -> QuerySet[StatusApplication]:
 
 
 def statuses_of(*, doctor: User) -> QuerySet[Status]:
-    return Status.objects.filter(doctor=doctor).select_related("programme", "specialty")
+    """The doctor's statuses, each with `renewal_pending`: a renewal of it is open or awarded."""
+    renewal = StatusApplication.objects.filter(
+        renews=OuterRef("pk"), state__in=[StatusApplication.State.OPEN, StatusApplication.State.AWARDED]
+    )
+    return (
+        Status.objects.filter(doctor=doctor)
+        .select_related("programme", "specialty")
+        .annotate(renewal_pending=Exists(renewal))
+    )
 
 
 def seats_of(user: User) -> QuerySet[CommissionMember]:

@@ -2,6 +2,7 @@
 doctor's pages and API, the commission's pages, the admin), checks its rule, leaves an audit row and e-mails the
 applicant once the transaction commits."""
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -14,7 +15,7 @@ from django.utils.translation import ngettext
 from accounts.audit import audit_log
 from accounts.models import Specialty, User
 from accounts.work import validate_inn
-from nmo_portal.calendar import today
+from nmo_portal.calendar import local_date, today
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import NotFound, PermissionDenied, PortalError
 
@@ -61,7 +62,7 @@ def _retake_from(doctor: User, programme: StatusProgramme, specialty: Specialty)
     )
     if last is None:
         return None
-    return timezone.localdate(last) + timedelta(days=programme.retake_wait_days)
+    return local_date(last) + timedelta(days=programme.retake_wait_days)
 
 
 def application_submit(
@@ -251,10 +252,18 @@ def require_commission_member(*, user: User, application: StatusApplication) -> 
 
 
 def has_conflict(*, seat: CommissionMember, application: StatusApplication) -> bool:
-    """True when the applicant's current employer (by ИНН) is the member's own: the employer named on the seat,
-    or where the member works now by their own work history. The applicant's employers are those at submission
+    """True when the application is the member's own, or the applicant's current employer (by ИНН) is the
+    member's own: the employer named on any of the member's seats, or where the member works now by their own
+    work history. The applicant's employers are those at submission
     and those of today, so that changing jobs does not hide a conflict."""
-    own = {seat.employer_inn} | current_employer_inns(seat.user)
+    if application.doctor_id == seat.user_id:
+        return True  # nobody decides on their own application
+    own = set(
+        CommissionMember.objects.filter(user_id=seat.user_id, retired_at__isnull=True).values_list(
+            "employer_inn", flat=True
+        )
+    )
+    own |= {seat.employer_inn} | current_employer_inns(seat.user)
     applicants = set(application.employer_inns) | current_employer_inns(application.doctor)
     return bool(own & applicants)
 
@@ -278,6 +287,10 @@ def stage_schedule(
         result = _stage_result(application, stage)
         if result.is_recorded:
             raise PortalError(_("This stage's result is recorded already."), code="stage_already_recorded", status=409)
+        if local_date(scheduled_at) < local_date(application.submitted_at):
+            raise PortalError(
+                _("The stage cannot be held before the application was submitted."), code="scheduled_at_invalid"
+            )
         result.scheduled_at = scheduled_at
         result.place = place
         result.save(update_fields=["scheduled_at", "place"])
@@ -289,11 +302,26 @@ def stage_schedule(
             scheduled_at=scheduled_at.isoformat(),
             place=place,
         )
-        enqueue_on_commit(send_application_email, application_id=application.pk, event="scheduled", stage_id=stage.pk)
+        # The letter says the date and place set now, even if they are moved again before it is sent.
+        enqueue_on_commit(
+            send_application_email,
+            application_id=application.pk,
+            event="scheduled",
+            stage_id=stage.pk,
+            scheduled_at=scheduled_at.isoformat(),
+            place=place,
+        )
     return result
 
 
+SCORE_FORMAT = re.compile(r"[0-9]{1,3}(?:[.,][0-9]{1,2})?")
+
+
 def _parse_score(raw: object) -> Decimal:
+    """A score in per cent as people type it: 80, 79.5, 92,25. Nothing else (no exponents, signs or other
+    scripts' digits), and at most 100."""
+    if not SCORE_FORMAT.fullmatch(str(raw).strip()):
+        raise PortalError(_("Enter the score in per cent, from 0 to 100."), code="score_invalid")
     try:
         score = Decimal(str(raw).strip().replace(",", "."))
     except (InvalidOperation, ValueError):
@@ -335,9 +363,16 @@ def stage_result_record(
             )
         if not isinstance(held_on, date) or held_on > today():
             raise PortalError(_("The stage's date cannot be in the future."), code="held_on_invalid")
-        if held_on < timezone.localdate(application.submitted_at):
+        if held_on < local_date(application.submitted_at):
             raise PortalError(
                 _("The stage cannot be held before the application was submitted."), code="held_on_invalid"
+            )
+        previous = earlier.order_by("-stage__position").values_list("held_on", flat=True).first()
+        if previous is not None and held_on < previous:
+            raise PortalError(
+                _("The stage cannot be held before the stage that comes before it (%(date)s).")
+                % {"date": f"{previous:%d.%m.%Y}"},
+                code="held_on_invalid",
             )
         if stage.is_scored:
             if score is None or score == "":
@@ -373,7 +408,7 @@ def stage_result_record(
 
 def _next_number(programme: StatusProgramme, year: int) -> str:
     """PREFIX-YEAR-NNNNNN, numbered per programme and year; the programme's row is locked by the caller."""
-    prefix = f"{programme.number_prefix}-{year}-"
+    prefix = f"{programme.number_prefix}-{year}-"  # the prefix is unique to the programme
     taken = Status.objects.filter(programme=programme, number__startswith=prefix).count()
     return f"{prefix}{taken + 1:06d}"
 
@@ -410,7 +445,11 @@ def application_decide(
                 application=application,
                 number=_next_number(programme, awarded_on.year),
                 awarded_on=awarded_on,
-                expires_on=Status.expiry_of(awarded_on, programme.validity_years),
+                # A renewal continues the term it renews: awarded early, it loses no days of the old one.
+                expires_on=Status.expiry_of(
+                    max(awarded_on, application.renews.expires_on) if application.renews else awarded_on,
+                    programme.validity_years,
+                ),
                 public_consent=application.public_consent,
             )
         audit_log(

@@ -148,6 +148,7 @@ def programme_statistics(*, programme: StatusProgramme, year: int | None = None)
 
     statuses = (
         Status.objects.valid_on(today())
+        .not_renewed()
         .filter(_submitted_in(year, "application__"), programme=programme)
         .order_by()
         .values("specialty_id")

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from celery import shared_task
 from django.urls import reverse
 
@@ -12,7 +14,14 @@ EVENTS = ("submitted", "withdrawn", "scheduled", "result", "decided", "revoked")
 
 
 @shared_task
-def send_application_email(*, application_id: int, event: str, stage_id: int | None = None) -> None:
+def send_application_email(
+    *,
+    application_id: int,
+    event: str,
+    stage_id: int | None = None,
+    scheduled_at: str | None = None,
+    place: str | None = None,
+) -> None:
     """Tell the applicant what happened to their application (`event`, one of EVENTS) or their status."""
     application = StatusApplication.objects.select_related("programme", "specialty", "doctor").get(pk=application_id)
     doctor = application.doctor
@@ -30,6 +39,11 @@ def send_application_email(*, application_id: int, event: str, stage_id: int | N
             "specialty": application.specialty,
             "stage": stage,
             "result": result,
+            # what the member set, as they set it (the row may have moved since)
+            "scheduled_at": datetime.fromisoformat(scheduled_at)
+            if scheduled_at
+            else getattr(result, "scheduled_at", None),
+            "place": place if place is not None else getattr(result, "place", ""),
             "status": getattr(application, "status", None),
             "path": reverse("statuses:mine"),
         },

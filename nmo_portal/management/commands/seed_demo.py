@@ -16,6 +16,7 @@ from accounts.models import (
     User,
     WorkRecord,
 )
+from accounts.snils import snils_control
 from accounts.work import MOSCOW
 from codes.issuance import codes_issue
 from codes.models import IcpCode
@@ -227,7 +228,12 @@ class Command(BaseCommand):
 
     def eligible_psychiatrist(self, doctor: User, psychiatry: Specialty, number: int) -> None:
         """A valid accreditation and 6 + `number` years of psychiatry at a Moscow clinic, where they still work."""
+        # A doctor's profile as the demo doctor's: a valid СНИЛС of their own, so the pages treat them as a doctor.
+        head = f"{223_344_550 + number:09d}"
         profile, _ = DoctorProfile.objects.get_or_create(user=doctor)
+        if not profile.snils:  # a demo database seeded before the demo applicants had one
+            profile.snils = head + snils_control(head)
+            profile.save(update_fields=["snils"])
         profile.specialties.add(psychiatry)
         if not AccreditationDocument.objects.filter(doctor=doctor, specialty=psychiatry).exists():
             document_record(
