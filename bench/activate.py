@@ -358,9 +358,16 @@ def serve_and_measure(args: argparse.Namespace, env: dict[str, str], works: dict
                     run.cpu.update({role: cpu_after[role] - cpu_before[role] for role in cpu_after})
                     run.machine_busy, run.machine_all = busy_after - busy_before, all_after - all_before
                     results[name].add(run)
-            results[PACED] = pace(
+            cpu_before = harness.cpu_seconds_by_role(server_pgid=process.pid, database=database)
+            busy_before, all_before = harness.machine_cpu_seconds()
+            paced = pace(
                 name=PACED, port=port, path=DJANGO_PATH, work=works[PACED], rate=args.rate, clients=args.paced_clients
             )
+            busy_after, all_after = harness.machine_cpu_seconds()
+            cpu_after = harness.cpu_seconds_by_role(server_pgid=process.pid, database=database)
+            paced.cpu.update({role: cpu_after[role] - cpu_before[role] for role in cpu_after})
+            paced.machine_busy, paced.machine_all = busy_after - busy_before, all_after - all_before
+            results[PACED] = paced
         finally:
             harness.stop_gunicorn(process)
             server_log = log.read_text(errors="replace").strip()
@@ -478,6 +485,14 @@ def main() -> int:
         f"p99 {paced.percentile_ms(0.99):.1f} ms, max {paced.percentile_ms(1.0):.1f} ms (from when each was due)",
     )
     harness.line(f"{PACED}: statuses, transport errors", f"{dict(paced.statuses)}, {dict(paced.failures)}")
+    per = 1000 / max(paced.done, 1)
+    harness.line(
+        f"{PACED}: CPU ms per activation",
+        f"gunicorn {paced.cpu['server'] * per:.2f}, PostgreSQL {paced.cpu['postgres'] * per:.2f}, "
+        f"clients {paced.cpu['clients'] * per:.2f}, other processes "
+        f"{(paced.machine_busy - sum(paced.cpu.values())) * per:.2f}; "
+        f"machine {paced.machine_busy / max(paced.machine_all, 1e-9):.0%} busy",
+    )
     for sample in paced.samples:
         harness.line(f"{PACED}: sample refusal", sample)
     harness.line("ratio django / raw req/s", f"{ratio:.0%}")

@@ -46,7 +46,8 @@ def announce_on_commit(entry_id: int) -> None:
 
 @shared_task
 def announce_credit_entry(*, entry_id: int, claimed: bool = False) -> None:
-    """What follows a committed ledger row, as one message from the request that wrote it: its record goes
+    """What follows a committed ledger row, run after commit by the request that wrote it when tasks run
+    in-process (`announce_on_commit`; a worker finds new rows with `announce_new` instead): its record goes
     to the Ministry when the doctor's account is linked (otherwise linking sends it later), and the doctor
     is told by e-mail. A failure to queue the record does not cost the e-mail: the record is safe in the
     outbox, and the periodic re-send takes it.

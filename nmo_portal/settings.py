@@ -410,8 +410,8 @@ MINISTRY_RESEND_EVERY_SECONDS = env_int("MINISTRY_RESEND_EVERY_SECONDS", 60)
 # refused and the last reading kept), and read again at most once in so many minutes per doctor.
 MINISTRY_HELD_RECORDS_MAX = env_int("MINISTRY_HELD_RECORDS_MAX", 10_000)
 MINISTRY_HELD_REFRESH_MINUTES = env_int("MINISTRY_HELD_REFRESH_MINUTES", 10)
-# A ledger row not announced this long after it was written is announced by the periodic sweep: its message
-# never reached a worker. Longer than a busy worker's queue, so that the sweep does not race the message.
+# A ledger row not announced this long after it was written is announced by the periodic sweep: nobody took it,
+# or its e-mail failed. Longer than a busy worker's queue, so that the sweep does not race the poll.
 ANNOUNCE_GRACE_SECONDS = env_int("ANNOUNCE_GRACE_SECONDS", 300)
 # With a worker (a broker configured), new ledger rows are found by the worker rather than sent to it by each
 # request: beat runs credits.tasks.announce_new this often, which e-mails the doctor and hands the record to the
