@@ -3,8 +3,11 @@ served by the same gunicorn in the same run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nmo_bench .venv/bin/python bench/activate.py
 
-Goals: the portal serves at least 50% of the raw endpoint's requests per second, its p99 latency is at most
-50 ms, every activation answers 201, and the ledger holds exactly one row per 201.
+Goals (issue 17): the portal spends at most 2× the gunicorn CPU per activation of django-floor (the raw
+endpoint's two statements inside Django and DRF: the framework's floor), measured in the same run; its p99 is
+at most 50 ms at 100 activations/s in the open loop; every activation answers 201, and the ledger holds
+exactly one row per 201. The first goals (≥ 50% of raw's req/s, p99 ≤ 50 ms with 16 closed-loop clients) are
+printed as references: below the floor's own reach, see bench/README.md.
 
 gunicorn runs `bench.wsgi` (the portal plus /__bench/raw-activate/) with production-like settings (DEBUG off,
 Redis for the cache, the rate-limit counters and the Celery broker). Each doctor is signed in by writing the
@@ -41,9 +44,12 @@ FLOOR_PATH = "/__bench/django-activate/"  # bench.urls.DJANGO_ACTIVATE_PATH
 SQL_PATH = "/__bench/sql-activate/"  # bench.urls.SQL_ACTIVATE_PATH
 PATHS = {"django": DJANGO_PATH, "raw": RAW_PATH, "django-floor": FLOOR_PATH, "django-sql": SQL_PATH}
 PACED = "django-paced"  # the portal's endpoint again, at a fixed arrival rate
-RATIO_GOAL = 0.5
+FLOOR_PACED = "django-floor-paced"  # django-floor at the same rate right after: the tail the machine itself adds
+PACED_PATHS = {PACED: DJANGO_PATH, FLOOR_PACED: FLOOR_PATH}
+RATIO_REFERENCE = 0.5  # issue 4's goal, now a reference: the floor itself reaches about 52% of raw
 P99_GOAL_MS = 50.0
-PACED_RATE = 50.0
+PACED_RATE = 100.0
+FLOOR_CPU_GOAL = 2.0  # the portal's gunicorn CPU per activation, at most this many times django-floor's
 
 
 @dataclass(frozen=True)
@@ -254,17 +260,21 @@ PHASES = [
     ("  user load (AuthenticationMiddleware)", "django/contrib/auth/__init__.py", "get_user"),
     ("  DRF initial: authentication, CSRF, permissions", "rest_framework/views.py", "initial"),
     ("  ActivateView.post", "codes/api.py", "post"),
+    ("    _typed_code (the body's code)", "codes/api.py", "_typed_code"),
     ("    code_activate", "codes/services.py", "code_activate"),
-    ("      doctor_identity (e-mail and СНИЛС, one query)", "accounts/selectors.py", "doctor_identity"),
     ("      ratelimit.attempt_start (Redis)", "codes/ratelimit.py", "attempt_start"),
     ("      Attempt.finish (Redis)", "codes/ratelimit.py", "finish"),
-    ("      _code_with_event (the code lookup)", "codes/services.py", "_code_with_event"),
-    ("      _refusal", "codes/services.py", "_refusal"),
-    ("      ledger_append (INSERT ledger + outbox)", "credits/services.py", "ledger_append"),
-    ("      audit_log (INSERT)", "accounts/audit.py", "audit_log"),
+    ("      the one statement, and the entry it returns", "codes/services.py", "_code_activate_in_one_statement"),
+    ("        activation_sql.claim (the statement)", "codes/activation_sql.py", "claim"),
+    ("        records_changed (the plan's cache version)", "accounts/signals.py", "records_changed"),
+    ("      the ORM path (refusals; SQLite)", "codes/services.py", "_code_activate"),
+    ("        doctor_identity (e-mail and СНИЛС, one query)", "accounts/selectors.py", "doctor_identity"),
+    ("        ledger_append (INSERT ledger + outbox)", "credits/services.py", "ledger_append"),
+    ("        audit_log (INSERT)", "accounts/audit.py", "audit_log"),
     ("      Atomic.__exit__ (COMMIT + on_commit tasks)", "django/db/transaction.py", "__exit__"),
-    ("        Celery Task.delay (publish to Redis)", "celery/app/task.py", "delay"),
-    ("    CreditRecordSerializer.data", "rest_framework/serializers.py", "data"),
+    ("      Celery Task.delay (a publish to Redis; none expected)", "celery/app/task.py", "delay"),
+    ("    credit_record (the answer, a plain dict)", "credits/api.py", "credit_record"),
+    ("    CreditRecordSerializer.data (none expected)", "rest_framework/serializers.py", "data"),
     ("  Response.rendered_content (JSON)", "rest_framework/response.py", "rendered_content"),
     ("SQL compilation, all queries (SQLCompiler.as_sql)", "django/db/models/sql/compiler.py", "as_sql"),
     ("psycopg Cursor.execute, all queries", "psycopg/cursor.py", "execute"),
@@ -292,7 +302,7 @@ def build(*, warmup: int, activations: int, paced: int, profile: int, in_process
     tag = data.run_tag()
     organization, _member = data.provider(tag)
     sizes = dict.fromkeys(PATHS, warmup + activations)
-    sizes[PACED] = paced
+    sizes[PACED] = sizes[FLOOR_PACED] = paced
     if profile:
         sizes["profile"] = profile + 2
     if in_process:
@@ -350,13 +360,26 @@ def serve_and_measure(args: argparse.Namespace, env: dict[str, str], works: dict
                     run.cpu.update({role: cpu_after[role] - cpu_before[role] for role in cpu_after})
                     run.machine_busy, run.machine_all = busy_after - busy_before, all_after - all_before
                     results[name].add(run)
-            results[PACED] = pace(
-                name=PACED, port=port, path=DJANGO_PATH, work=works[PACED], rate=args.rate, clients=args.paced_clients
-            )
+            for name, path in PACED_PATHS.items():
+                cpu_before = harness.cpu_seconds_by_role(server_pgid=process.pid, database=database)
+                busy_before, all_before = harness.machine_cpu_seconds()
+                paced = pace(
+                    name=name, port=port, path=path, work=works[name], rate=args.rate, clients=args.paced_clients
+                )
+                busy_after, all_after = harness.machine_cpu_seconds()
+                cpu_after = harness.cpu_seconds_by_role(server_pgid=process.pid, database=database)
+                paced.cpu.update({role: cpu_after[role] - cpu_before[role] for role in cpu_after})
+                paced.machine_busy, paced.machine_all = busy_after - busy_before, all_after - all_before
+                results[name] = paced
         finally:
             harness.stop_gunicorn(process)
             server_log = log.read_text(errors="replace").strip()
     return results, server_log
+
+
+def cpu_ms(run: harness.RunResult) -> float:
+    """gunicorn's CPU milliseconds per activation of a closed-loop run (all its rounds)."""
+    return run.cpu["server"] * 1000 / max(run.done, 1)
 
 
 def main() -> int:
@@ -414,7 +437,7 @@ def main() -> int:
         finally:
             harness.flush_bench_redis(redis_url)
         ledger, activated = {}, {}
-        for name in [*PATHS, PACED]:
+        for name in [*PATHS, *PACED_PATHS]:
             event_id = fixture.events[name].pk
             ledger[name] = CreditEntry.objects.filter(activity_kind="event", activity_id=event_id).count()
             activated[name] = IcpCode.objects.filter(
@@ -427,7 +450,7 @@ def main() -> int:
         harness.flush_bench_redis(redis_url)
 
     django, raw, floor, sql = results["django"], results["raw"], results["django-floor"], results["django-sql"]
-    checked = [*PATHS, PACED]
+    checked = [*PATHS, *PACED_PATHS]
     warmups = {name: results.get(f"{name}-warmup", harness.RunResult(name, expected=201)) for name in checked}
     successes = {name: results[name].succeeded + warmups[name].succeeded for name in checked}
     ratio = django.rate / raw.rate if raw.rate else 0.0
@@ -458,15 +481,27 @@ def main() -> int:
             f"Redis {run.cpu['redis'] * per:.2f}, clients {run.cpu['clients'] * per:.2f}, "
             f"other processes {other * per:.2f}; machine {run.machine_busy / max(run.machine_all, 1e-9):.0%} busy",
         )
+    for name in PACED_PATHS:
+        paced = results[name]
+        harness.line(
+            f"{name}: {paced.done:,} activations at {args.rate:g}/s",
+            f"{paced.rate:,.0f} req/s; p50 {paced.percentile_ms(0.50):.1f} ms, "
+            f"p95 {paced.percentile_ms(0.95):.1f} ms, p99 {paced.percentile_ms(0.99):.1f} ms, "
+            f"max {paced.percentile_ms(1.0):.1f} ms (from when each was due)",
+        )
+        harness.line(f"{name}: statuses, transport errors", f"{dict(paced.statuses)}, {dict(paced.failures)}")
+        per = 1000 / max(paced.done, 1)
+        harness.line(
+            f"{name}: CPU ms per activation",
+            # PostgreSQL and the rest together: a backend that exits within the run takes its CPU out of the
+            # PostgreSQL role's sum, which can then go negative; the two together are what the machine did
+            f"gunicorn {paced.cpu['server'] * per:.2f}, clients {paced.cpu['clients'] * per:.2f}, PostgreSQL and "
+            f"other processes {(paced.machine_busy - paced.cpu['server'] - paced.cpu['clients']) * per:.2f}; "
+            f"machine {paced.machine_busy / max(paced.machine_all, 1e-9):.0%} busy",
+        )
+        for sample in paced.samples:
+            harness.line(f"{name}: sample refusal", sample)
     paced = results[PACED]
-    harness.line(
-        f"{PACED}: {paced.done:,} activations at {args.rate:g}/s",
-        f"{paced.rate:,.0f} req/s; p50 {paced.percentile_ms(0.50):.1f} ms, p95 {paced.percentile_ms(0.95):.1f} ms, "
-        f"p99 {paced.percentile_ms(0.99):.1f} ms, max {paced.percentile_ms(1.0):.1f} ms (from when each was due)",
-    )
-    harness.line(f"{PACED}: statuses, transport errors", f"{dict(paced.statuses)}, {dict(paced.failures)}")
-    for sample in paced.samples:
-        harness.line(f"{PACED}: sample refusal", sample)
     harness.line("ratio django / raw req/s", f"{ratio:.0%}")
     harness.line(
         "reference: django-floor / raw req/s",
@@ -486,18 +521,25 @@ def main() -> int:
     errors = {name: results[name].errors + warmups[name].errors for name in checked}
     p99, paced_p99 = django.percentile_ms(0.99), paced.percentile_ms(0.99)
     floor_ratio = floor.rate / raw.rate if raw.rate else 0.0
+    django_cpu, floor_cpu = cpu_ms(django), cpu_ms(floor)
+    cpu_ratio = django_cpu / floor_cpu if floor_cpu else float("inf")
+    harness.line(
+        f"reference (issue 4): django ≥ {RATIO_REFERENCE:.0%} of raw req/s",
+        f"{ratio:.0%} (django-floor: {floor_ratio:.0%}; not a goal: below the floor's own reach)",
+    )
+    harness.line(
+        f"reference (issue 4): django p99, {args.clients} closed-loop clients",
+        f"{p99:.1f} ms (django-floor: {floor.percentile_ms(0.99):.1f} ms; not a goal: ≈ clients ÷ throughput)",
+    )
     passed = [
         harness.verdict(
-            f"django ≥ {RATIO_GOAL:.0%} of raw req/s: {ratio:.0%} (django-floor: {floor_ratio:.0%})",
-            ratio >= RATIO_GOAL,
+            f"django CPU per activation ≤ {FLOOR_CPU_GOAL:g}× django-floor's (gunicorn CPU ms, same run): "
+            f"{django_cpu:.2f} / {floor_cpu:.2f} ms = {cpu_ratio:.2f}×",
+            cpu_ratio <= FLOOR_CPU_GOAL,
         ),
         harness.verdict(
-            f"django p99 ≤ {P99_GOAL_MS:g} ms, {args.clients} closed-loop clients: {p99:.1f} ms "
-            f"(django-floor: {floor.percentile_ms(0.99):.1f} ms)",
-            p99 <= P99_GOAL_MS,
-        ),
-        harness.verdict(
-            f"django p99 ≤ {P99_GOAL_MS:g} ms at {args.rate:g} activations/s, open loop: {paced_p99:.1f} ms",
+            f"django p99 ≤ {P99_GOAL_MS:g} ms at {args.rate:g} activations/s, open loop: {paced_p99:.1f} ms "
+            f"(django-floor: {results[FLOOR_PACED].percentile_ms(0.99):.1f} ms)",
             paced_p99 <= P99_GOAL_MS and paced.done == len(fixture.works[PACED]),
         ),
         harness.verdict(

@@ -9,7 +9,8 @@ POST /__bench/django-activate/ (django-floor of `bench/activate.py`) runs the ra
 inside Django and DRF. POST /__bench/sql-activate/ (django-sql) is the portal's activation written as lean as
 it could be, to show the ceiling of any implementation inside Django and DRF: the same rate-limit read from
 the cache, then one PostgreSQL statement that claims the code and writes the ledger, outbox and audit rows,
-the plan's cache version and the message for the worker; no ORM. It skips the profile check and the refusal
+the plan's cache version (and, as the portal since issue 17, no message for the worker, which finds new rows
+itself); no ORM. It skips the profile check and the refusal
 messages, so it is a bound, not an alternative.
 """
 
@@ -25,9 +26,8 @@ from rest_framework.views import APIView
 from bench.bare import CLAIM_SQL, CREDIT_SQL, LEDGER_SQL, ledger_page
 from codes import ratelimit
 from codes.format import CodeFormatError, format_code, parse_code
-from credits.tasks import announce_credit_entry
+from credits.tasks import announce_on_commit
 from learning_plan.selectors import plan_changed
-from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.middleware import client_ip
 
 DJANGO_PLAN_PATH = "/__bench/django-plan/"
@@ -111,7 +111,7 @@ class SqlActivateView(APIView):
                 return Response({"error": {"code": "code_not_found"}}, status=400)
             entry_id, event_id, title, credits, earned_on, code, created_at = row
             plan_changed(user_id)
-            enqueue_on_commit(announce_credit_entry, entry_id=entry_id)
+            announce_on_commit(entry_id)  # as the portal: with a worker, no message (it polls for new rows)
         attempt.finish()  # a success gives its slot back
         body = {
             "id": entry_id,

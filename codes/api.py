@@ -16,7 +16,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.requests import IsProviderStaff, my_organizations, request_user, require_person
-from credits.api import CreditRecordSerializer
+from credits.api import CreditRecordSerializer, credit_record
 from events.models import Event
 from nmo_portal.errors import PortalError
 from nmo_portal.middleware import client_ip
@@ -27,8 +27,9 @@ from .models import IcpCode, IssuanceBatch
 
 
 class ActivateSerializer(serializers.Serializer[dict[str, Any]]):
+    MAX_LENGTH = 40
     code = serializers.CharField(
-        max_length=40, help_text=_("As printed, e.g. 7K3M-P2QX9RTA; case and dashes do not matter.")
+        max_length=MAX_LENGTH, help_text=_("As printed, e.g. 7K3M-P2QX9RTA; case and dashes do not matter.")
     )
 
 
@@ -42,15 +43,27 @@ class ActivateView(APIView):
         doctor = require_person(
             request, _("Codes are activated by doctors themselves, not with an organization's key.")
         )
-        body = ActivateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
         try:
-            entry = services.code_activate(user=doctor, raw=body.validated_data["code"], ip=client_ip(request._request))
+            entry = services.code_activate(user=doctor, raw=_typed_code(request.data), ip=client_ip(request._request))
         except services.ActivationError as exc:
             return Response(
                 {"error": {"code": exc.code, "message": str(exc.message), **exc.details}}, status=exc.status
             )
-        return Response(CreditRecordSerializer(entry).data, status=status.HTTP_201_CREATED)
+        return Response(credit_record(entry), status=status.HTTP_201_CREATED)
+
+
+def _typed_code(data: Any) -> str:
+    """The body's code, as `ActivateSerializer` reads it. A plain string of printable characters (no NUL, no
+    surrogate, no control character) that is not blank and fits, as every activation sends, is taken as it is
+    without building the serializer; anything else goes through it, for its validation errors."""
+    value = data.get("code") if isinstance(data, dict) else None
+    if isinstance(value, str) and value.isprintable():
+        value = value.strip()
+        if 0 < len(value) <= ActivateSerializer.MAX_LENGTH:
+            return value
+    body = ActivateSerializer(data=data)
+    body.is_valid(raise_exception=True)
+    return str(body.validated_data["code"])
 
 
 class AttendeeSerializer(serializers.Serializer[dict[str, Any]]):

@@ -32,16 +32,21 @@ class CreditRecordSerializer(serializers.Serializer[CreditEntry]):
     created_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, entry: CreditEntry) -> dict[str, Any]:
-        """`entry` as `credits.selectors.described()` leaves it (the activation service describes its own)."""
-        event = entry.activity if entry.activity_kind == "event" else None
-        code = entry.source_object if entry.source == CreditEntry.Source.CODE else None
-        return {
-            "id": entry.pk,
-            "kind": entry.kind,
-            "source": entry.source,
-            "credits": entry.credits,
-            "earned_on": entry.earned_on.isoformat(),
-            "event": {"id": event.pk, "title": event.title} if event is not None else None,
-            "code": code.display if code is not None else None,
-            "created_at": _DATETIME.to_representation(entry.created_at),
-        }
+        return credit_record(entry)
+
+
+def credit_record(entry: CreditEntry) -> dict[str, Any]:
+    """`CreditRecordSerializer`'s JSON of `entry` as `credits.selectors.described()` leaves it (the activation
+    service describes its own), as a plain dict: the activation answers with it without a serializer."""
+    event = entry.activity if entry.activity_kind == "event" else None
+    code = entry.source_object if entry.source == CreditEntry.Source.CODE else None
+    return {
+        "id": entry.pk,
+        "kind": entry.kind,
+        "source": entry.source,
+        "credits": entry.credits,
+        "earned_on": entry.earned_on.isoformat(),
+        "event": {"id": event.pk, "title": event.title} if event is not None else None,
+        "code": code.display if code is not None else None,
+        "created_at": _DATETIME.to_representation(entry.created_at),
+    }

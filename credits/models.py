@@ -173,6 +173,10 @@ class OutboxRecord(models.Model):
                 name="outbox_unannounced_idx",
                 condition=models.Q(announced_at=None, announce_attempts__lt=ANNOUNCE_MAX_ATTEMPTS),
             ),
+            # the rows nobody has taken to announce yet: what the worker's poll looks for (credits.tasks.announce_new)
+            models.Index(
+                fields=["id"], name="outbox_unclaimed_idx", condition=models.Q(announce_attempts=0, announced_at=None)
+            ),
         ]
 
     def __str__(self) -> str:

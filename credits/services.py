@@ -14,12 +14,11 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_log
 from accounts.models import DoctorProfile, Specialty, User
 from accounts.signals import records_changed
-from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import PermissionDenied, PortalError
 from review.models import Activity
 
 from .models import CreditEntry, OutboxRecord
-from .tasks import announce_credit_entry
+from .tasks import announce_on_commit
 
 
 def ledger_append(
@@ -103,13 +102,13 @@ def ledger_reverse(*, credit: CreditEntry, doctor: User, actor: User | None, com
 
 
 def _write(**fields: Any) -> CreditEntry:
-    """The row and its outbox row commit together; after commit one task tells the doctor and hands the record
-    to the Ministry (`announce_credit_entry`)."""
+    """The row and its outbox row commit together; then the doctor is told and the record handed to the
+    Ministry (`credits.tasks`: after commit from here when tasks run in-process, else by the worker's poll)."""
     with transaction.atomic(savepoint=False):
         entry = CreditEntry.objects.create(**fields)
         OutboxRecord.objects.create(entry=entry, doctor_id=entry.doctor_id)
         records_changed(entry.doctor_id)
-        enqueue_on_commit(announce_credit_entry, entry_id=entry.pk)
+        announce_on_commit(entry.pk)
     return entry
 
 

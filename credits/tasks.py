@@ -1,12 +1,22 @@
-"""What follows a committed ledger row: its record handed to the Ministry, and the doctor's e-mail."""
+"""What follows a committed ledger row: its record handed to the Ministry, and the doctor's e-mail.
+
+Who announces a new row depends on where tasks run (`CELERY_TASK_ALWAYS_EAGER`, which is on when no broker is
+configured: the tests, a bare `runserver`). In-process, the request announces it right after its commit
+(`announce_credit_entry`). With a broker, no message is published per row: the worker finds new rows itself
+(`announce_new`, which beat runs every `ANNOUNCE_POLL_SECONDS`), so an activation costs the request no
+message, and an activation written while the broker is down is announced once it is back. `announce_missed`
+stays the safety net for rows whose announcement failed or whose worker was lost."""
 
 import logging
+import time
 from datetime import timedelta
 
 from celery import current_app, shared_task
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.mail import send_templated_mail
 
 from .models import ANNOUNCE_MAX_ATTEMPTS, CreditEntry, OutboxRecord
@@ -21,11 +31,23 @@ EMAIL_TEMPLATE = {"credit": "credits/email/activated", "reversal": "credits/emai
 # the sweep doubles it at each attempt and gives up after ANNOUNCE_MAX_ATTEMPTS (10 + 20 + … + 160 minutes).
 ANNOUNCE_CLAIM = timedelta(minutes=10)
 SWEEP_BATCH = 1000
+# `announce_new` claims at most this many rows per statement, and goes on while batches come full, for at most
+# NEW_ROUNDS_SECONDS (beat's next run takes the rest).
+NEW_BATCH = 200
+NEW_ROUNDS_SECONDS = 20.0
+
+
+def announce_on_commit(entry_id: int) -> None:
+    """Announce a ledger row written in the current transaction: from this process after commit when tasks
+    run in-process; otherwise nothing here, as the worker's `announce_new` finds the row by itself."""
+    if current_app.conf.task_always_eager:
+        enqueue_on_commit(announce_credit_entry, entry_id=entry_id)
 
 
 @shared_task
 def announce_credit_entry(*, entry_id: int, claimed: bool = False) -> None:
-    """What follows a committed ledger row, as one message from the request that wrote it: its record goes
+    """What follows a committed ledger row, run after commit by the request that wrote it when tasks run
+    in-process (`announce_on_commit`; a worker finds new rows with `announce_new` instead): its record goes
     to the Ministry when the doctor's account is linked (otherwise linking sends it later), and the doctor
     is told by e-mail. A failure to queue the record does not cost the e-mail: the record is safe in the
     outbox, and the periodic re-send takes it.
@@ -86,6 +108,57 @@ def _announce(entry: CreditEntry) -> None:
             language=entry.doctor.language,
         )
     OutboxRecord.objects.filter(entry_id=entry.pk).update(announced_at=timezone.now())
+
+
+def _claim_sql() -> str:
+    """Take new rows (never tried, not announced) in one conditional UPDATE: a row is taken by one run only,
+    and its due time is moved a claim ahead, as `announce_credit_entry` does, for the sweep to take it again
+    if this worker is lost. PostgreSQL skips rows a concurrent run is taking; SQLite runs one writer at a
+    time. The partial index `outbox_unclaimed_idx` holds exactly these rows, so a run that finds nothing reads
+    an empty index."""
+    table = connection.ops.quote_name(OutboxRecord._meta.db_table)
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    return (  # the table's own name and a fixed clause formatted in; the values are parameters
+        f"UPDATE {table} SET announce_attempts = 1, announce_due_at = %s "  # noqa: S608
+        f"WHERE id IN (SELECT id FROM {table} WHERE announce_attempts = 0 AND announced_at IS NULL "
+        f"ORDER BY id LIMIT %s{lock}) AND announce_attempts = 0 AND announced_at IS NULL "
+        "RETURNING id, entry_id, state"
+    )
+
+
+def _claim_new(limit: int) -> list[tuple[int, int, str]]:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_claim_sql(), [timezone.now() + ANNOUNCE_CLAIM, limit])
+        return [(int(pk), int(entry_id), str(state)) for pk, entry_id, state in cursor.fetchall()]
+
+
+@shared_task
+def announce_new() -> int:
+    """Periodic (beat, every ANNOUNCE_POLL_SECONDS) when a worker runs the tasks: take the ledger rows nobody
+    has announced yet, hand each pending record to the Ministry and e-mail the doctor. A failure of one row
+    does not stop the others: its record waits for the periodic re-send, its e-mail for the sweep
+    (`announce_missed`) once the claim runs out. Returns how many rows were taken."""
+    taken = 0
+    deadline = time.monotonic() + NEW_ROUNDS_SECONDS
+    while True:
+        claimed = _claim_new(NEW_BATCH)
+        taken += len(claimed)
+        for outbox_id, entry_id, state in claimed:
+            if state == OutboxRecord.State.PENDING:
+                try:
+                    current_app.tasks[DELIVERY_TASK].delay(outbox_id=outbox_id)
+                except Exception:
+                    logger.exception(
+                        "Could not queue the Ministry record of ledger entry %s; the periodic re-send will", entry_id
+                    )
+        entries = described(CreditEntry.objects.select_related("doctor").filter(pk__in=[c[1] for c in claimed]))
+        for entry in entries:
+            try:
+                _announce(entry)
+            except Exception:
+                logger.exception("Could not e-mail ledger entry %s; the sweep tries again", entry.pk)
+        if len(claimed) < NEW_BATCH or time.monotonic() > deadline:
+            return taken
 
 
 @shared_task

@@ -410,9 +410,13 @@ MINISTRY_RESEND_EVERY_SECONDS = env_int("MINISTRY_RESEND_EVERY_SECONDS", 60)
 # refused and the last reading kept), and read again at most once in so many minutes per doctor.
 MINISTRY_HELD_RECORDS_MAX = env_int("MINISTRY_HELD_RECORDS_MAX", 10_000)
 MINISTRY_HELD_REFRESH_MINUTES = env_int("MINISTRY_HELD_REFRESH_MINUTES", 10)
-# A ledger row not announced this long after it was written is announced by the periodic sweep: its message
-# never reached a worker. Longer than a busy worker's queue, so that the sweep does not race the message.
+# A ledger row not announced this long after it was written is announced by the periodic sweep: nobody took it,
+# or its e-mail failed. Longer than a busy worker's queue, so that the sweep does not race the poll.
 ANNOUNCE_GRACE_SECONDS = env_int("ANNOUNCE_GRACE_SECONDS", 300)
+# With a worker (a broker configured), new ledger rows are found by the worker rather than sent to it by each
+# request: beat runs credits.tasks.announce_new this often, which e-mails the doctor and hands the record to the
+# Ministry. Without a broker (tasks in-process) the request announces its row after commit instead.
+ANNOUNCE_POLL_SECONDS = float(env_str("ANNOUNCE_POLL_SECONDS", "1"))
 # Periodic accreditation: the filing window opens so many months before the document expires (12 by the sources
 # found; one source says 90 days). Portfolio files: each PDF at most this size, scans bounded like every upload.
 ACCREDITATION_WINDOW_MONTHS = env_int("ACCREDITATION_WINDOW_MONTHS", 12)
@@ -430,6 +434,12 @@ CELERY_BEAT_SCHEDULE = {
     "resend-undelivered-ministry-records": {
         "task": "ministry_sync.services.resend_undelivered",
         "schedule": MINISTRY_RESEND_EVERY_SECONDS,
+    },
+    "announce-new-credit-entries": {
+        "task": "credits.tasks.announce_new",
+        "schedule": ANNOUNCE_POLL_SECONDS,
+        # a run not started by the next one's time is dropped: the next one takes its rows
+        "options": {"expires": max(ANNOUNCE_POLL_SECONDS * 2, 1.0)},
     },
     "announce-missed-credit-entries": {
         "task": "credits.tasks.announce_missed",

@@ -141,7 +141,10 @@ def broker(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def worker(django_db_setup, django_db_blocker, broker, live_server, tmp_path_factory):
-    """`celery worker` as its own process, on the test database, sending to the mock at the live server."""
+    """`celery worker` as its own process, on the test database, sending to the mock at the live server. It runs
+    beat inside it, as `make run` does, on a schedule file of its own (not the database, which the tests flush):
+    beat's `announce_new` is how new ledger rows reach the Ministry and the doctor's inbox when tasks go
+    through a broker, polled every half second here."""
     database = connection.settings_dict
     env = {
         **os.environ,
@@ -157,8 +160,10 @@ def worker(django_db_setup, django_db_blocker, broker, live_server, tmp_path_fac
         "MINISTRY_RETRY_BASE_SECONDS": "0.2",
         "MINISTRY_TIMEOUT_SECONDS": "3",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "ANNOUNCE_POLL_SECONDS": "0.5",
     }
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    folder = tmp_path_factory.mktemp("worker")
+    log = folder / "worker.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
@@ -174,6 +179,9 @@ def worker(django_db_setup, django_db_blocker, broker, live_server, tmp_path_fac
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
+                "--beat",
+                "--scheduler=celery.beat:PersistentScheduler",
+                f"--schedule={folder / 'beat-schedule'}",
             ],
             cwd=ROOT,
             env=env,
