@@ -553,8 +553,8 @@ def collect_static(env: dict[str, str]) -> None:
     )
 
 
-def table(timings: list[Timing]) -> None:
-    log(f"\n  {'page':<34} {'n':>3} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>4}  statuses / seq scans of big tables")
+def table(timings: list[Timing], heading: str = "page") -> None:
+    log(f"\n  {heading:<34} {'n':>3} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>4}  statuses / seq scans of big tables")
     for t in timings:
         statuses = ",".join(f"{code}×{n}" for code, n in sorted(t.statuses.items()) if n)
         scans = "; ".join(sorted(t.seq_scans)) or "-"
@@ -655,8 +655,7 @@ def main() -> int:
     )
     table(timings)
     if task_timings:
-        log("\n  periodic task (per run)")
-        table(task_timings)
+        table(task_timings, "periodic task (per run)")
     judged = [t for t in timings if t.judged]
     slow = [t for t in judged if not t.p(0.95) <= PAGE_GOAL_MS]
     bad = [t for t in timings if any(code != 0 and code >= 500 for code in t.statuses if t.statuses[code])]
