@@ -19,6 +19,7 @@ from nmo_portal.calendar import local_date, today
 from nmo_portal.celery import enqueue_on_commit
 from nmo_portal.errors import NotFound, PermissionDenied, PortalError
 
+from .commission import conflicted
 from .models import CommissionMember, ProgrammeStage, StageResult, Status, StatusApplication, StatusProgramme
 from .selectors import current_employer_inns, eligibility, portfolio_snapshot
 from .tasks import send_application_email
@@ -253,19 +254,10 @@ def require_commission_member(*, user: User, application: StatusApplication) -> 
 
 def has_conflict(*, seat: CommissionMember, application: StatusApplication) -> bool:
     """True when the application is the member's own, or the applicant's current employer (by ИНН) is the
-    member's own: the employer named on any of the member's seats, or where the member works now by their own
-    work history. The applicant's employers are those at submission
-    and those of today, so that changing jobs does not hide a conflict."""
-    if application.doctor_id == seat.user_id:
-        return True  # nobody decides on their own application
-    own = set(
-        CommissionMember.objects.filter(user_id=seat.user_id, retired_at__isnull=True).values_list(
-            "employer_inn", flat=True
-        )
-    )
-    own |= {seat.employer_inn} | current_employer_inns(seat.user)
-    applicants = set(application.employer_inns) | current_employer_inns(application.doctor)
-    return bool(own & applicants)
+    member's own: the employer named on any of the member's seats, or where the member works now. One rule
+    with the queue's marks: `commission.conflicted`, for one application."""
+    seats = [seat, *CommissionMember.objects.filter(user_id=seat.user_id, retired_at__isnull=True)]
+    return application.pk in conflicted(user=seat.user, seats=seats, applications=[application])
 
 
 def _stage_result(application: StatusApplication, stage: ProgrammeStage) -> StageResult:
