@@ -62,9 +62,9 @@ def log(text: str) -> None:
 # -- the database ----------------------------------------------------------------------------------------
 
 
-def database_url(scale: float) -> str:
+def database_url(scale: float, name: str = "") -> str:
     base = os.environ.get("DATABASE_URL") or harness.DEFAULT_DATABASE_URL
-    name = "nmo_scale_" + f"{scale:g}".replace(".", "_").replace("-", "_")
+    name = name or "nmo_scale_" + f"{scale:g}".replace(".", "_").replace("-", "_")
     return urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
 
 
@@ -153,6 +153,37 @@ def build(url: str, scale: float, env: dict[str, str]) -> dict[str, Any]:
         + ", ".join(f"{name} {value:.0f} s" for name, value in phases.items())
         + f"), {sum(built.rows.values()):,} rows"
     )
+    return info
+
+
+def migrate_forward(url: str, env: dict[str, str], info: dict[str, Any]) -> dict[str, Any]:
+    """Apply the migrations the database lacks, as production would, printing each one's time; then ANALYZE
+    (new expression indexes have no statistics before it) and record the new state in the marker."""
+    import psycopg
+
+    began = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v2"],
+        cwd=harness.ROOT,
+        env={**os.environ, **env, "DATABASE_URL": url},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    applied = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("Applying ")]
+    for line in applied:
+        log(f"  {line}")
+    seconds = time.perf_counter() - began
+    with psycopg.connect(url, autocommit=True) as conn:
+        mark = time.perf_counter()
+        conn.execute("ANALYZE")
+        analyze = time.perf_counter() - mark
+        info = {**info, "migrated": [*info.get("migrated", []), *applied]}
+        conn.execute(
+            f"UPDATE {MARKER} SET migrations = %s, built = %s",  # noqa: S608
+            [migrations_state(), json.dumps(info, default=str)],
+        )
+    log(f"migrated forward in {seconds:.0f} s ({len(applied)} migrations), ANALYZE {analyze:.0f} s")
     return info
 
 
@@ -576,13 +607,20 @@ def main() -> int:
     parser.add_argument("--task-runs", type=int, default=3, help="timed runs per periodic task")
     parser.add_argument("--build-only", action="store_true", help="build (if needed) and stop")
     parser.add_argument("--seed", type=int, default=18, help="seed of the random parameters")
+    parser.add_argument("--database", default="", help="the database's name (default nmo_scale_<scale>)")
+    parser.add_argument(
+        "--migrate",
+        action="store_true",
+        help="when the migrations changed, apply the new ones to the database built before (timing each) "
+        "instead of building it again",
+    )
     args = parser.parse_args()
     if not 0 < args.scale <= 2:
         parser.error("--scale is a share of the national scale, in (0, 2]")
 
     warnings.filterwarnings("ignore", "No directory at", UserWarning)
     os.environ.pop("REDIS_URL", None)  # the cache in this process (cleared at will), not a shared Redis
-    url = database_url(args.scale)
+    url = database_url(args.scale, args.database)
     with tempfile.TemporaryDirectory(prefix="nmo-scale-static-") as static_root:
         env = harness.bench_environment(
             DATABASE_URL=url,
@@ -597,6 +635,10 @@ def main() -> int:
         harness.ensure_database(url)
         found = marker(url)
         state = migrations_state()
+        migrate = args.migrate and not args.rebuild and found is not None and found["scale"] == args.scale
+        if migrate and found is not None and found["migrations"] != state:
+            log(f"migrating {urlsplit(url).path[1:]} forward (migrations changed)")
+            found = {**found, "built": migrate_forward(url, env, found["built"]), "migrations": state}
         if args.rebuild or found is None or found["scale"] != args.scale or found["migrations"] != state:
             reason = "asked" if args.rebuild else "none yet" if found is None else "migrations changed"
             log(f"building {urlsplit(url).path[1:]} ({reason})")
