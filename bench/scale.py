@@ -17,9 +17,11 @@ the 200,000-code CSV export within 50 MB above the baseline; each periodic task 
 """
 
 import argparse
+import cProfile
 import hashlib
 import json
 import os
+import pstats
 import random
 import shutil
 import statistics
@@ -464,13 +466,20 @@ class Measure:
         sqls = [query["sql"] for query in captured.captured_queries]
         timing.queries = len(sqls)
         self.explain(sqls, timing)
+        profiler = cProfile.Profile() if self.args.profile else None
         for _ in range(page.samples or self.args.samples):
             if page.user == -1:
                 self.activation_client(client, doctors)
             cache.clear()
+            if profiler is not None:
+                profiler.enable()
             status, seconds = self.request(client, page, timing)
+            if profiler is not None:
+                profiler.disable()
             timing.statuses[status] += 1
             timing.latencies.append(seconds)
+        if profiler is not None:
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(self.args.profile)
         return timing
 
     def explain(self, sqls: list[str], timing: Timing) -> None:
@@ -607,6 +616,9 @@ def main() -> int:
     parser.add_argument("--task-runs", type=int, default=3, help="timed runs per periodic task")
     parser.add_argument("--build-only", action="store_true", help="build (if needed) and stop")
     parser.add_argument("--seed", type=int, default=18, help="seed of the random parameters")
+    parser.add_argument(
+        "--profile", type=int, default=0, help="print the N functions of most cumulative time of each page's samples"
+    )
     parser.add_argument("--database", default="", help="the database's name (default nmo_scale_<scale>)")
     parser.add_argument(
         "--migrate",

@@ -11,12 +11,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Case, CharField, OuterRef, Prefetch, Subquery, Value, When
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import Specialty, User, WorkRecord
-from credits.models import OutboxRecord
+from codes.models import IcpCode
+from credits.models import CreditEntry, OutboxRecord
 from ministry_sync.models import HeldRecord
 from nmo_portal.calendar import add_months, today
 from review import kinds
@@ -202,6 +203,20 @@ class Origin:
     MINISTRY = "ministry"
 
 
+# Translated when shown (a table may have hundreds of rows: one lookup a row, not a dictionary of them).
+_KIND_LABELS = {
+    "programme": gettext_lazy("Programme"),
+    "event": gettext_lazy("Educational event"),
+    "module": gettext_lazy("E-learning module"),
+    "other": gettext_lazy("Other НМО activity"),
+}
+_ORIGIN_LABELS = {
+    Origin.REGISTER: gettext_lazy("The register"),
+    Origin.PROGRAMME: gettext_lazy("Entered by you"),
+    Origin.MINISTRY: gettext_lazy("The Ministry portal"),
+}
+
+
 @dataclass
 class EducationItem:
     """One row of the education table: kind (`programme`, `event`, `module`, `other`), what, who taught it,
@@ -224,19 +239,11 @@ class EducationItem:
 
     @property
     def kind_display(self) -> str:
-        return {
-            "programme": _("Programme"),
-            "event": _("Educational event"),
-            "module": _("E-learning module"),
-        }.get(self.kind, _("Other НМО activity"))
+        return str(_KIND_LABELS.get(self.kind, _KIND_LABELS["other"]))
 
     @property
     def origin_display(self) -> str:
-        return {
-            Origin.REGISTER: _("The register"),
-            Origin.PROGRAMME: _("Entered by you"),
-            Origin.MINISTRY: _("The Ministry portal"),
-        }[self.origin]
+        return str(_ORIGIN_LABELS[self.origin])
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -271,7 +278,12 @@ def _register_items(records: list[Record], specialty: Specialty, start: date, en
     for kind in kinds.all_kinds():
         ids = {int(r.key.split("-", 1)[1]) for r in mine if r.kind == kind.name}
         if ids:
-            for found in kind.model._default_manager.filter(pk__in=ids).select_related("organization"):
+            days = [name for name in ("start_date", "end_date") if hasattr(kind.model, name)]
+            for found in (
+                kind.model._default_manager.filter(pk__in=ids)
+                .select_related("organization")
+                .only("id", "organization__name", "organization__short_name", *days)  # what a row shows
+            ):
                 activities[(kind.name, found.pk)] = found
     items = []
     for record in mine:
@@ -318,6 +330,28 @@ def _as_uuid(key: str) -> uuid.UUID | None:
         return None
 
 
+def _own_references(doctor: User) -> set[str]:
+    """The reference the portal sends with each of the doctor's ledger rows (`source_ref` of
+    ministry_sync.services.payload: the ИКП of a code's credit, `<source>:<ledger id>` of any other). Delivered
+    outbox rows, and their idempotency keys, are removed after OUTBOX_RETENTION_DAYS: the reference still tells
+    the Ministry's copy of a record the portal sent."""
+    rows = (
+        CreditEntry.objects.filter(doctor=doctor)
+        .annotate(
+            code_value=Case(
+                When(
+                    source=CreditEntry.Source.CODE,
+                    then=Subquery(IcpCode.objects.filter(pk=OuterRef("source_id")).values("code")[:1]),
+                ),
+                default=Value(""),
+                output_field=CharField(),
+            )
+        )
+        .values_list("pk", "source", "code_value")
+    )
+    return {code or f"{source}:{pk}" for pk, source, code in rows}
+
+
 def _ministry_items(doctor: User, specialty: Specialty, start: date, end: date) -> list[EducationItem]:
     """What the Ministry holds that the portal did not send: its idempotency key is none of the doctor's outbox
     rows (the portal's own records are the register's rows). A reversal the Ministry holds (negative hours)
@@ -327,7 +361,12 @@ def _ministry_items(doctor: User, specialty: Specialty, start: date, end: date) 
     # Matched as UUIDs in Python: the outbox keys are UUIDs and the Ministry's keys strings, and PostgreSQL
     # compares no uuid with a varchar (SQLite stores the UUID without its hyphens).
     own = set(OutboxRecord.objects.filter(doctor=doctor).values_list("idempotency_key", flat=True))
-    theirs = [record for record in held if _as_uuid(record.idempotency_key) not in own]
+    references = _own_references(doctor) if held else set()
+    theirs = [
+        record
+        for record in held
+        if _as_uuid(record.idempotency_key) not in own and not (record.source_ref and record.source_ref in references)
+    ]
     standing: dict[tuple[str, str], int] = {}
     for record in theirs:
         group = (record.specialty_code, record.source_ref or record.idempotency_key)

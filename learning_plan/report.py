@@ -22,8 +22,18 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    LongTable,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 from reportlab.platypus.doctemplate import BaseDocTemplate
 
 from accounts.models import User
@@ -245,6 +255,12 @@ def _text(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("№ ", "№\u00a0"), style)
 
 
+def _fitted(text: str, style: ParagraphStyle, width: float) -> str:
+    """The text broken into the lines that fit the column, as a plain cell: a report may have hundreds of rows,
+    and laying out a paragraph per cell costs many times more than drawing its lines."""
+    return "\n".join(simpleSplit(text, style.fontName, style.fontSize, width)) or ""
+
+
 def _header_table(plan: CyclePlan, doctor: User, styles: dict[str, ParagraphStyle]) -> Table:
     return labelled_table(_header(plan, doctor), styles, BODY_WIDTH)
 
@@ -273,7 +289,7 @@ def labelled_table(
 
 def _grid_style(*, rows: int, numbers_from: int) -> list[StyleCommand]:
     return [
-        ("FONT", (0, 0), (-1, -1), REGULAR, 8.5),
+        ("FONT", (0, 0), (-1, -1), REGULAR, 8.5, 10.5),  # the leading of the paragraphs' style
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("ALIGN", (numbers_from, 0), (-1, -1), "RIGHT"),
@@ -297,16 +313,24 @@ def _head(labels: Iterable[str], styles: dict[str, ParagraphStyle], *, numbers_f
 def _rows_table(rows: list[ReportRow], styles: dict[str, ParagraphStyle]) -> Table:
     cell = styles["cell"]
     data: list[list[Cell]] = [_head(ROW_HEADERS, styles, numbers_from=4)]
+    kind, title, source = (width - 6 for width in ROW_WIDTHS[1:4])  # less the cell's padding
     for row in rows:
         data.append(
-            [_date(row.earned_on), _text(row.kind, cell), _text(row.title, cell), _text(row.source, cell), row.hours]
+            [
+                _date(row.earned_on),
+                _fitted(row.kind, cell, kind),
+                _fitted(row.title, cell, title),
+                _fitted(row.source, cell, source),
+                row.hours,
+            ]
         )
     if not rows:
         data.append([_text("В цикле пока нет зачтённой активности.", styles["note"]), "", "", "", ""])
     style = _grid_style(rows=len(data), numbers_from=4)
     if not rows:
         style.append(("SPAN", (0, 1), (-1, 1)))
-    table = Table(data, colWidths=ROW_WIDTHS, repeatRows=1, hAlign="LEFT")
+    # LongTable lays out hundreds of rows in one pass rather than again on every page it splits onto.
+    table = LongTable(data, colWidths=ROW_WIDTHS, repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle(style))
     return table
 

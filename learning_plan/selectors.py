@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 from accounts.models import User
 from codes.format import format_code
 from codes.models import IcpCode
-from credits.models import CreditEntry
+from credits.models import CreditEntry, OutboxRecord
 from review import kinds
 
 from .models import Cycle, PlannedActivity, ProgrammeEntry, RuleComponent
@@ -133,12 +133,17 @@ class LearningPlan:
     programmes: list[ProgrammeEntry]
 
 
+# What a record reads of its ledger rows (a plan may hold hundreds: no column more than it shows).
+_RECORD_FIELDS = ("id", "source", "activity_kind", "activity_id", "credits", "earned_on", "comment", "outbox__state")
+
+
 def _records(doctor: User) -> list[Record]:
     """The doctor's ledger rows grouped into records, in one query for the rows (each activity's title and each
     code read alongside by subqueries) and one per kind of activity for the specialties, however many rows."""
     entries = list(
         CreditEntry.objects.filter(doctor=doctor)
         .select_related("outbox")
+        .only(*_RECORD_FIELDS)
         .annotate(
             activity_title=Case(
                 *(
@@ -159,6 +164,7 @@ def _records(doctor: User) -> list[Record]:
         .order_by("earned_on", "id")
     )
     specialties = _specialty_ids(entries)
+    sources = {value: str(label) for value, label in CreditEntry.Source.choices}  # translated once, not per row
     grouped: dict[str, Record] = {}
     for entry in entries:
         if entry.activity_kind and entry.activity_title is not None:
@@ -174,7 +180,7 @@ def _records(doctor: User) -> list[Record]:
                 key=key,
                 kind=kind,
                 title=title,
-                source=entry.get_source_display(),
+                source=sources.get(entry.source, entry.source),
                 credits=0,
                 earned_on=entry.earned_on,
                 specialty_ids=ids,
@@ -182,7 +188,7 @@ def _records(doctor: User) -> list[Record]:
             )
         record.credits += entry.credits
         record.entries.append(entry)
-        record.sync_state = _worse(record.sync_state, getattr(getattr(entry, "outbox", None), "state", None))
+        record.sync_state = _worse(record.sync_state, _sync_state(entry))
     return [record for record in grouped.values() if record.credits != 0]
 
 
@@ -210,6 +216,13 @@ def _specialty_ids(entries: Sequence[CreditEntry]) -> dict[str, dict[int, frozen
 
 
 _SYNC_ORDER = {None: 0, "delivered": 1, "pending": 2, "failed": 3}
+
+
+def _sync_state(entry: CreditEntry) -> str:
+    """Every ledger row is written with its outbox row, and only delivered outbox rows are ever removed (after
+    OUTBOX_RETENTION_DAYS): a row without one was passed on."""
+    outbox = getattr(entry, "outbox", None)
+    return outbox.state if outbox is not None else OutboxRecord.State.DELIVERED
 
 
 def _worse(current: str | None, new: str | None) -> str | None:

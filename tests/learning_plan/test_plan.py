@@ -240,3 +240,29 @@ def test_the_cached_plan_shows_each_change_at_once(client, doctor, cycle, django
     with django_capture_on_commit_callbacks(execute=True):
         services.cycle_remove(cycle=cycle, doctor=doctor)
     assert 'id="not-counted"' in client.get(url).content.decode()
+
+
+def test_each_record_shows_how_far_it_went_to_the_ministry_also_after_its_outbox_row_is_removed(doctor, cycle, client):
+    """Delivered outbox rows are removed after OUTBOX_RETENTION_DAYS: the credit is still shown as passed on,
+    not as waiting."""
+    from credits.models import OutboxRecord
+
+    sent, waiting, failed, old = (
+        credit(doctor, EventFactory(approved=True, hours=2, credits_requested=2), 2, date(2024, 3, day))
+        for day in (1, 2, 3, 4)
+    )
+    OutboxRecord.objects.filter(entry=sent).update(state=OutboxRecord.State.DELIVERED)
+    OutboxRecord.objects.filter(entry=failed).update(state=OutboxRecord.State.FAILED)
+    OutboxRecord.objects.filter(entry=old).update(state=OutboxRecord.State.DELIVERED)
+    OutboxRecord.objects.filter(entry=old).delete()
+    client.force_login(doctor)
+    page = client.get(reverse("learning_plan:plan")).content.decode()
+
+    def badge(entry):
+        row = page[page.index(f'data-record="event-{entry.activity_id}"') :]
+        return row[row.index("data-ministry>") : row.index("</tr>")]
+
+    assert "badge-success" in badge(sent)
+    assert "passed on" in badge(sent) or "передано" in badge(sent)
+    assert badge(old) == badge(sent)
+    assert len({badge(sent), badge(waiting), badge(failed)}) == 3
