@@ -57,6 +57,10 @@ MARKER = "scale_bench_marker"
 INFLECTED = ["депрессии", "депрессией", "тревожных", "шизофрении", "психотерапии", "диабета", "пневмоний"]
 
 
+# From this scale on, a database built with other migrations is not built again unless asked (--rebuild).
+REBUILD_GUARD_SCALE = 0.5
+
+
 def log(text: str) -> None:
     print(text, flush=True)
 
@@ -651,6 +655,17 @@ def main() -> int:
         if migrate and found is not None and found["migrations"] != state:
             log(f"migrating {urlsplit(url).path[1:]} forward (migrations changed)")
             found = {**found, "built": migrate_forward(url, env, found["built"]), "migrations": state}
+        if (
+            not args.rebuild
+            and found is not None
+            and found["scale"] == args.scale
+            and found["migrations"] != state
+            and args.scale >= REBUILD_GUARD_SCALE
+        ):
+            sys.exit(
+                f"{urlsplit(url).path[1:]} was built with other migrations; building it again takes long at scale "
+                f"{args.scale:g}: pass --migrate to apply the new ones to it, or --rebuild"
+            )
         if args.rebuild or found is None or found["scale"] != args.scale or found["migrations"] != state:
             reason = "asked" if args.rebuild else "none yet" if found is None else "migrations changed"
             log(f"building {urlsplit(url).path[1:]} ({reason})")
