@@ -1,6 +1,7 @@
 from datetime import date, timedelta
 from typing import Any, ClassVar
 
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -8,13 +9,16 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from nmo_portal.calendar import local_date, register_zone_name, validate_time_zone
-from review.models import Activity, Transition
+from review.models import Activity, Transition, search_vector
+
+SEARCH_FIELDS = ("title", "programme")
 
 
 class Event(Activity):
     """An educational event (мероприятие): a congress, a conference, a school, a webinar."""
 
     kind: ClassVar[str] = "event"
+    search_fields: ClassVar[tuple[str, ...]] = SEARCH_FIELDS
 
     class Format(models.TextChoices):
         IN_PERSON = "in_person", _("In person")
@@ -52,6 +56,8 @@ class Event(Activity):
             models.Index(fields=["status", "starts_at"], name="event_catalog_idx"),
             models.Index(fields=["status", "start_date"], name="event_catalog_start_idx"),
             models.Index(fields=["status", "end_date"], name="event_catalog_end_idx"),
+            # PostgreSQL only (the search's SQLite path matches substrings): see review.models.search_vector.
+            GinIndex(search_vector(*SEARCH_FIELDS), name="event_search_idx"),
         ]
 
     def clean(self) -> None:

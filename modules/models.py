@@ -1,19 +1,23 @@
 from typing import ClassVar
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
-from review.models import Activity, Transition
+from review.models import Activity, Transition, search_vector
+
+SEARCH_FIELDS = ("title", "annotation")
 
 
 class Module(Activity):
     """An electronic learning module (электронный образовательный модуль)."""
 
     kind: ClassVar[str] = "module"
+    search_fields: ClassVar[tuple[str, ...]] = SEARCH_FIELDS
 
     annotation = models.TextField(_("annotation"))
     link = models.URLField(_("link"), help_text=_("Where doctors take the module"))
@@ -28,7 +32,11 @@ class Module(Activity):
             *Activity.Meta.constraints,
             models.CheckConstraint(condition=Q(available_until__gte=F("available_from")), name="module_window_ordered"),
         ]
-        indexes = [models.Index(fields=["status", "available_from"], name="module_catalog_idx")]
+        indexes = [
+            models.Index(fields=["status", "available_from"], name="module_catalog_idx"),
+            # PostgreSQL only (the search's SQLite path matches substrings): see review.models.search_vector.
+            GinIndex(search_vector(*SEARCH_FIELDS), name="module_search_idx"),
+        ]
 
     def clean(self) -> None:
         errors: dict[str, StrOrPromise] = {}

@@ -10,6 +10,7 @@ import re
 from typing import ClassVar, TypeVar
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVector
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -44,10 +45,19 @@ class ActivityQuerySet(models.QuerySet[_A]):
         return self.filter(status=Status.IN_REVIEW, due_at__lt=timezone.now())
 
 
+def search_vector(*fields: str) -> SearchVector:
+    """The Russian full-text vector of an activity's words («депрессии» and «депрессия» share a lexeme). The
+    catalogue's search and the GIN index of each kind (events, modules) are built from this one expression, so
+    that PostgreSQL answers the search from the stored index instead of computing a vector per row."""
+    return SearchVector(*fields, config="russian")
+
+
 class Activity(models.Model):
     """What events and modules have in common: an owner, specialties, hours, credits and a review state."""
 
     kind: ClassVar[str]
+    # The text fields the catalogue searches, in the order of the kind's search index (see search_vector).
+    search_fields: ClassVar[tuple[str, ...]]
 
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.PROTECT, related_name="%(class)ss", verbose_name=_("organization")

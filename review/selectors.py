@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -14,21 +14,24 @@ from accounts.models import Organization, ReviewerAppointment, Specialty, User
 
 from . import kinds
 from .kinds import ActivityKind
-from .models import Activity, Status, parse_public_number
+from .models import Activity, Status, parse_public_number, search_vector
 
 
-def search_activities(queryset: QuerySet[Any], q: str, fields: tuple[str, ...]) -> QuerySet[Any]:
+def search_activities(queryset: QuerySet[Any], q: str) -> QuerySet[Any]:
     """An activity's public number finds that activity (by its unique index); other words are looked for by
-    full-text search in Russian on PostgreSQL, by a case-insensitive match elsewhere (SQLite in `make run`)."""
+    full-text search in Russian on PostgreSQL, through the kind's GIN index of `search_vector` over its
+    `search_fields` («депрессии» finds «Депрессия»), and by a case-insensitive substring match elsewhere (SQLite
+    in `make run`)."""
     q = q.strip()
     if not q:
         return queryset
     if (number := parse_public_number(q)) is not None:
         return queryset.filter(public_number=number)
+    fields: tuple[str, ...] = queryset.model.search_fields
     if connection.vendor == "postgresql":
-        vector = SearchVector(*fields, config="russian")
+        # alias(), not annotate(): the vector is matched, never selected, and must be the index's expression.
         query = SearchQuery(q, config="russian", search_type="websearch")
-        found: QuerySet[Any] = queryset.annotate(search=vector).filter(search=query)
+        found: QuerySet[Any] = queryset.alias(search=search_vector(*fields)).filter(search=query)
         return found
     # SQLite folds the case of ASCII letters only, so Cyrillic is matched as typed, lower case and capitalised.
     condition = Q()
