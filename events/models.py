@@ -1,7 +1,6 @@
 from datetime import date, timedelta
 from typing import Any, ClassVar
 
-from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -9,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from nmo_portal.calendar import local_date, register_zone_name, validate_time_zone
-from review.models import Activity, Transition, search_vector
+from review.models import Activity, SearchIndex, Transition, search_vector
 
 SEARCH_FIELDS = ("title", "programme")
 
@@ -56,8 +55,7 @@ class Event(Activity):
             models.Index(fields=["status", "starts_at"], name="event_catalog_idx"),
             models.Index(fields=["status", "start_date"], name="event_catalog_start_idx"),
             models.Index(fields=["status", "end_date"], name="event_catalog_end_idx"),
-            # PostgreSQL only (the search's SQLite path matches substrings): see review.models.search_vector.
-            GinIndex(search_vector(*SEARCH_FIELDS), name="event_search_idx"),
+            SearchIndex(search_vector(*SEARCH_FIELDS), name="event_search_idx"),
         ]
 
     def clean(self) -> None:

@@ -1,14 +1,13 @@
 from typing import ClassVar
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
-from review.models import Activity, Transition, search_vector
+from review.models import Activity, SearchIndex, Transition, search_vector
 
 SEARCH_FIELDS = ("title", "annotation")
 
@@ -34,8 +33,7 @@ class Module(Activity):
         ]
         indexes = [
             models.Index(fields=["status", "available_from"], name="module_catalog_idx"),
-            # PostgreSQL only (the search's SQLite path matches substrings): see review.models.search_vector.
-            GinIndex(search_vector(*SEARCH_FIELDS), name="module_search_idx"),
+            SearchIndex(search_vector(*SEARCH_FIELDS), name="module_search_idx"),
         ]
 
     def clean(self) -> None:

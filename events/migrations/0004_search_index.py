@@ -4,11 +4,11 @@ the programme): the search reads the stored index instead of computing a vector 
 Built CONCURRENTLY on PostgreSQL, so providers go on registering events while it is built (hence
 `atomic = False`); not created on SQLite (`make run`), where the search matches substrings."""
 
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.db import migrations
 
 from nmo_portal.migration_operations import AddIndexConcurrentlyOnPostgres
+from review.models import SearchIndex
 
 
 class Migration(migrations.Migration):
@@ -21,6 +21,6 @@ class Migration(migrations.Migration):
     operations = [
         AddIndexConcurrentlyOnPostgres(
             model_name="event",
-            index=GinIndex(SearchVector("title", "programme", config="russian"), name="event_search_idx"),
+            index=SearchIndex(SearchVector("title", "programme", config="russian"), name="event_search_idx"),
         ),
     ]

@@ -4,11 +4,11 @@ the annotation): the search reads the stored index instead of computing a vector
 Built CONCURRENTLY on PostgreSQL (hence `atomic = False`); not created on SQLite (`make run`), where the search
 matches substrings."""
 
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.db import migrations
 
 from nmo_portal.migration_operations import AddIndexConcurrentlyOnPostgres
+from review.models import SearchIndex
 
 
 class Migration(migrations.Migration):
@@ -21,6 +21,6 @@ class Migration(migrations.Migration):
     operations = [
         AddIndexConcurrentlyOnPostgres(
             model_name="module",
-            index=GinIndex(SearchVector("title", "annotation", config="russian"), name="module_search_idx"),
+            index=SearchIndex(SearchVector("title", "annotation", config="russian"), name="module_search_idx"),
         ),
     ]
