@@ -52,6 +52,7 @@ class Event(Activity):
             models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="event_days_ordered"),
         ]
         indexes = [
+            *Activity.Meta.indexes,
             models.Index(fields=["status", "starts_at"], name="event_catalog_idx"),
             models.Index(fields=["status", "start_date"], name="event_catalog_start_idx"),
             models.Index(fields=["status", "end_date"], name="event_catalog_end_idx"),

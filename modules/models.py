@@ -32,6 +32,7 @@ class Module(Activity):
             models.CheckConstraint(condition=Q(available_until__gte=F("available_from")), name="module_window_ordered"),
         ]
         indexes = [
+            *Activity.Meta.indexes,
             models.Index(fields=["status", "available_from"], name="module_catalog_idx"),
             SearchIndex(search_vector(*SEARCH_FIELDS), name="module_search_idx"),
         ]

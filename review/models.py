@@ -133,6 +133,12 @@ class Activity(models.Model):
                 name="%(app_label)s_%(class)s_approved_has_credits",
             ),
         ]
+        # The expert's queue (open cases) and their last decisions read a few rows of these, however many
+        # cases an expert has decided over the years.
+        indexes = [
+            models.Index(fields=["reviewer", "status"], name="%(class)s_reviewer_status_idx"),
+            models.Index(fields=["reviewer", "-decided_at"], name="%(class)s_reviewer_decided_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title

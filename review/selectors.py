@@ -54,14 +54,20 @@ def reviewer_queue(*, reviewer: User) -> list[Activity]:
 
 
 def reviewer_decided(*, reviewer: User, limit: int = 20) -> list[Activity]:
+    """The expert's last decisions across events and modules, the latest first: a query per kind, each reading
+    the kind's (reviewer, decided) index a page long, however many cases the expert has decided."""
     done: list[Activity] = []
     for kind in kinds.all_kinds():
         done.extend(
             kind.model.objects.filter(
-                reviewer=reviewer, status__in=[Status.APPROVED, Status.REJECTED, Status.CHANGES_REQUESTED]
-            ).select_related("organization")[:limit]
+                reviewer=reviewer,
+                status__in=[Status.APPROVED, Status.REJECTED, Status.CHANGES_REQUESTED],
+                decided_at__isnull=False,
+            )
+            .select_related("organization")
+            .order_by("-decided_at", "-pk")[:limit]
         )
-    return sorted(done, key=lambda case: case.decided_at or case.updated_at, reverse=True)[:limit]
+    return sorted(done, key=lambda case: (case.decided_at, case.pk), reverse=True)[:limit]
 
 
 def organization_activities(*, organization: Organization) -> dict[str, list[Activity]]:
