@@ -65,9 +65,9 @@ class SearchIndex(GinIndex):
             return Statement("SELECT 1")
         return super().create_sql(model, schema_editor, using=using, **kwargs)
 
-    def remove_sql(self, model: Any, schema_editor: Any, **kwargs: Any) -> Statement:
+    def remove_sql(self, model: Any, schema_editor: Any, **kwargs: Any) -> str:
         if schema_editor.connection.vendor != "postgresql":
-            return Statement("SELECT 1")
+            return "SELECT 1"
         return super().remove_sql(model, schema_editor, **kwargs)
 
 
