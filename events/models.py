@@ -8,13 +8,16 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from nmo_portal.calendar import local_date, register_zone_name, validate_time_zone
-from review.models import Activity, Transition
+from review.models import Activity, SearchIndex, Transition, search_vector
+
+SEARCH_FIELDS = ("title", "programme")
 
 
 class Event(Activity):
     """An educational event (мероприятие): a congress, a conference, a school, a webinar."""
 
     kind: ClassVar[str] = "event"
+    search_fields: ClassVar[tuple[str, ...]] = SEARCH_FIELDS
 
     class Format(models.TextChoices):
         IN_PERSON = "in_person", _("In person")
@@ -49,9 +52,11 @@ class Event(Activity):
             models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="event_days_ordered"),
         ]
         indexes = [
+            *Activity.Meta.indexes,
             models.Index(fields=["status", "starts_at"], name="event_catalog_idx"),
             models.Index(fields=["status", "start_date"], name="event_catalog_start_idx"),
             models.Index(fields=["status", "end_date"], name="event_catalog_end_idx"),
+            SearchIndex(search_vector(*SEARCH_FIELDS), name="event_search_idx"),
         ]
 
     def clean(self) -> None:

@@ -22,5 +22,5 @@ def catalog_events(filters: dict[str, Any]) -> QuerySet[Any]:
         queryset = queryset.filter(end_date__gte=date_from)
     if date_to := filters.get("date_to"):
         queryset = queryset.filter(start_date__lte=date_to)
-    queryset = search_activities(queryset, filters.get("q", ""), ("title", "programme"))
+    queryset = search_activities(queryset, filters.get("q", ""))
     return queryset.order_by("starts_at", "id")

@@ -7,13 +7,16 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
-from review.models import Activity, Transition
+from review.models import Activity, SearchIndex, Transition, search_vector
+
+SEARCH_FIELDS = ("title", "annotation")
 
 
 class Module(Activity):
     """An electronic learning module (электронный образовательный модуль)."""
 
     kind: ClassVar[str] = "module"
+    search_fields: ClassVar[tuple[str, ...]] = SEARCH_FIELDS
 
     annotation = models.TextField(_("annotation"))
     link = models.URLField(_("link"), help_text=_("Where doctors take the module"))
@@ -28,7 +31,11 @@ class Module(Activity):
             *Activity.Meta.constraints,
             models.CheckConstraint(condition=Q(available_until__gte=F("available_from")), name="module_window_ordered"),
         ]
-        indexes = [models.Index(fields=["status", "available_from"], name="module_catalog_idx")]
+        indexes = [
+            *Activity.Meta.indexes,
+            models.Index(fields=["status", "available_from"], name="module_catalog_idx"),
+            SearchIndex(search_vector(*SEARCH_FIELDS), name="module_search_idx"),
+        ]
 
     def clean(self) -> None:
         errors: dict[str, StrOrPromise] = {}

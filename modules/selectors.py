@@ -19,5 +19,5 @@ def catalog_modules(filters: dict[str, Any]) -> QuerySet[Any]:
         queryset = queryset.filter(available_until__gte=date_from)
     if date_to := filters.get("date_to"):
         queryset = queryset.filter(available_from__lte=date_to)
-    queryset = search_activities(queryset, filters.get("q", ""), ("title", "annotation"))
+    queryset = search_activities(queryset, filters.get("q", ""))
     return queryset.order_by("available_from", "id")

@@ -7,11 +7,14 @@ when, from, to, why. Review knows the apps' models only through review.kinds, ne
 """
 
 import re
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.backends.ddl_references import Statement
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -44,10 +47,36 @@ class ActivityQuerySet(models.QuerySet[_A]):
         return self.filter(status=Status.IN_REVIEW, due_at__lt=timezone.now())
 
 
+def search_vector(*fields: str) -> SearchVector:
+    """The Russian full-text vector of an activity's words («депрессии» and «депрессия» share a lexeme). The
+    catalogue's search and the GIN index of each kind (events, modules) are built from this one expression, so
+    that PostgreSQL answers the search from the stored index instead of computing a vector per row."""
+    return SearchVector(*fields, config="russian")
+
+
+class SearchIndex(GinIndex):
+    """The GIN index of a kind's `search_vector`, on PostgreSQL only. SQLite (`make run`) has no text vectors,
+    and the search takes its substring path there: the migration does not create the index (see
+    nmo_portal.migration_operations), and when SQLite rebuilds the table for a later change of the model, the
+    index's statement is an empty one instead of a CREATE INDEX that SQLite cannot read."""
+
+    def create_sql(self, model: Any, schema_editor: Any, using: str = "", **kwargs: Any) -> Statement:
+        if schema_editor.connection.vendor != "postgresql":
+            return Statement("SELECT 1")
+        return super().create_sql(model, schema_editor, using=using, **kwargs)
+
+    def remove_sql(self, model: Any, schema_editor: Any, **kwargs: Any) -> str:
+        if schema_editor.connection.vendor != "postgresql":
+            return "SELECT 1"
+        return super().remove_sql(model, schema_editor, **kwargs)
+
+
 class Activity(models.Model):
     """What events and modules have in common: an owner, specialties, hours, credits and a review state."""
 
     kind: ClassVar[str]
+    # The text fields the catalogue searches, in the order of the kind's search index (see search_vector).
+    search_fields: ClassVar[tuple[str, ...]]
 
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.PROTECT, related_name="%(class)ss", verbose_name=_("organization")
@@ -103,6 +132,12 @@ class Activity(models.Model):
                 condition=~Q(status="approved") | Q(credits_granted__isnull=False),
                 name="%(app_label)s_%(class)s_approved_has_credits",
             ),
+        ]
+        # The expert's queue (open cases) and their last decisions read a few rows of these, however many
+        # cases an expert has decided over the years.
+        indexes = [
+            models.Index(fields=["reviewer", "status"], name="%(class)s_reviewer_status_idx"),
+            models.Index(fields=["reviewer", "-decided_at"], name="%(class)s_reviewer_decided_idx"),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -14,21 +14,24 @@ from accounts.models import Organization, ReviewerAppointment, Specialty, User
 
 from . import kinds
 from .kinds import ActivityKind
-from .models import Activity, Status, parse_public_number
+from .models import Activity, Status, parse_public_number, search_vector
 
 
-def search_activities(queryset: QuerySet[Any], q: str, fields: tuple[str, ...]) -> QuerySet[Any]:
+def search_activities(queryset: QuerySet[Any], q: str) -> QuerySet[Any]:
     """An activity's public number finds that activity (by its unique index); other words are looked for by
-    full-text search in Russian on PostgreSQL, by a case-insensitive match elsewhere (SQLite in `make run`)."""
+    full-text search in Russian on PostgreSQL, through the kind's GIN index of `search_vector` over its
+    `search_fields` («депрессии» finds «Депрессия»), and by a case-insensitive substring match elsewhere (SQLite
+    in `make run`)."""
     q = q.strip()
     if not q:
         return queryset
     if (number := parse_public_number(q)) is not None:
         return queryset.filter(public_number=number)
+    fields: tuple[str, ...] = queryset.model.search_fields
     if connection.vendor == "postgresql":
-        vector = SearchVector(*fields, config="russian")
+        # alias(), not annotate(): the vector is matched, never selected, and must be the index's expression.
         query = SearchQuery(q, config="russian", search_type="websearch")
-        found: QuerySet[Any] = queryset.annotate(search=vector).filter(search=query)
+        found: QuerySet[Any] = queryset.alias(search=search_vector(*fields)).filter(search=query)
         return found
     # SQLite folds the case of ASCII letters only, so Cyrillic is matched as typed, lower case and capitalised.
     condition = Q()
@@ -51,14 +54,20 @@ def reviewer_queue(*, reviewer: User) -> list[Activity]:
 
 
 def reviewer_decided(*, reviewer: User, limit: int = 20) -> list[Activity]:
+    """The expert's last decisions across events and modules, the latest first: a query per kind, each reading
+    the kind's (reviewer, decided) index a page long, however many cases the expert has decided."""
     done: list[Activity] = []
     for kind in kinds.all_kinds():
         done.extend(
             kind.model.objects.filter(
-                reviewer=reviewer, status__in=[Status.APPROVED, Status.REJECTED, Status.CHANGES_REQUESTED]
-            ).select_related("organization")[:limit]
+                reviewer=reviewer,
+                status__in=[Status.APPROVED, Status.REJECTED, Status.CHANGES_REQUESTED],
+                decided_at__isnull=False,
+            )
+            .select_related("organization")
+            .order_by("-decided_at", "-pk")[:limit]
         )
-    return sorted(done, key=lambda case: case.decided_at or case.updated_at, reverse=True)[:limit]
+    return sorted(done, key=lambda case: (case.decided_at, case.pk), reverse=True)[:limit]
 
 
 def organization_activities(*, organization: Organization) -> dict[str, list[Activity]]:
