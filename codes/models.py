@@ -136,7 +136,11 @@ class IcpCode(models.Model):
                 name="icp_one_activation_per_doctor_event",
             ),
         ]
-        indexes = [models.Index(fields=["event", "status"], name="icp_event_status_idx")]
+        indexes = [
+            models.Index(fields=["event", "status"], name="icp_event_status_idx"),
+            # the society report counts a year's codes of its events, and the activated ones, from this index alone
+            models.Index(fields=["event", "created_at"], include=["status"], name="icp_event_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return format_code(self.code)
