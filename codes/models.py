@@ -144,6 +144,8 @@ class IcpCode(models.Model):
         indexes = [
             models.Index(fields=["event", "id"], name="icp_event_idx"),
             models.Index(fields=["event", "status", "id"], name="icp_event_status_id_idx"),
+            # the society report counts a year's codes of its events, and the activated ones, from this index alone
+            models.Index(fields=["event", "created_at"], include=["status"], name="icp_event_created_idx"),
         ]
 
     def __str__(self) -> str:

@@ -103,6 +103,8 @@ class ModuleCompletion(models.Model):
         ]
         indexes = [
             models.Index(fields=["snils"], name="completion_snils_idx", condition=Q(doctor__isnull=True)),
+            # the society report counts a year's completions of its modules from this index alone
+            models.Index(fields=["module", "completed_at"], name="completion_module_time_idx"),
         ]
 
     def __str__(self) -> str:

@@ -76,7 +76,7 @@ def test_a_code_known_only_by_email_activates_for_anyone_and_the_provider_sees_t
     services.code_activate(user=owner, raw=matching.code, ip=None)
 
     client.force_login(provider_of(ended_event))
-    page = client.get(reverse("codes:event_codes", args=[ended_event.pk])).content.decode()
+    page = client.get(reverse("codes:event_codes", args=[ended_event.pk])).getvalue().decode()
     assert page.count('data-mark="email-mismatch"') == 1
     assert doctor.email in page
 
@@ -86,7 +86,7 @@ def test_a_code_known_only_by_email_activates_for_anyone_and_the_provider_sees_t
     assert rows["anna@example.org"]["activated_by_email"] == doctor.email
     assert rows["Boris@Example.org"]["email_mismatch"] is False
 
-    export = client.get(reverse("codes:codes_export", args=[ended_event.pk])).content.decode("utf-8-sig")
+    export = client.get(reverse("codes:codes_export", args=[ended_event.pk])).getvalue().decode("utf-8-sig")
     header, *lines = [line.split(";") for line in export.strip().splitlines()]
     csv_rows = {line[header.index("E-mail владельца")]: line for line in lines}
     assert csv_rows["anna@example.org"][header.index("Активирован под другим e-mail")] == "да"

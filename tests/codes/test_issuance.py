@@ -180,7 +180,7 @@ def test_codes_page_lists_codes_with_filters_and_exports_csv(client, congress, d
         page = client.get(reverse("codes:event_codes", args=[congress.pk]))
     assert page.status_code == 200
     export = client.get(reverse("codes:codes_export", args=[congress.pk]))
-    lines = export.content.decode("utf-8-sig").strip().splitlines()
+    lines = export.getvalue().decode("utf-8-sig").strip().splitlines()
     assert len(lines) == 151
     assert lines[1].split(";")[0][4] == "-"
 

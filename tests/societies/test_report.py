@@ -135,6 +135,31 @@ def test_the_queries_do_not_grow_with_the_rows(known, psychiatry, django_assert_
     assert figures.credits == 39
 
 
+def test_each_running_cycle_falls_in_the_bucket_of_its_own_specialtys_credits(known, psychiatry, narcology):
+    """Cycles by progress: each cycle counts only the credits of its specialty's activities earned within its
+    dates, against its rule's total hours; a doctor with two cycles is one doctor."""
+    rule = CycleRule.objects.get(is_default=True)
+    quarter = rule.total_hours / 4
+    psychiatric = EventFactory(approved=True, specialties=[psychiatry])
+    narcological = EventFactory(approved=True, specialties=[narcology])
+    halfway, nearly_done = UserFactory(), UserFactory()
+    for doctor, specialty in ((halfway, psychiatry), (nearly_done, psychiatry), (nearly_done, narcology)):
+        Cycle.objects.create(
+            doctor=doctor, specialty=specialty, rule=rule, starts_on=date(YEAR, 1, 1), ends_on=date(YEAR + 4, 12, 31)
+        )
+    credit(halfway, psychiatric, int(quarter * 2), date(YEAR, 5, 1))  # 50%
+    credit(halfway, narcological, int(quarter * 2), date(YEAR, 5, 1))  # another specialty's: not counted
+    credit(nearly_done, psychiatric, int(quarter * 3) + 1, date(YEAR, 5, 1))  # over 75% of psychiatry
+    credit(nearly_done, narcological, int(quarter) + 1, date(YEAR, 5, 1))  # 25–50% of narcology
+    credit(nearly_done, narcological, int(quarter * 3), date(YEAR - 1, 5, 1))  # before the cycle: not counted
+
+    figures = report.compute_report(society=known, year=YEAR)
+
+    # the known doctor's cycle (under 25%) and the three above
+    assert (figures.cycles_running, figures.doctors_with_cycles) == (4, 3)
+    assert figures.progress == {"lt25": 1, "25to50": 1, "50to75": 1, "ge75": 1}
+
+
 @pytest.fixture
 def api():
     return APIClient()
