@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import AuditedAdmin
+from accounts.admin import AuditedAdmin, OrganizationTypedFilter
 from accounts.models import User
 from nmo_portal.errors import PortalError
 
@@ -59,9 +59,11 @@ class ActivityAdmin(AuditedAdmin[Any]):
     TransitionInline, since each app keeps its activities' steps in its own table.
     """
 
-    list_filter = ["status", OverdueFilter, "specialties", "organization"]
+    # thousands of organizations: typed in the filter, chosen by autocomplete in the form
+    list_filter = ["status", OverdueFilter, "specialties", OrganizationTypedFilter]
     search_fields = ["public_number", "title", "organization__name", "organization__inn", "reviewer__email"]
     list_select_related = ["organization", "reviewer"]
+    autocomplete_fields = ["organization"]
     filter_horizontal = ["specialties"]
     date_hierarchy = "created_at"
     readonly_fields = [

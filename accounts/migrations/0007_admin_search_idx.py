@@ -1,0 +1,35 @@
+"""The indexes of the admin's searches on big tables (issue 18): users by an e-mail's or a surname's beginning
+(450,000 users), the audit log by an IP address (millions of rows).
+
+Built CONCURRENTLY on PostgreSQL (hence `atomic = False`): sign-ups and the audit rows of activations go on
+being written meanwhile. On SQLite (`make run`) the IP index is a plain CREATE INDEX and the prefix indexes,
+PostgreSQL's own kind (text_pattern_ops), are not made: the admin's search scans the few users there."""
+
+from django.contrib.postgres.indexes import BTreeIndex, OpClass
+from django.db import migrations, models
+from django.db.models.functions import Upper
+
+from nmo_portal.migration_operations import AddIndexConcurrentlyOnPostgres
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ("accounts", "0006_society_specialties"),
+    ]
+
+    operations = [
+        AddIndexConcurrentlyOnPostgres(
+            model_name="auditevent",
+            index=models.Index(fields=["ip"], name="audit_ip_idx"),
+        ),
+        AddIndexConcurrentlyOnPostgres(
+            model_name="user",
+            index=BTreeIndex(OpClass(Upper("email"), name="text_pattern_ops"), name="user_email_prefix_idx"),
+        ),
+        AddIndexConcurrentlyOnPostgres(
+            model_name="user",
+            index=BTreeIndex(OpClass(Upper("last_name"), name="text_pattern_ops"), name="user_last_name_prefix_idx"),
+        ),
+    ]
