@@ -327,6 +327,7 @@ class AuditEventAdmin(BigTableAdmin, admin.ModelAdmin[AuditEvent]):
     search_fields = ["=action", "^actor__email"]
     search_help_text = _("An action (such as code.activate), the beginning of the actor's e-mail, or an IP address.")
     list_select_related = ["actor"]
+    ordering = ["-id"]  # the order of writing, by the primary key (the model's is by time, then id)
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[AuditEvent], search_term: str) -> Any:
         term = search_term.strip()
