@@ -185,12 +185,23 @@ class WorkRecordAdmin(DoctorSearch, BigTableAdmin, AuditedAdmin[WorkRecord]):
 
     list_display = ["doctor", "employer", "employer_inn", "region", "position", "specialty", "started_on", "ended_on"]
     list_filter = ["region", "specialty", ("ended_on", admin.EmptyFieldListFilter)]
-    search_fields = DOCTOR_SEARCH_FIELDS
-    search_help_text = DOCTOR_SEARCH_HELP
+    # a word of the employer's name (its trigram index); an e-mail's beginning, a СНИЛС or an ИНН by get_search_results
+    search_fields = ["employer"]
+    search_help_text = _(
+        "A word of the employer's name, the employer's ИНН, the beginning of the doctor's e-mail, or their СНИЛС."
+    )
     list_select_related = ["doctor", "specialty"]
     raw_id_fields = ["doctor"]
     readonly_fields = ["created_at"]
     ordering = ["-id"]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[WorkRecord], search_term: str) -> Any:
+        term = search_term.strip()
+        if "@" in term:
+            return queryset.filter(doctor__email__istartswith=term), False
+        if term.isdigit() and len(term) in (10, 12):
+            return queryset.filter(employer_inn=term), False
+        return super().get_search_results(request, queryset, search_term)
 
 
 class MembershipInline(admin.TabularInline[Membership, Organization]):

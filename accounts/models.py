@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.contrib.postgres.indexes import BTreeIndex, OpClass
+from django.contrib.postgres.indexes import BTreeIndex, GinIndex, OpClass
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import Q
@@ -208,6 +208,8 @@ class WorkRecord(models.Model):
         indexes = [
             models.Index(fields=["doctor", "specialty"], name="work_record_doctor_idx"),
             models.Index(fields=["employer_inn"], name="work_record_inn_idx"),
+            # the admin's search by a word of the employer (icontains: UPPER(employer::text) LIKE UPPER('%word%'))
+            GinIndex(OpClass(Upper("employer"), name="gin_trgm_ops"), name="work_record_employer_trgm_idx"),
         ]
 
     def __str__(self) -> str:
