@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import AuditedAdmin, OrganizationTypedFilter
 from accounts.models import User
+from nmo_portal.admin_lists import BigTableAdmin
 from nmo_portal.errors import PortalError
 
 from . import services
@@ -131,11 +132,13 @@ class ActivityAdmin(AuditedAdmin[Any]):
         return render(request, "admin/review/reassign.html", context)
 
 
-class TransitionAdmin(admin.ModelAdmin[Any]):
+class TransitionAdmin(BigTableAdmin, admin.ModelAdmin[Any]):
     """Each app's list of review steps (events', modules'), read-only: only the workflow writes them.
-    Subclasses put their activity's foreign key in list_display, search_fields and list_select_related."""
+    Subclasses put their activity's foreign key in list_display, search_fields and list_select_related.
+    A few steps per activity of five years: counted by estimate, newest first by id."""
 
     list_filter = ["to_status", "from_status"]
+    ordering = ["-id"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
