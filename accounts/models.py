@@ -96,6 +96,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         indexes = [
             BTreeIndex(OpClass(Upper("email"), name="text_pattern_ops"), name="user_email_prefix_idx"),
             BTreeIndex(OpClass(Upper("last_name"), name="text_pattern_ops"), name="user_last_name_prefix_idx"),
+            # the admin's «staff: yes» filter, a few hundred among 450,000 users, in the list's order
+            models.Index(fields=["email"], condition=Q(is_staff=True), name="user_staff_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
-"""The indexes of the admin's searches on big tables (issue 18): users by an e-mail's or a surname's beginning
-(450,000 users), the audit log by an IP address (millions of rows), work records by a word of the employer
-(trigrams, pg_trgm; CREATE EXTENSION IF NOT EXISTS, so another app's migration may create it as well).
+"""The indexes of the admin's searches and filters on big tables (issue 18): users by an e-mail's or a surname's
+beginning (450,000 users), and the staff among them; the audit log by an IP address (millions of rows); work
+records by a word of the employer (trigrams, pg_trgm; CREATE EXTENSION IF NOT EXISTS, so another app's
+migration may create it as well).
 
 Built CONCURRENTLY on PostgreSQL (hence `atomic = False`): sign-ups and the audit rows of activations go on
 being written meanwhile. On SQLite (`make run`) the IP index is a plain CREATE INDEX and the prefix and trigram
@@ -34,6 +35,10 @@ class Migration(migrations.Migration):
         AddIndexConcurrentlyOnPostgres(
             model_name="user",
             index=BTreeIndex(OpClass(Upper("last_name"), name="text_pattern_ops"), name="user_last_name_prefix_idx"),
+        ),
+        AddIndexConcurrentlyOnPostgres(
+            model_name="user",
+            index=models.Index(condition=models.Q(("is_staff", True)), fields=["email"], name="user_staff_idx"),
         ),
         AddIndexConcurrentlyOnPostgres(
             model_name="workrecord",
