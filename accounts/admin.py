@@ -1,13 +1,15 @@
+import ipaddress
 from typing import Any, TypeVar
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from nmo_portal.admin_lists import BigTableAdmin, TypedFilter, snils_typed
 from nmo_portal.errors import PortalError
 
 from . import services
@@ -75,6 +77,22 @@ class ReadOnlyAdmin(admin.ModelAdmin[M]):
         return False
 
 
+class OrganizationTypedFilter(TypedFilter):
+    """The organization of the listed rows, typed (thousands of organizations are no list of links): its ИНН or
+    a word of its name. `organization_path` leads from the listed model to the organization."""
+
+    title = _("organization (name or ИНН)")
+    parameter_name = "organization_q"
+    organization_path = "organization"
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        typed = (self.value() or "").strip()
+        if not typed:
+            return queryset
+        organizations = Organization.objects.filter(Q(inn=typed) | Q(name__icontains=typed)).values("pk")
+        return queryset.filter(**{f"{self.organization_path}__in": organizations})
+
+
 @admin.register(Specialty)
 class SpecialtyAdmin(AuditedAdmin[Specialty]):
     list_display = ["code", "name", "name_en", "is_active"]
@@ -94,12 +112,34 @@ class DoctorProfileInline(admin.StackedInline[DoctorProfile, User]):
     readonly_fields = SNILS_READ_ONLY
 
 
+# The search of a list of doctors' rows that an index answers: the beginning of the e-mail or of the surname
+# (accounts' prefix indexes on users), or a СНИЛС typed whole (DoctorSearch). A word inside a name or an e-mail
+# is not searched: among 450,000 users that is a scan of them all.
+DOCTOR_SEARCH_FIELDS = ["^doctor__email", "^doctor__last_name"]
+DOCTOR_SEARCH_HELP = _("The beginning of the doctor's e-mail or surname, or their СНИЛС.")
+
+
+class DoctorSearch:
+    """Mixed into the ModelAdmin of a list of doctors' rows: a term shaped as a СНИЛС finds the doctor by it
+    (the profiles' index), any other term goes to `search_fields`."""
+
+    snils_lookup = "doctor__doctor_profile__snils"
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
+        snils = snils_typed(search_term)
+        if snils:
+            return queryset.filter(**{self.snils_lookup: snils}), False
+        return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+
+
 @admin.register(User)
-class UserAdmin(AuditedAdmin[User], DjangoUserAdmin):  # type: ignore[type-arg]  # stubs require AbstractUser; ours is e-mail based
+class UserAdmin(DoctorSearch, BigTableAdmin, AuditedAdmin[User], DjangoUserAdmin):  # type: ignore[type-arg]  # stubs require AbstractUser; ours is e-mail based
     ordering = ["email"]
     list_display = ["email", "name", "is_staff", "is_active", "date_joined", "last_login"]
     list_filter = ["is_staff", "is_superuser", "is_active", "language"]
-    search_fields = ["email", "last_name", "first_name", "doctor_profile__snils"]
+    search_fields = ["^email", "^last_name"]
+    search_help_text = _("The beginning of the e-mail or surname, or a СНИЛС.")
+    snils_lookup = "doctor_profile__snils"
     readonly_fields = ["date_joined", "last_login"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -126,27 +166,42 @@ class UserAdmin(AuditedAdmin[User], DjangoUserAdmin):  # type: ignore[type-arg] 
 
 
 @admin.register(DoctorProfile)
-class DoctorProfileAdmin(AuditedAdmin[DoctorProfile]):
+class DoctorProfileAdmin(DoctorSearch, BigTableAdmin, AuditedAdmin[DoctorProfile]):
     list_display = ["user", "snils", "snils_confirmed_at", "accreditation_reminders", "updated_at"]
     list_filter = ["specialties", ("snils_confirmed_at", admin.EmptyFieldListFilter), "accreditation_reminders"]
     readonly_fields = SNILS_READ_ONLY
-    search_fields = ["user__email", "user__last_name", "snils"]
+    search_fields = ["^user__email", "^user__last_name"]
+    search_help_text = DOCTOR_SEARCH_HELP
+    snils_lookup = "snils"
+    ordering = ["-id"]
     list_select_related = ["user"]
     autocomplete_fields = ["user"]
     filter_horizontal = ["specialties"]
 
 
 @admin.register(WorkRecord)
-class WorkRecordAdmin(AuditedAdmin[WorkRecord]):
+class WorkRecordAdmin(DoctorSearch, BigTableAdmin, AuditedAdmin[WorkRecord]):
     """The doctors' work histories. The admin's form runs WorkRecord.clean(), the rules the doctor's pages meet."""
 
     list_display = ["doctor", "employer", "employer_inn", "region", "position", "specialty", "started_on", "ended_on"]
     list_filter = ["region", "specialty", ("ended_on", admin.EmptyFieldListFilter)]
-    search_fields = ["doctor__email", "doctor__last_name", "employer", "employer_inn"]
+    # a word of the employer's name (its trigram index); an e-mail's beginning, a СНИЛС or an ИНН by get_search_results
+    search_fields = ["employer"]
+    search_help_text = _(
+        "A word of the employer's name, the employer's ИНН, the beginning of the doctor's e-mail, or their СНИЛС."
+    )
     list_select_related = ["doctor", "specialty"]
     raw_id_fields = ["doctor"]
     readonly_fields = ["created_at"]
-    date_hierarchy = "started_on"
+    ordering = ["-id"]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[WorkRecord], search_term: str) -> Any:
+        term = search_term.strip()
+        if "@" in term:
+            return queryset.filter(doctor__email__istartswith=term), False
+        if term.isdigit() and len(term) in (10, 12):
+            return queryset.filter(employer_inn=term), False
+        return super().get_search_results(request, queryset, search_term)
 
 
 class MembershipInline(admin.TabularInline[Membership, Organization]):
@@ -209,6 +264,7 @@ class InvitationAdmin(AuditedAdmin[Invitation]):
     list_filter = ["role", ("accepted_at", admin.EmptyFieldListFilter), ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["email", "organization__name"]
     list_select_related = ["organization"]
+    autocomplete_fields = ["organization"]
     readonly_fields = ["token_hash", "invited_by", "created_at", "accepted_at", "accepted_by"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -255,15 +311,44 @@ class ReviewerAppointmentAdmin(admin.ModelAdmin[ReviewerAppointment]):
         )
 
 
+class AuditObjectFilter(TypedFilter):
+    """The object the rows are about, typed as the list shows it: its type, or its type and id
+    («credits.creditentry 42»); the audit log's index of (object_type, object_id) answers both."""
+
+    title = _("object (type, or type and id)")
+    parameter_name = "object_q"
+    placeholder = "codes.icpcode 42"
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+        object_type, _space, object_id = (self.value() or "").strip().partition(" ")
+        if not object_type:
+            return queryset
+        queryset = queryset.filter(object_type=object_type.lower())
+        return queryset.filter(object_id=object_id.strip()) if object_id.strip() else queryset
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
-    """The audit log is evidence: administrators read it, nobody edits or deletes it."""
+class AuditEventAdmin(BigTableAdmin, admin.ModelAdmin[AuditEvent]):
+    """The audit log is evidence: administrators read it, nobody edits or deletes it. Millions of rows: the list
+    is counted by estimate (nmo_portal.admin_lists) and searched by what an index answers."""
 
     list_display = ["created_at", "action", "actor", "object_type", "object_repr", "ip"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["action", "object_repr", "object_id", "actor__email", "ip"]
-    date_hierarchy = "created_at"
+    # no list of the actions or object types in use: that would read every row for its distinct values
+    list_filter = [AuditObjectFilter]
+    search_fields = ["=action", "^actor__email"]
+    search_help_text = _("An action (such as code.activate), the beginning of the actor's e-mail, or an IP address.")
     list_select_related = ["actor"]
+    ordering = ["-id"]  # the order of writing, by the primary key (the model's is by time, then id)
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[AuditEvent], search_term: str) -> Any:
+        term = search_term.strip()
+        if "@" in term:
+            return queryset.filter(actor__email__istartswith=term), False
+        try:
+            address = ipaddress.ip_address(term)
+        except ValueError:
+            return queryset.filter(action=term) if term else queryset, False
+        return queryset.filter(ip=str(address)), False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -278,7 +363,7 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
 @admin.register(OrganizationApiKey)
 class OrganizationApiKeyAdmin(AuditedAdmin[OrganizationApiKey]):
     list_display = ["name", "organization", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "organization"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), ("organization", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "prefix", "organization__name", "organization__inn"]
     list_select_related = ["organization", "created_by"]
     fields = ["organization", "name", "prefix", "key_hash", "created_by", "created_at", "last_used_at", "revoked_at"]

@@ -7,12 +7,11 @@ from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import ReadOnlyAdmin
-from accounts.models import Organization
+from accounts.admin import OrganizationTypedFilter, ReadOnlyAdmin
 from events.models import Event
+from nmo_portal.admin_lists import BigTableAdmin, TypedFilter
 from nmo_portal.errors import PortalError
 from review.models import parse_public_number
 
@@ -23,31 +22,6 @@ from .models import Dispute, EventCertificatesFile, IcpCode, IssuanceBatch
 
 class RevokeForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class TypedFilter(admin.SimpleListFilter):
-    """A sidebar filter the administrator types into: tens of thousands of events or organizations cannot be a
-    list of links. Django has no autocomplete list filter; a plain GET form needs no script (the admin runs under
-    the same Content-Security-Policy as the portal)."""
-
-    template = "admin/codes/typed_filter.html"
-    placeholder: str | Promise = ""
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return []
-
-    def has_output(self) -> bool:
-        return True
-
-    def choices(self, changelist: Any) -> Any:
-        # The template's form keeps every other filter of the list as a hidden field.
-        yield {
-            "value": self.value() or "",
-            "parameter_name": self.parameter_name,
-            "placeholder": self.placeholder,
-            "others": [(name, value) for name, value in changelist.params.items() if name != self.parameter_name],
-            "clear_url": changelist.get_query_string(remove=[self.parameter_name]),
-        }
 
 
 class EventFilter(TypedFilter):
@@ -64,24 +38,26 @@ class EventFilter(TypedFilter):
         return queryset.filter(event__in=events)
 
 
-class OrganizationFilter(TypedFilter):
-    title = _("organization (name or ИНН)")
-    parameter_name = "organization_q"
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[IcpCode]) -> QuerySet[IcpCode]:
-        typed = (self.value() or "").strip()
-        if not typed:
-            return queryset
-        organizations = Organization.objects.filter(Q(inn=typed) | Q(name__icontains=typed)).values("pk")
-        return queryset.filter(event__organization__in=organizations)
+class OrganizationFilter(OrganizationTypedFilter):
+    organization_path = "event__organization"
 
 
 @admin.register(IcpCode)
-class IcpCodeAdmin(admin.ModelAdmin[IcpCode]):
+class IcpCodeAdmin(BigTableAdmin, admin.ModelAdmin[IcpCode]):
+    """Twelve million codes: the list is read newest first by the primary key, counted by estimate
+    (nmo_portal.admin_lists), and searched by what an index answers (`get_search_results`)."""
+
     list_display = ["code_display", "event", "status", "holder_name", "holder_email", "activated_by", "activated_at"]
     list_filter = ["status", EventFilter, OrganizationFilter]
-    search_fields = ["code", "holder_name", "holder_email", "event__title", "activated_by__email"]
+    # Django's own search, for a term that is not a code: the activating doctor's e-mail or surname, from its
+    # beginning (accounts' prefix indexes, then the codes' index of `activated_by`)
+    search_fields = ["^activated_by__email", "^activated_by__last_name"]
+    search_help_text = _(
+        "A code (with or without dashes), or the beginning of the e-mail or surname of the doctor who activated it. "
+        "With an event chosen in the filter, also the holder's name or e-mail on the provider's list."
+    )
     list_select_related = ["event", "activated_by"]
+    ordering = ["-id"]
     raw_id_fields = ["event", "batch", "activated_by", "revoked_by"]
     readonly_fields = [
         "code",
@@ -97,7 +73,6 @@ class IcpCodeAdmin(admin.ModelAdmin[IcpCode]):
         "created_at",
     ]
     actions = ["revoke"]
-    show_full_result_count = False  # counting millions of codes on every page is needless
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # codes are issued for an event by its provider
@@ -118,6 +93,12 @@ class IcpCodeAdmin(admin.ModelAdmin[IcpCode]):
         normalized = normalize_code(search_term)
         if len(normalized) == 12:
             return queryset.filter(code=normalized), False
+        term = search_term.strip()
+        if term and request.GET.get(EventFilter.parameter_name):
+            # one event's codes (its index): the names and e-mails of the provider's list may be read through
+            holder = Q(holder_name__icontains=term) | Q(holder_email__icontains=term)
+            activator = Q(activated_by__email__istartswith=term) | Q(activated_by__last_name__istartswith=term)
+            return queryset.filter(holder | activator), False
         return super().get_search_results(request, queryset, search_term)
 
     @admin.action(description=_("Revoke the selected codes (reverses credits already given)"))

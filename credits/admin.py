@@ -11,7 +11,9 @@ from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin import DOCTOR_SEARCH_FIELDS, DOCTOR_SEARCH_HELP, DoctorSearch
 from accounts.models import Specialty, User
+from nmo_portal.admin_lists import BigTableAdmin
 from nmo_portal.errors import PortalError
 from review import kinds
 from review.models import Activity, PublicNumber, parse_public_number
@@ -66,15 +68,18 @@ class AdjustmentForm(forms.Form):
 
 
 @admin.register(CreditEntry)
-class CreditEntryAdmin(admin.ModelAdmin[CreditEntry]):
+class CreditEntryAdmin(DoctorSearch, BigTableAdmin, admin.ModelAdmin[CreditEntry]):
     """The ledger is append-only: administrators read it here; corrections are new rows, added by the
-    adjustment form (`ledger_adjust`), never by editing or deleting a row, superusers included."""
+    adjustment form (`ledger_adjust`), never by editing or deleting a row, superusers included. Fifteen million
+    rows: newest first by the primary key, counted by estimate (nmo_portal.admin_lists), searched by the
+    doctor (no `date_hierarchy`: it reads every row's date; the «earned on» filter offers the periods)."""
 
     list_display = ["created_at", "doctor", "kind", "source", "credits", "earned_on", "activity_ref", "actor"]
     list_filter = ["kind", "source", "activity_kind", "earned_on"]
-    search_fields = ["doctor__email", "doctor__last_name", "comment"]
+    search_fields = DOCTOR_SEARCH_FIELDS
+    search_help_text = DOCTOR_SEARCH_HELP
     list_select_related = ["doctor", "actor"]
-    date_hierarchy = "earned_on"
+    ordering = ["-id"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -177,6 +177,8 @@ class OutboxRecord(models.Model):
             models.Index(
                 fields=["id"], name="outbox_unclaimed_idx", condition=models.Q(announce_attempts=0, announced_at=None)
             ),
+            # the failed rows, which administrators list to send again (the admin's state filter and its action)
+            models.Index(fields=["id"], name="outbox_failed_idx", condition=models.Q(state="failed")),
         ]
 
     def __str__(self) -> str:

@@ -5,9 +5,10 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import AuditedAdmin, ReadOnlyAdmin
+from accounts.admin import DOCTOR_SEARCH_FIELDS, DOCTOR_SEARCH_HELP, AuditedAdmin, DoctorSearch, ReadOnlyAdmin
 from events.models import Event
 from modules.models import Module
+from nmo_portal.admin_lists import BigTableAdmin
 
 from .models import (
     AccreditationAlternative,
@@ -44,28 +45,33 @@ class CycleRuleAdmin(AuditedAdmin[CycleRule]):
 
 
 @admin.register(Cycle)
-class CycleAdmin(ReadOnlyAdmin[Cycle]):
+class CycleAdmin(DoctorSearch, BigTableAdmin, ReadOnlyAdmin[Cycle]):
+    # 300,000 doctors' cycles: searched by the doctor, the specialty is a filter
     list_display = ["doctor", "specialty", "rule", "starts_on", "ends_on", "created_at"]
     list_filter = ["rule", "specialty"]
-    search_fields = ["doctor__email", "doctor__last_name", "specialty__code", "specialty__name"]
+    search_fields = DOCTOR_SEARCH_FIELDS
+    search_help_text = DOCTOR_SEARCH_HELP
     list_select_related = ["doctor", "specialty", "rule"]
-    date_hierarchy = "starts_on"
+    ordering = ["-id"]
 
 
 @admin.register(ProgrammeEntry)
-class ProgrammeEntryAdmin(ReadOnlyAdmin[ProgrammeEntry]):
+class ProgrammeEntryAdmin(DoctorSearch, BigTableAdmin, ReadOnlyAdmin[ProgrammeEntry]):
     list_display = ["name", "doctor", "organization", "specialty", "hours", "starts_on", "ends_on", "document_number"]
     list_filter = ["specialty"]
-    search_fields = ["name", "organization", "document_number", "doctor__email", "doctor__last_name"]
+    search_fields = DOCTOR_SEARCH_FIELDS
+    search_help_text = DOCTOR_SEARCH_HELP
     list_select_related = ["doctor", "specialty"]
-    date_hierarchy = "ends_on"
+    ordering = ["-id"]
 
 
 @admin.register(PlannedActivity)
-class PlannedActivityAdmin(ReadOnlyAdmin[PlannedActivity]):
+class PlannedActivityAdmin(DoctorSearch, BigTableAdmin, ReadOnlyAdmin[PlannedActivity]):
     list_display = ["created_at", "doctor", "planned_event", "planned_module"]
     list_filter = [("event", admin.EmptyFieldListFilter), ("module", admin.EmptyFieldListFilter)]
-    search_fields = ["doctor__email", "doctor__last_name", "event__title", "module__title"]
+    search_fields = DOCTOR_SEARCH_FIELDS
+    search_help_text = DOCTOR_SEARCH_HELP
+    ordering = ["-id"]
     list_select_related = ["doctor", "event", "module"]
 
     # the model's fields have no verbose name of their own; a model change would need a migration for a label
@@ -107,12 +113,13 @@ class FilingStageAdmin(AuditedAdmin[FilingStage]):
 
 
 @admin.register(AccreditationDocument)
-class AccreditationDocumentAdmin(ReadOnlyAdmin[AccreditationDocument]):
+class AccreditationDocumentAdmin(DoctorSearch, BigTableAdmin, ReadOnlyAdmin[AccreditationDocument]):
     list_display = ["doctor", "specialty", "kind", "number", "issued_on", "expires_on"]
     list_filter = ["kind", "specialty"]
-    search_fields = ["doctor__email", "doctor__last_name", "number"]
+    search_fields = DOCTOR_SEARCH_FIELDS
+    search_help_text = DOCTOR_SEARCH_HELP
     list_select_related = ["doctor", "specialty"]
-    date_hierarchy = "expires_on"
+    ordering = ["-id"]
 
 
 class ReportSectionInline(admin.StackedInline[ReportSection, Portfolio]):
@@ -139,10 +146,12 @@ class PortfolioScanInline(admin.TabularInline[PortfolioScan, Portfolio]):
 
 
 @admin.register(Portfolio)
-class PortfolioAdmin(ReadOnlyAdmin[Portfolio]):
+class PortfolioAdmin(DoctorSearch, BigTableAdmin, ReadOnlyAdmin[Portfolio]):
     list_display = ["doctor", "document", "agreement", "filing", "filed_on", "outcome_on", "updated_at"]
     list_filter = ["agreement", "filing"]
-    search_fields = ["doctor__email", "doctor__last_name", "document__number"]
+    search_fields = DOCTOR_SEARCH_FIELDS
+    search_help_text = DOCTOR_SEARCH_HELP
+    ordering = ["-id"]
     list_select_related = ["doctor", "document__specialty"]
     raw_id_fields = ["doctor", "document"]
     inlines = [ReportSectionInline, PortfolioScanInline]

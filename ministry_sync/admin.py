@@ -1,20 +1,25 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import AuditedAdmin, ReadOnlyAdmin
+from accounts.admin import DOCTOR_SEARCH_FIELDS, DOCTOR_SEARCH_HELP, AuditedAdmin, DoctorSearch, ReadOnlyAdmin
 from credits.models import OutboxRecord
+from nmo_portal.admin_lists import BigTableAdmin, uuid_typed
 
 from . import services
 from .models import HeldRecord, MinistryLink
 
 
 @admin.register(MinistryLink)
-class MinistryLinkAdmin(AuditedAdmin[MinistryLink]):
+class MinistryLinkAdmin(DoctorSearch, BigTableAdmin, AuditedAdmin[MinistryLink]):
     list_display = ["doctor", "login", "state", "attempts", "requested_at", "linked_at"]
     list_filter = ["state"]
-    search_fields = ["doctor__email", "doctor__last_name", "login", "doctor__doctor_profile__snils"]
+    search_fields = DOCTOR_SEARCH_FIELDS
+    search_help_text = DOCTOR_SEARCH_HELP
+    ordering = ["-id"]
     list_select_related = ["doctor"]
     readonly_fields = [
         "doctor",
@@ -40,7 +45,10 @@ class MinistryLinkAdmin(AuditedAdmin[MinistryLink]):
 
 
 @admin.register(OutboxRecord)
-class OutboxRecordAdmin(admin.ModelAdmin[OutboxRecord]):
+class OutboxRecordAdmin(DoctorSearch, BigTableAdmin, admin.ModelAdmin[OutboxRecord]):
+    """A row per ledger row ever written: newest first by the primary key, counted by estimate
+    (nmo_portal.admin_lists); the failed rows, which the action sends again, by their partial index."""
+
     list_display = [
         "created_at",
         "doctor",
@@ -52,8 +60,10 @@ class OutboxRecordAdmin(admin.ModelAdmin[OutboxRecord]):
         "announced_at",
     ]
     list_filter = ["state", "entry__source"]
-    search_fields = ["doctor__email", "doctor__last_name", "idempotency_key", "last_error"]
-    list_select_related = ["doctor", "entry"]
+    search_fields = DOCTOR_SEARCH_FIELDS
+    search_help_text = _("The beginning of the doctor's e-mail or surname, their СНИЛС, or an idempotency key.")
+    list_select_related = ["doctor", "entry__doctor"]  # the entry's name is its doctor's
+    ordering = ["-id"]
     readonly_fields = [
         "entry",
         "doctor",
@@ -71,6 +81,12 @@ class OutboxRecordAdmin(admin.ModelAdmin[OutboxRecord]):
     ]
     actions = ["retry"]
 
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[OutboxRecord], search_term: str) -> Any:
+        key = uuid_typed(search_term)
+        if key is not None:
+            return queryset.filter(idempotency_key=key), False
+        return super().get_search_results(request, queryset, search_term)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -87,13 +103,14 @@ class OutboxRecordAdmin(admin.ModelAdmin[OutboxRecord]):
 
 
 @admin.register(HeldRecord)
-class HeldRecordAdmin(ReadOnlyAdmin[HeldRecord]):
+class HeldRecordAdmin(DoctorSearch, BigTableAdmin, ReadOnlyAdmin[HeldRecord]):
     """What the Ministry held for each doctor when last read: a copy of its data, replaced by the next reading
     (ministry_sync.services.held_records_refresh), so nothing here is edited."""
 
     list_display = ["doctor", "earned_on", "title", "kind", "hours", "specialty_code", "source_ref", "fetched_at"]
     list_filter = ["kind"]
-    search_fields = ["doctor__email", "doctor__last_name", "title", "idempotency_key", "source_ref"]
+    search_fields = DOCTOR_SEARCH_FIELDS
+    search_help_text = DOCTOR_SEARCH_HELP
     list_select_related = ["doctor"]
     raw_id_fields = ["doctor"]
-    date_hierarchy = "earned_on"
+    ordering = ["-id"]

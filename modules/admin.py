@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import ReadOnlyAdmin
+from accounts.admin import DOCTOR_SEARCH_FIELDS, DOCTOR_SEARCH_HELP, DoctorSearch, ReadOnlyAdmin
+from nmo_portal.admin_lists import BigTableAdmin
 from review.admin import ActivityAdmin, TransitionAdmin, TransitionInline
 
 from .models import Module, ModuleCompletion, ModuleTransition
@@ -38,12 +39,16 @@ class ModuleTransitionAdmin(TransitionAdmin):
 
 
 @admin.register(ModuleCompletion)
-class ModuleCompletionAdmin(ReadOnlyAdmin[ModuleCompletion]):
+class ModuleCompletionAdmin(DoctorSearch, BigTableAdmin, ReadOnlyAdmin[ModuleCompletion]):
+    """Millions of completions: newest first, counted by estimate (nmo_portal.admin_lists), searched by the
+    credited doctor or a СНИЛС."""
+
     list_display = ["created_at", "completed_module", "external_id", "doctor", "email", "completed_at", "credited_at"]
     list_filter = [("credited_at", admin.EmptyFieldListFilter), ("doctor", admin.EmptyFieldListFilter)]
-    search_fields = ["external_id", "snils", "email", "module__title", "doctor__email", "doctor__last_name"]
+    search_fields = DOCTOR_SEARCH_FIELDS
+    search_help_text = DOCTOR_SEARCH_HELP
     list_select_related = ["module", "doctor"]
-    date_hierarchy = "created_at"
+    ordering = ["-id"]
 
     @admin.display(description=_("module"), ordering="module__title")
     def completed_module(self, completion: ModuleCompletion) -> Module:

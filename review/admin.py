@@ -8,8 +8,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import AuditedAdmin
+from accounts.admin import AuditedAdmin, OrganizationTypedFilter
 from accounts.models import User
+from nmo_portal.admin_lists import BigTableAdmin
 from nmo_portal.errors import PortalError
 
 from . import services
@@ -59,9 +60,11 @@ class ActivityAdmin(AuditedAdmin[Any]):
     TransitionInline, since each app keeps its activities' steps in its own table.
     """
 
-    list_filter = ["status", OverdueFilter, "specialties", "organization"]
+    # thousands of organizations: typed in the filter, chosen by autocomplete in the form
+    list_filter = ["status", OverdueFilter, "specialties", OrganizationTypedFilter]
     search_fields = ["public_number", "title", "organization__name", "organization__inn", "reviewer__email"]
     list_select_related = ["organization", "reviewer"]
+    autocomplete_fields = ["organization"]
     filter_horizontal = ["specialties"]
     date_hierarchy = "created_at"
     readonly_fields = [
@@ -129,11 +132,13 @@ class ActivityAdmin(AuditedAdmin[Any]):
         return render(request, "admin/review/reassign.html", context)
 
 
-class TransitionAdmin(admin.ModelAdmin[Any]):
+class TransitionAdmin(BigTableAdmin, admin.ModelAdmin[Any]):
     """Each app's list of review steps (events', modules'), read-only: only the workflow writes them.
-    Subclasses put their activity's foreign key in list_display, search_fields and list_select_related."""
+    Subclasses put their activity's foreign key in list_display, search_fields and list_select_related.
+    A few steps per activity of five years: counted by estimate, newest first by id."""
 
     list_filter = ["to_status", "from_status"]
+    ordering = ["-id"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -9,8 +9,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import ReadOnlyAdmin
+from accounts.admin import DOCTOR_SEARCH_FIELDS, DOCTOR_SEARCH_HELP, DoctorSearch, ReadOnlyAdmin
 from accounts.models import User
+from nmo_portal.admin_lists import BigTableAdmin
 from nmo_portal.errors import PortalError
 
 from . import services
@@ -36,7 +37,12 @@ def _actor(request: HttpRequest) -> User:
 @admin.register(Announcement)
 class AnnouncementAdmin(ReadOnlyAdmin[Announcement]):
     list_display = ["title", "society", "published_at", "pinned", "withdrawn_at", "created_by"]
-    list_filter = ["pinned", ("withdrawn_at", admin.EmptyFieldListFilter), "society", "specialties"]
+    list_filter = [
+        "pinned",
+        ("withdrawn_at", admin.EmptyFieldListFilter),
+        ("society", admin.RelatedOnlyFieldListFilter),  # the societies that wrote, not every organization
+        "specialties",
+    ]
     search_fields = ["title", "body"]
     date_hierarchy = "published_at"
     list_select_related = ["society", "created_by"]
@@ -72,10 +78,13 @@ class DigestSubscriptionAdmin(ReadOnlyAdmin[DigestSubscription]):
 
 
 @admin.register(DigestSent)
-class DigestSentAdmin(ReadOnlyAdmin[DigestSent]):
+class DigestSentAdmin(DoctorSearch, BigTableAdmin, ReadOnlyAdmin[DigestSent]):
+    """A row per subscriber and week: the weeks are a date filter, not the distinct weeks of every row."""
+
     list_display = ["doctor", "week_start", "announcements", "sent_at"]
-    list_filter = ["week_start"]
-    search_fields = ["doctor__email"]
+    list_filter = [("week_start", admin.DateFieldListFilter)]
+    search_fields = DOCTOR_SEARCH_FIELDS
+    search_help_text = DOCTOR_SEARCH_HELP
     list_select_related = ["doctor"]
 
 
@@ -99,7 +108,7 @@ class QuestionInline(admin.TabularInline[Question, Survey]):
 @admin.register(Survey)
 class SurveyAdmin(ReadOnlyAdmin[Survey]):
     list_display = ["title", "society", "status", "opens_on", "closes_on", "results_published_at"]
-    list_filter = ["status", "society", "specialties"]
+    list_filter = ["status", ("society", admin.RelatedOnlyFieldListFilter), "specialties"]
     search_fields = ["title"]
     list_select_related = ["society"]
     inlines = [QuestionInline]
@@ -125,23 +134,27 @@ class QuestionAdmin(ReadOnlyAdmin[Question]):
 
 
 @admin.register(SurveyParticipation)
-class SurveyParticipationAdmin(ReadOnlyAdmin[SurveyParticipation]):
+class SurveyParticipationAdmin(DoctorSearch, BigTableAdmin, ReadOnlyAdmin[SurveyParticipation]):
     list_display = ["survey", "doctor"]
     list_filter = ["survey"]
-    search_fields = ["doctor__email"]
+    search_fields = DOCTOR_SEARCH_FIELDS
+    search_help_text = DOCTOR_SEARCH_HELP
+    ordering = ["-id"]
     list_select_related = ["survey", "doctor"]
 
 
 @admin.register(SurveyInvitation)
-class SurveyInvitationAdmin(ReadOnlyAdmin[SurveyInvitation]):
+class SurveyInvitationAdmin(DoctorSearch, BigTableAdmin, ReadOnlyAdmin[SurveyInvitation]):
     list_display = ["survey", "doctor"]
     list_filter = ["survey"]
-    search_fields = ["doctor__email"]
+    search_fields = DOCTOR_SEARCH_FIELDS
+    search_help_text = DOCTOR_SEARCH_HELP
+    ordering = ["-id"]
     list_select_related = ["survey", "doctor"]
 
 
 @admin.register(AnswerSet)
-class AnswerSetAdmin(ReadOnlyAdmin[AnswerSet]):
+class AnswerSetAdmin(BigTableAdmin, ReadOnlyAdmin[AnswerSet]):
     list_display = ["id", "survey", "specialty"]
     list_filter = ["survey", "specialty"]
     list_select_related = ["survey", "specialty"]
@@ -149,7 +162,7 @@ class AnswerSetAdmin(ReadOnlyAdmin[AnswerSet]):
 
 
 @admin.register(Answer)
-class AnswerAdmin(ReadOnlyAdmin[Answer]):
+class AnswerAdmin(BigTableAdmin, ReadOnlyAdmin[Answer]):
     list_display = ["id", "question", "option", "number"]
     list_filter = ["question__survey"]
     list_select_related = ["question", "option"]
