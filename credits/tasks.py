@@ -9,9 +9,10 @@ stays the safety net for rows whose announcement failed or whose worker was lost
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import current_app, shared_task
+from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +36,12 @@ SWEEP_BATCH = 1000
 # NEW_ROUNDS_SECONDS (beat's next run takes the rest).
 NEW_BATCH = 200
 NEW_ROUNDS_SECONDS = 20.0
+# The retention removes delivered rows PRUNE_BATCH at a time, each batch its own short transaction, for at most
+# PRUNE_SECONDS per run; a run that stops with old rows left queues the next one PRUNE_PAUSE_SECONDS later, so a
+# backlog (the first run after a deploy: years of rows) goes in short runs that never hold the table for long.
+PRUNE_BATCH = 1000
+PRUNE_SECONDS = 0.5
+PRUNE_PAUSE_SECONDS = 5
 
 
 def announce_on_commit(entry_id: int) -> None:
@@ -185,3 +192,40 @@ def announce_missed() -> int:
         announce_credit_entry.delay(entry_id=entry_id, claimed=True)
         sent += 1
     return sent
+
+
+def outbox_prune(*, before: datetime, batch: int = PRUNE_BATCH, seconds: float = PRUNE_SECONDS) -> tuple[int, bool]:
+    """Delete the outbox rows delivered to the Ministry before `before` and announced to the doctor, oldest
+    first, `batch` rows per transaction, until none is left or `seconds` have passed. A row still waiting, failed
+    or not announced stays whatever its age; the ledger row and the audit rows stay (the ledger keeps what was
+    credited; the outbox only carried it). The batch is read from the partial index of delivered rows by
+    delivery time (`outbox_delivered_idx`), so a run reads what it deletes and no more. Returns how many rows
+    were deleted and whether none of that age is left."""
+    removed = 0
+    deadline = time.monotonic() + seconds
+    old = OutboxRecord.objects.filter(
+        state=OutboxRecord.State.DELIVERED, delivered_at__lt=before, announced_at__isnull=False
+    )
+    while True:
+        with transaction.atomic():
+            ids = list(old.order_by("delivered_at").values_list("pk", flat=True)[:batch])
+            if ids:
+                removed += old.filter(pk__in=ids).delete()[0]
+        if len(ids) < batch:
+            return removed, True
+        if time.monotonic() >= deadline:
+            return removed, False
+
+
+@shared_task
+def prune_delivered_outbox() -> int:
+    """Periodic (beat, nightly): remove the outbox rows delivered more than OUTBOX_RETENTION_DAYS ago (SPEC.md,
+    "Scale"), in runs of at most PRUNE_SECONDS; while old rows are left, each run queues the next. Returns how
+    many rows this run removed."""
+    before = timezone.now() - timedelta(days=settings.OUTBOX_RETENTION_DAYS)
+    removed, done = outbox_prune(before=before)
+    logger.info("Outbox retention removed %d delivered rows older than %s", removed, before)
+    # In-process (no broker) the next night's run takes the rest, rather than this one recursing through it.
+    if not done and not current_app.conf.task_always_eager:
+        prune_delivered_outbox.apply_async(countdown=PRUNE_PAUSE_SECONDS)
+    return removed
