@@ -25,7 +25,7 @@ from celery import current_app, shared_task
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage, get_connection
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +33,7 @@ from django.utils import timezone
 from accounts.models import DoctorProfile, User
 from nmo_portal.calendar import make_local, today
 from nmo_portal.mail import templated_message
+from nmo_portal.once import insert_once
 
 from .models import Announcement, DigestSent, DigestSubscription
 from .text import excerpt
@@ -112,7 +113,7 @@ def _due(published: list[Announcement], week_start: date, *, after: int, limit: 
         return []
     named = {specialty.pk for announcement in published for specialty in announcement.specialties.all()}
     sent = DigestSent.objects.filter(doctor=OuterRef("doctor_id"), week_start=week_start)
-    theirs = DoctorProfile.specialties.through.objects.filter(
+    of_theirs = DoctorProfile.specialties.through.objects.filter(
         doctorprofile__user=OuterRef("doctor_id"), specialty_id__in=named
     )
     # The subscriptions lead, in the order of their doctor's index from `after` on: a batch reads its own rows
@@ -120,7 +121,7 @@ def _due(published: list[Announcement], week_start: date, *, after: int, limit: 
     subscriptions = (
         DigestSubscription.objects.filter(doctor_id__gt=after, doctor__is_active=True)
         .exclude(doctor__email="")
-        .filter(Exists(theirs))
+        .filter(Exists(of_theirs))
         .exclude(Exists(sent))
         .select_related("doctor")
         .prefetch_related("doctor__doctor_profile__specialties")
@@ -186,23 +187,6 @@ def _message(digest: Digest, items: dict[int, _Item]) -> EmailMessage:
     return message
 
 
-def _insert_sent(digests: list[Digest], week_start: date) -> set[int]:
-    """Insert the DigestSent rows of `digests` in one statement, skipping those that exist; returns the doctors
-    whose row this statement inserted. A concurrent run's uncommitted row makes it wait for that run's outcome."""
-    table = connection.ops.quote_name(DigestSent._meta.db_table)
-    now = timezone.now()
-    rows = [(digest.doctor.pk, week_start, len(digest.announcements), now) for digest in digests]
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            # the table's own name and a placeholder per row formatted in; the values are parameters
-            f"INSERT INTO {table} (doctor_id, week_start, announcements, sent_at) VALUES {values} "  # noqa: S608
-            "ON CONFLICT (doctor_id, week_start) DO NOTHING RETURNING doctor_id",
-            [value for row in rows for value in row],
-        )
-        return {int(doctor_id) for (doctor_id,) in cursor.fetchall()}
-
-
 def _send_batch(digests: list[Digest], items: dict[int, _Item], week_start: date) -> int:
     """Send the digests of one batch that were not sent: their rows inserted first in one statement, the mail of
     each doctor whose row this call inserted over one connection of the mail backend, and the rows of the mails
@@ -218,7 +202,16 @@ def _send_batch(digests: list[Digest], items: dict[int, _Item], week_start: date
         return 0
     failed = []
     with transaction.atomic():
-        inserted = _insert_sent(ready, week_start)
+        now = timezone.now()
+        inserted = {
+            doctor_id
+            for doctor_id, _week in insert_once(
+                DigestSent,
+                columns=["doctor_id", "week_start", "announcements", "sent_at"],
+                rows=[(digest.doctor.pk, week_start, len(digest.announcements), now) for digest in ready],
+                unique=["doctor_id", "week_start"],
+            )
+        }
         with get_connection() as mail:
             for doctor_id in sorted(inserted):
                 message = messages[doctor_id]
@@ -272,7 +265,7 @@ def send_announcement_digests(day: str | None = None, after: int = 0) -> int:
     week_start = week_of(date.fromisoformat(day) if day else today())
     if current_app.conf.task_always_eager:
         return digests_send_some(week_start, after=after, seconds=None).sent
-    run = digests_send_some(week_start, after=after)
+    run = digests_send_some(week_start, after=after, seconds=RUN_SECONDS)
     if not run.done:
         send_announcement_digests.apply_async(kwargs={"day": week_start.isoformat(), "after": run.last_doctor})
     return run.sent
