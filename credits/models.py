@@ -178,9 +178,7 @@ class OutboxRecord(models.Model):
                 fields=["id"], name="outbox_unclaimed_idx", condition=models.Q(announce_attempts=0, announced_at=None)
             ),
             # the delivered rows by age: what the retention removes, oldest first (credits.tasks.prune_delivered_outbox)
-            models.Index(
-                fields=["delivered_at"], name="outbox_delivered_idx", condition=models.Q(state="delivered")
-            ),
+            models.Index(fields=["delivered_at"], name="outbox_delivered_idx", condition=models.Q(state="delivered")),
         ]
 
     def __str__(self) -> str:
