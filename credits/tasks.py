@@ -168,31 +168,40 @@ def announce_new() -> int:
             return taken
 
 
+def _sweep_sql() -> str:
+    """Take the due rows that are not announced in one conditional UPDATE, oldest due first: each row's due time
+    moves past a pause that doubles with its attempts (a CASE over the attempts, as many branches as attempts are
+    allowed), so a row still queued is not queued again by the next run. PostgreSQL skips rows a concurrent run is
+    taking, and re-checks each row's conditions as it updates it; SQLite runs one writer at a time. The inner
+    SELECT is a range of the partial index `outbox_unannounced_idx` (its condition is written out here as it is
+    there, for the planner to match them)."""
+    table = connection.ops.quote_name(OutboxRecord._meta.db_table)
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    pauses = " ".join(f"WHEN {attempts} THEN %s" for attempts in range(ANNOUNCE_MAX_ATTEMPTS))
+    unannounced = f"announced_at IS NULL AND announce_attempts < {int(ANNOUNCE_MAX_ATTEMPTS)}"
+    return (  # the table's own name, a constant and fixed clauses formatted in; the values are parameters
+        f"UPDATE {table} SET announce_attempts = announce_attempts + 1, "  # noqa: S608
+        f"announce_due_at = CASE announce_attempts {pauses} END "
+        f"WHERE id IN (SELECT id FROM {table} WHERE {unannounced} AND announce_due_at <= %s "
+        f"ORDER BY announce_due_at LIMIT %s{lock}) AND {unannounced} "
+        "RETURNING entry_id"
+    )
+
+
 @shared_task
 def announce_missed() -> int:
-    """Periodic (beat): take the rows that are due and not announced, and send each to `announce_credit_entry`.
-    Each is taken with a conditional UPDATE that moves its due time past a growing pause, so a row still
-    queued is not queued again by the next run, and a concurrent run takes no row twice. Returns how many
-    were sent."""
+    """Periodic (beat): take the rows that are due and not announced, SWEEP_BATCH at most, and send each to
+    `announce_credit_entry`. They are taken in one conditional UPDATE that moves each one's due time past a
+    growing pause, so a row still queued is not queued again by the next run, and a concurrent run takes no row
+    twice. Returns how many were sent."""
     now = timezone.now()
-    due = list(
-        OutboxRecord.objects.filter(
-            announced_at=None, announce_due_at__lte=now, announce_attempts__lt=ANNOUNCE_MAX_ATTEMPTS
-        )
-        .order_by("announce_due_at")
-        .values_list("pk", "entry_id", "announce_attempts")[:SWEEP_BATCH]
-    )
-    sent = 0
-    for pk, entry_id, attempts in due:
-        taken = OutboxRecord.objects.filter(pk=pk, announced_at=None, announce_attempts=attempts).update(
-            announce_attempts=attempts + 1, announce_due_at=now + ANNOUNCE_CLAIM * 2**attempts
-        )
-        if not taken:
-            continue
+    pauses = [now + ANNOUNCE_CLAIM * 2**attempts for attempts in range(ANNOUNCE_MAX_ATTEMPTS)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_sweep_sql(), [*pauses, now, SWEEP_BATCH])
+        taken = [int(entry_id) for (entry_id,) in cursor.fetchall()]
+    for entry_id in taken:
         announce_credit_entry.delay(entry_id=entry_id, claimed=True)
-        sent += 1
-    return sent
-
+    return len(taken)
 
 def outbox_prune(*, before: datetime, batch: int = PRUNE_BATCH, seconds: float = PRUNE_SECONDS) -> tuple[int, bool]:
     """Delete the outbox rows delivered to the Ministry before `before` and announced to the doctor, oldest
