@@ -203,6 +203,7 @@ def announce_missed() -> int:
         announce_credit_entry.delay(entry_id=entry_id, claimed=True)
     return len(taken)
 
+
 def outbox_prune(*, before: datetime, batch: int = PRUNE_BATCH, seconds: float = PRUNE_SECONDS) -> tuple[int, bool]:
     """Delete the outbox rows delivered to the Ministry before `before` and announced to the doctor, oldest
     first, `batch` rows per transaction, until none is left or `seconds` have passed. A row still waiting, failed
