@@ -39,8 +39,8 @@ NEW_ROUNDS_SECONDS = 20.0
 # The retention removes delivered rows PRUNE_BATCH at a time, each batch its own short transaction, for at most
 # PRUNE_SECONDS per run; a run that stops with old rows left queues the next one PRUNE_PAUSE_SECONDS later, so a
 # backlog (the first run after a deploy: years of rows) goes in short runs that never hold the table for long.
-PRUNE_BATCH = 1000
-PRUNE_SECONDS = 0.5
+PRUNE_BATCH = 500
+PRUNE_SECONDS = 0.4
 PRUNE_PAUSE_SECONDS = 5
 
 
