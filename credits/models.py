@@ -179,6 +179,8 @@ class OutboxRecord(models.Model):
             ),
             # the failed rows, which administrators list to send again (the admin's state filter and its action)
             models.Index(fields=["id"], name="outbox_failed_idx", condition=models.Q(state="failed")),
+            # the delivered rows by age: what the retention removes, oldest first (credits.tasks.prune_delivered_outbox)
+            models.Index(fields=["delivered_at"], name="outbox_delivered_idx", condition=models.Q(state="delivered")),
         ]
 
     def __str__(self) -> str:

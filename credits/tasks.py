@@ -9,9 +9,10 @@ stays the safety net for rows whose announcement failed or whose worker was lost
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import current_app, shared_task
+from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +36,12 @@ SWEEP_BATCH = 1000
 # NEW_ROUNDS_SECONDS (beat's next run takes the rest).
 NEW_BATCH = 200
 NEW_ROUNDS_SECONDS = 20.0
+# The retention removes delivered rows PRUNE_BATCH at a time, each batch its own short transaction, for at most
+# PRUNE_SECONDS per run; a run that stops with old rows left queues the next one PRUNE_PAUSE_SECONDS later, so a
+# backlog (the first run after a deploy: years of rows) goes in short runs that never hold the table for long.
+PRUNE_BATCH = 500
+PRUNE_SECONDS = 0.4
+PRUNE_PAUSE_SECONDS = 5
 
 
 def announce_on_commit(entry_id: int) -> None:
@@ -161,27 +168,74 @@ def announce_new() -> int:
             return taken
 
 
+def _sweep_sql() -> str:
+    """Take the due rows that are not announced in one conditional UPDATE, oldest due first: each row's due time
+    moves past a pause that doubles with its attempts (a CASE over the attempts, as many branches as attempts are
+    allowed), so a row still queued is not queued again by the next run. PostgreSQL skips rows a concurrent run is
+    taking, and re-checks each row's conditions as it updates it; SQLite runs one writer at a time. The inner
+    SELECT is a range of the partial index `outbox_unannounced_idx` (its condition is written out here as it is
+    there, for the planner to match them)."""
+    table = connection.ops.quote_name(OutboxRecord._meta.db_table)
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    pauses = " ".join(f"WHEN {attempts} THEN %s" for attempts in range(ANNOUNCE_MAX_ATTEMPTS))
+    unannounced = f"announced_at IS NULL AND announce_attempts < {int(ANNOUNCE_MAX_ATTEMPTS)}"
+    return (  # the table's own name, a constant and fixed clauses formatted in; the values are parameters
+        f"UPDATE {table} SET announce_attempts = announce_attempts + 1, "  # noqa: S608
+        f"announce_due_at = CASE announce_attempts {pauses} END "
+        f"WHERE id IN (SELECT id FROM {table} WHERE {unannounced} AND announce_due_at <= %s "
+        f"ORDER BY announce_due_at LIMIT %s{lock}) AND {unannounced} "
+        "RETURNING entry_id"
+    )
+
+
 @shared_task
 def announce_missed() -> int:
-    """Periodic (beat): take the rows that are due and not announced, and send each to `announce_credit_entry`.
-    Each is taken with a conditional UPDATE that moves its due time past a growing pause, so a row still
-    queued is not queued again by the next run, and a concurrent run takes no row twice. Returns how many
-    were sent."""
+    """Periodic (beat): take the rows that are due and not announced, SWEEP_BATCH at most, and send each to
+    `announce_credit_entry`. They are taken in one conditional UPDATE that moves each one's due time past a
+    growing pause, so a row still queued is not queued again by the next run, and a concurrent run takes no row
+    twice. Returns how many were sent."""
     now = timezone.now()
-    due = list(
-        OutboxRecord.objects.filter(
-            announced_at=None, announce_due_at__lte=now, announce_attempts__lt=ANNOUNCE_MAX_ATTEMPTS
-        )
-        .order_by("announce_due_at")
-        .values_list("pk", "entry_id", "announce_attempts")[:SWEEP_BATCH]
-    )
-    sent = 0
-    for pk, entry_id, attempts in due:
-        taken = OutboxRecord.objects.filter(pk=pk, announced_at=None, announce_attempts=attempts).update(
-            announce_attempts=attempts + 1, announce_due_at=now + ANNOUNCE_CLAIM * 2**attempts
-        )
-        if not taken:
-            continue
+    pauses = [now + ANNOUNCE_CLAIM * 2**attempts for attempts in range(ANNOUNCE_MAX_ATTEMPTS)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_sweep_sql(), [*pauses, now, SWEEP_BATCH])
+        taken = [int(entry_id) for (entry_id,) in cursor.fetchall()]
+    for entry_id in taken:
         announce_credit_entry.delay(entry_id=entry_id, claimed=True)
-        sent += 1
-    return sent
+    return len(taken)
+
+
+def outbox_prune(*, before: datetime, batch: int = PRUNE_BATCH, seconds: float = PRUNE_SECONDS) -> tuple[int, bool]:
+    """Delete the outbox rows delivered to the Ministry before `before` and announced to the doctor, oldest
+    first, `batch` rows per transaction, until none is left or `seconds` have passed. A row still waiting, failed
+    or not announced stays whatever its age; the ledger row and the audit rows stay (the ledger keeps what was
+    credited; the outbox only carried it). The batch is read from the partial index of delivered rows by
+    delivery time (`outbox_delivered_idx`), so a run reads what it deletes and no more. Returns how many rows
+    were deleted and whether none of that age is left."""
+    removed = 0
+    deadline = time.monotonic() + seconds
+    old = OutboxRecord.objects.filter(
+        state=OutboxRecord.State.DELIVERED, delivered_at__lt=before, announced_at__isnull=False
+    )
+    while True:
+        with transaction.atomic():
+            ids = list(old.order_by("delivered_at").values_list("pk", flat=True)[:batch])
+            if ids:
+                removed += old.filter(pk__in=ids).delete()[0]
+        if len(ids) < batch:
+            return removed, True
+        if time.monotonic() >= deadline:
+            return removed, False
+
+
+@shared_task
+def prune_delivered_outbox() -> int:
+    """Periodic (beat, nightly): remove the outbox rows delivered more than OUTBOX_RETENTION_DAYS ago (SPEC.md,
+    "Scale"), in runs of at most PRUNE_SECONDS; while old rows are left, each run queues the next. Returns how
+    many rows this run removed."""
+    before = timezone.now() - timedelta(days=settings.OUTBOX_RETENTION_DAYS)
+    removed, done = outbox_prune(before=before)
+    logger.info("Outbox retention removed %d delivered rows older than %s", removed, before)
+    # In-process (no broker) the next night's run takes the rest, rather than this one recursing through it.
+    if not done and not current_app.conf.task_always_eager:
+        prune_delivered_outbox.apply_async(countdown=PRUNE_PAUSE_SECONDS)
+    return removed

@@ -11,18 +11,22 @@ for a document that is not the doctor's current one in its specialty. Documents 
 only those whose reminder may be due."""
 
 import logging
-from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
+from time import monotonic
 from typing import Any
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.conf import settings
+from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from nmo_portal.calendar import add_months, today
-from nmo_portal.mail import send_templated_mail
+from nmo_portal.mail import templated_message
+from nmo_portal.once import insert_once
 
 from .filing import portfolio_path
 from .models import AccreditationDocument, Portfolio, PortfolioReminder
@@ -40,6 +44,13 @@ HOURS_SHORT_DAYS = 180
 # A window opens ACCREDITATION_WINDOW_MONTHS before expiry, counted in months with the month-end clamp: the
 # expiry that bounds the query is read a few days wider than the months, and each document is checked exactly.
 MONTH_END_SLACK = timedelta(days=3)
+
+KINDS: list[str] = [Kind.WINDOW_OPEN, Kind.DAYS_90, Kind.HOURS_SHORT]
+# A run examines BATCH documents per transaction and examines no more after RUN_SECONDS; the task then queues its
+# continuation from the last document it examined. Hours short costs a portfolio per document (some 15 queries,
+# 0.05-0.2 s), so a run may overrun its time by one portfolio and the batch's mails: hence under half a second.
+BATCH = 20
+RUN_SECONDS = 0.4
 
 TEMPLATES: dict[str, str] = {
     Kind.WINDOW_OPEN: "learning_plan/email/reminder_window_open",
@@ -74,33 +85,23 @@ def _candidates(kind: str, day: date) -> QuerySet[AccreditationDocument]:
     )
 
 
-def due(day: date) -> Iterator[tuple[AccreditationDocument, str, dict[str, Any]]]:
-    """Each reminder due on `day` and not sent yet: the document, the kind, and what its e-mail says beyond the
-    document (the gaps of the closest alternative, for hours short)."""
-    for document in _candidates(Kind.WINDOW_OPEN, day):
-        if window_state(document, day) == Window.OPEN:
-            yield document, Kind.WINDOW_OPEN, {}
-    for document in _candidates(Kind.DAYS_90, day):
-        yield document, Kind.DAYS_90, {}
-    for document in _candidates(Kind.HOURS_SHORT, day):
+def _applies(document: AccreditationDocument, kind: str, day: date) -> dict[str, Any] | None:
+    """What the e-mail of a candidate says beyond the document when its reminder is due (the gaps of the closest
+    alternative, for hours short), or None when it is not due after all."""
+    if kind == Kind.WINDOW_OPEN:
+        return {} if window_state(document, day) == Window.OPEN else None
+    if kind == Kind.HOURS_SHORT:
         found = specialty_portfolio(doctor=document.doctor, specialty=document.specialty, day=day)
         best = found.closest
-        if best is not None and not best.met:
-            yield (
-                document,
-                Kind.HOURS_SHORT,
-                {"alternative": best.alternative, "short": [c for c in best.components if c.short]},
-            )
+        if best is None or best.met:
+            return None
+        return {"alternative": best.alternative, "short": [c for c in best.components if c.short]}
+    return {}
 
 
-def reminder_send(*, document: AccreditationDocument, kind: str, day: date, extra: dict[str, Any]) -> bool:
-    """Send one reminder unless it was sent: its row first, the mail only if this call inserted the row, both in
-    one transaction so that a failed send leaves no row. True when this call sent it."""
-    doctor = document.doctor
-    if not doctor.email:
-        return False
-    context = {
-        "doctor": doctor,
+def _context(document: AccreditationDocument, day: date, extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "doctor": document.doctor,
         "document": document,
         "specialty": document.specialty,
         "expires_on": document.expires_on,
@@ -110,27 +111,124 @@ def reminder_send(*, document: AccreditationDocument, kind: str, day: date, extr
         "profile_url": f"{settings.SITE_URL}{reverse('accounts:profile')}#reminders",
         **extra,
     }
+
+
+def _send_batch(reminders: list[tuple[AccreditationDocument, str, dict[str, Any]]], day: date) -> int:
+    """Send the reminders of a batch that were not sent: their rows inserted first in one statement, the mail of
+    each row this call inserted over one connection of the mail backend, and the rows of the mails that failed
+    deleted again, all in one transaction (a failed mail leaves no row; the next day's run sends it)."""
+    reminders = [r for r in reminders if r[0].doctor.email]
+    if not reminders:
+        return 0
+    by_key = {(document.pk, kind): (document, kind, extra) for document, kind, extra in reminders}
+    failed: list[tuple[int, str]] = []
     with transaction.atomic():
-        _row, created = PortfolioReminder.objects.get_or_create(doctor=doctor, document=document, kind=kind)
-        if not created:
-            return False
-        send_templated_mail(to=[doctor.email], template=TEMPLATES[kind], context=context, language=doctor.language)
-    return True
+        inserted = insert_once(
+            PortfolioReminder,
+            columns=["doctor_id", "document_id", "kind", "sent_at"],
+            rows=[(document.doctor_id, document.pk, kind, timezone.now()) for document, kind, _extra in reminders],
+            unique=["doctor_id", "document_id", "kind"],
+        )
+        with get_connection() as mail:
+            for _doctor_id, document_id, kind in sorted(inserted):
+                document, kind, extra = by_key[document_id, kind]
+                doctor = document.doctor
+                try:
+                    templated_message(
+                        to=[doctor.email],
+                        template=TEMPLATES[kind],
+                        context=_context(document, day, extra),
+                        language=doctor.language,
+                        connection=mail,
+                    ).send()
+                except Exception:
+                    logger.exception("Could not send the %s reminder of accreditation document %s", kind, document.pk)
+                    failed.append((document.pk, kind))
+        for document_id, kind in failed:
+            PortfolioReminder.objects.filter(document_id=document_id, kind=kind).delete()
+    return len(inserted) - len(failed)
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a run stopped: the kind, and the last document of it examined (in the order of the expiry index)."""
+
+    kind: str
+    expires_on: date
+    document: int
+
+
+@dataclass(frozen=True)
+class Run:
+    sent: int
+    stopped_at: Position | None  # None when every reminder due was sent
+
+
+def _after(candidates: QuerySet[AccreditationDocument], position: Position | None) -> QuerySet[AccreditationDocument]:
+    """The candidates after `position` in their order (expiry, id): a run's next batch, read on from the index."""
+    if position is None:
+        return candidates
+    return candidates.filter(
+        Q(expires_on__gt=position.expires_on) | Q(expires_on=position.expires_on, pk__gt=position.document)
+    )
+
+
+def reminders_send_some(day: date, *, after: Position | None = None, seconds: float | None = RUN_SECONDS) -> Run:
+    """Send the reminders due on `day`, from after `after` on, BATCH documents' worth per transaction, until none
+    is left or, `seconds` being given, that time has passed. A failure to send one is logged and does not stop the
+    others: its row is taken back, and it is due again the next day."""
+    deadline = None if seconds is None else monotonic() + seconds
+    sent = 0
+    kinds = KINDS[KINDS.index(after.kind) :] if after is not None else KINDS
+    for kind in kinds:
+        position = after if after is not None and after.kind == kind else None
+        while True:
+            documents = list(_after(_candidates(kind, day), position)[:BATCH])
+            batch: list[tuple[AccreditationDocument, str, dict[str, Any]]] = []
+            out_of_time = False
+            for document in documents:
+                extra = _applies(document, kind, day)
+                if extra is not None:
+                    batch.append((document, kind, extra))
+                position = Position(kind=kind, expires_on=document.expires_on, document=document.pk)
+                # hours short weighs a portfolio per document, so the time is minded document by document (a
+                # continuation that finds nothing left after the last one costs a few queries)
+                out_of_time = deadline is not None and monotonic() >= deadline
+                if out_of_time:
+                    break
+            sent += _send_batch(batch, day)
+            if out_of_time:
+                return Run(sent=sent, stopped_at=position)
+            if len(documents) < BATCH:
+                break
+    return Run(sent=sent, stopped_at=None)
 
 
 def reminders_send(day: date) -> int:
-    """Send every reminder due on `day`; returns how many were sent. A failure to send one is logged and does
-    not stop the others: its row is rolled back, and it is due again the next day."""
-    sent = 0
-    for document, kind, extra in list(due(day)):
-        try:
-            sent += reminder_send(document=document, kind=kind, day=day, extra=extra)
-        except Exception:
-            logger.exception("Could not send the %s reminder of accreditation document %s", kind, document.pk)
-    return sent
+    """Send every reminder due on `day`; returns how many were sent."""
+    return reminders_send_some(day, seconds=None).sent
 
 
 @shared_task
-def send_accreditation_reminders(day: str | None = None) -> int:
-    """Periodic (beat, daily): send the accreditation reminders due today (or on `day`, an ISO date)."""
-    return reminders_send(date.fromisoformat(day) if day else today())
+def send_accreditation_reminders(day: str | None = None, after: dict[str, Any] | None = None) -> int:
+    """Periodic (beat, daily): send the accreditation reminders due today (or on `day`, an ISO date), in runs of
+    about RUN_SECONDS: a run that stops with documents left queues the next from where it stopped. In-process (no
+    broker) one call sends them all. Returns how many this run sent."""
+    on = date.fromisoformat(day) if day else today()
+    position = (
+        Position(kind=after["kind"], expires_on=date.fromisoformat(after["expires_on"]), document=after["document"])
+        if after
+        else None
+    )
+    if current_app.conf.task_always_eager:
+        return reminders_send_some(on, after=position, seconds=None).sent
+    run = reminders_send_some(on, after=position, seconds=RUN_SECONDS)
+    if run.stopped_at is not None:
+        stop = run.stopped_at
+        send_accreditation_reminders.apply_async(
+            kwargs={
+                "day": on.isoformat(),
+                "after": {"kind": stop.kind, "expires_on": stop.expires_on.isoformat(), "document": stop.document},
+            }
+        )
+    return run.sent

@@ -21,6 +21,7 @@ from celery.app.task import Task
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -257,13 +258,19 @@ def payload(record: OutboxRecord) -> dict[str, object]:
     }
 
 
-def due_records(limit: int = 100_000) -> list[int]:
-    """Pending records of linked doctors whose next attempt is due."""
-    linked = MinistryLink.objects.filter(state=MinistryLink.State.LINKED).values("doctor_id")
+# The periodic re-send queues at most this many records per run (RESEND_MAX / BATCH messages), the longest due
+# first; beat's next run, a minute later, takes the rest, so a backlog never makes one run long.
+RESEND_MAX = 2_000
+
+
+def due_records(limit: int = RESEND_MAX) -> list[int]:
+    """Pending records of linked doctors whose next attempt is due, the longest due first: read from the partial
+    index of pending rows by next attempt (`outbox_due_idx`), each row's doctor looked up in the links by its
+    index, and no further than `limit` rows."""
+    linked = MinistryLink.objects.filter(doctor_id=OuterRef("doctor_id"), state=MinistryLink.State.LINKED)
     return list(
-        OutboxRecord.objects.filter(
-            state=OutboxRecord.State.PENDING, next_attempt_at__lte=timezone.now(), doctor_id__in=linked
-        )
+        OutboxRecord.objects.filter(state=OutboxRecord.State.PENDING, next_attempt_at__lte=timezone.now())
+        .filter(Exists(linked))
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
@@ -486,7 +493,8 @@ def push_credit_records(*, outbox_ids: list[int]) -> int:
 
 @shared_task
 def resend_undelivered() -> int:
-    """Periodic (beat): re-send every pending record that is due, in batches; returns how many were queued."""
+    """Periodic (beat): re-send the pending records that are due, RESEND_MAX at most, in messages of BATCH;
+    returns how many were queued."""
     due = due_records()
     for start in range(0, len(due), BATCH):
         push_credit_records.delay(outbox_ids=due[start : start + BATCH])

@@ -417,6 +417,11 @@ ANNOUNCE_GRACE_SECONDS = env_int("ANNOUNCE_GRACE_SECONDS", 300)
 # request: beat runs credits.tasks.announce_new this often, which e-mails the doctor and hands the record to the
 # Ministry. Without a broker (tasks in-process) the request announces its row after commit instead.
 ANNOUNCE_POLL_SECONDS = float(env_str("ANNOUNCE_POLL_SECONDS", "1"))
+# Delivered outbox rows (the Ministry has the record and the doctor the e-mail) are kept this many days, then
+# removed by a nightly task, credits.tasks.prune_delivered_outbox; the ledger and the audit rows are kept.
+OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 90)
+# The hour (in TIME_ZONE) of the night at which the retention runs.
+OUTBOX_RETENTION_HOUR = env_int("OUTBOX_RETENTION_HOUR", 3)
 # Periodic accreditation: the filing window opens so many months before the document expires (12 by the sources
 # found; one source says 90 days). Portfolio files: each PDF at most this size, scans bounded like every upload.
 ACCREDITATION_WINDOW_MONTHS = env_int("ACCREDITATION_WINDOW_MONTHS", 12)
@@ -463,6 +468,11 @@ CELERY_BEAT_SCHEDULE = {
     "send-status-reminders": {
         "task": "statuses.reminders.send_status_reminders",
         "schedule": crontab(hour=ACCREDITATION_REMINDERS_HOUR, minute=5),
+    },
+    # Nightly: the delivered outbox rows past OUTBOX_RETENTION_DAYS, in short runs that queue each other.
+    "prune-delivered-outbox-records": {
+        "task": "credits.tasks.prune_delivered_outbox",
+        "schedule": crontab(hour=OUTBOX_RETENTION_HOUR, minute=30),
     },
     # Weekly, on Monday morning of the register's zone: the week before's announcements, each digest at most
     # once per doctor and week, so a run missed or repeated sends nothing twice.

@@ -188,3 +188,42 @@ def test_the_sweep_makes_the_last_attempt_then_gives_up(doctor, ended_event, mak
         )
     assert tasks.announce_missed() == 1
     assert [m.to for m in mailoutbox] == [[doctor.email]]  # the last attempt; the row past it is left alone
+
+
+def test_the_sweep_takes_its_due_rows_in_one_statement_however_many(
+    doctor, staff, monkeypatch, django_assert_max_num_queries
+):
+    from credits.tasks import ANNOUNCE_CLAIM, announce_credit_entry, announce_missed
+
+    entries = [
+        ledger_append(
+            doctor=doctor,
+            kind=CreditEntry.Kind.ADJUSTMENT,
+            source=CreditEntry.Source.ADJUSTMENT,
+            credits=1,
+            earned_on=timezone.localdate(),
+            actor=staff,
+            comment="Перенос",
+        )
+        for _ in range(5)
+    ]
+    # their e-mails failed: not announced, tried once or twice, due again
+    OutboxRecord.objects.filter(entry__in=entries[:3]).update(announced_at=None, announce_attempts=1)
+    OutboxRecord.objects.filter(entry__in=entries[3:]).update(announced_at=None, announce_attempts=2)
+    OutboxRecord.objects.update(announce_due_at=timezone.now() - timedelta(seconds=1))
+    queued = []
+    monkeypatch.setattr(announce_credit_entry, "delay", lambda **kwargs: queued.append(kwargs))
+
+    with django_assert_max_num_queries(3):  # the UPDATE … RETURNING in its transaction
+        assert announce_missed() == 5
+
+    assert sorted(q["entry_id"] for q in queued) == sorted(e.pk for e in entries)
+    assert all(q["claimed"] for q in queued)
+    after = timezone.now()
+    for record in OutboxRecord.objects.all():
+        # taken once more, and not due again before a pause that doubles with each attempt
+        assert record.announce_attempts in (2, 3)
+        assert record.announce_due_at > after + ANNOUNCE_CLAIM * 2 ** (record.announce_attempts - 1) - timedelta(
+            seconds=5
+        )
+    assert announce_missed() == 0  # nothing due until the pauses run out

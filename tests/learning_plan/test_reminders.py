@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -13,6 +14,7 @@ from learning_plan import filing, reminders
 from learning_plan.models import PortfolioReminder, ProgrammeEntry
 from learning_plan.portfolio import window_opens_on
 from nmo_portal.calendar import add_months, today
+from nmo_portal.celery import app as celery_app
 
 from ..factories import PASSWORD, AccreditationDocumentFactory, DoctorProfileFactory
 
@@ -207,10 +209,10 @@ def test_the_email_is_in_the_doctors_language_with_links_to_the_portfolio_and_th
 def test_a_send_that_fails_is_tried_again_the_next_day(mailoutbox, monkeypatch):
     document = expiring(DAY + timedelta(days=200))
 
-    def broken(**kwargs):
+    def broken(self, *args, **kwargs):
         raise ConnectionError("SMTP is down")
 
-    monkeypatch.setattr(reminders, "send_templated_mail", broken)
+    monkeypatch.setattr(EmailMessage, "send", broken)
     assert reminders.reminders_send(DAY) == 0
     assert not PortfolioReminder.objects.exists()
     monkeypatch.undo()
@@ -241,3 +243,47 @@ def test_the_reminders_run_daily_by_beat():
     assert entry["task"] == "learning_plan.reminders.send_accreditation_reminders"
     assert isinstance(entry["schedule"], crontab)
     assert entry["schedule"].hour == {settings.ACCREDITATION_REMINDERS_HOUR}
+
+
+def test_a_run_stops_after_a_bounded_batch_and_its_continuation_sends_the_rest_once(mailoutbox, monkeypatch):
+    monkeypatch.setattr(reminders, "BATCH", 2)
+    documents = [expiring(DAY + timedelta(days=60 + n)) for n in range(3)]  # each: 90 days left and hours short
+
+    first = reminders.reminders_send_some(DAY, seconds=0)
+    assert first.sent == 1  # the first document's 90-day reminder, then out of time
+    assert first.stopped_at == reminders.Position(
+        kind=Kind.DAYS_90, expires_on=documents[0].expires_on, document=documents[0].pk
+    )
+
+    rest = reminders.reminders_send_some(DAY, after=first.stopped_at, seconds=60)
+    assert rest.stopped_at is None
+    assert first.sent + rest.sent == 6
+    rows = sorted(PortfolioReminder.objects.values_list("document_id", "kind"))
+    assert rows == sorted((d.pk, kind) for d in documents for kind in (Kind.DAYS_90, Kind.HOURS_SHORT))
+    assert len(mailoutbox) == 6
+    assert reminders.reminders_send(DAY) == 0  # nothing twice
+
+
+def test_the_task_queues_its_continuation_where_the_run_stopped(monkeypatch):
+    monkeypatch.setattr(reminders, "BATCH", 1)
+    monkeypatch.setattr(reminders, "RUN_SECONDS", 0)
+    documents = [expiring(DAY + timedelta(days=60 + n)) for n in range(2)]
+    queued = []
+    celery_app.conf.task_always_eager = False  # a worker runs the tasks (the autouse fixture turns it back)
+    monkeypatch.setattr(reminders.send_accreditation_reminders, "apply_async", lambda kwargs: queued.append(kwargs))
+
+    assert reminders.send_accreditation_reminders(day=DAY.isoformat()) == 1
+    assert queued == [
+        {
+            "day": DAY.isoformat(),
+            "after": {
+                "kind": Kind.DAYS_90,
+                "expires_on": documents[0].expires_on.isoformat(),
+                "document": documents[0].pk,
+            },
+        }
+    ]
+    assert reminders.send_accreditation_reminders(**queued[0]) == 1
+    assert set(PortfolioReminder.objects.filter(kind=Kind.DAYS_90).values_list("document_id", flat=True)) == {
+        d.pk for d in documents
+    }

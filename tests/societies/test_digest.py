@@ -231,3 +231,41 @@ def test_beat_runs_at_the_same_instant_send_each_digest_once(mailoutbox):
     assert sum(sent for _, sent in outcomes) == 6
     assert Counter(message.to[0] for message in mailoutbox) == Counter({doctor.email: 1 for doctor in doctors})
     assert DigestSent.objects.count() == 6
+
+
+def test_a_run_sends_a_bounded_batch_and_its_continuation_the_rest_each_once(mailoutbox, monkeypatch):
+    monkeypatch.setattr(digest, "BATCH", 2)
+    doctors = [subscribed_doctor("31.08.20") for _ in range(5)]
+    AnnouncementFactory(published_at=LAST_WEEK)
+
+    # out of time after the first batch: two digests went, and the run says where the next one starts
+    first = digest.digests_send_some(THIS_WEEK, seconds=0)
+    assert (first.sent, first.done) == (2, False)
+    assert {message.to[0] for message in mailoutbox} == {doctor.email for doctor in doctors[:2]}
+
+    rest = digest.digests_send_some(THIS_WEEK, after=first.last_doctor, seconds=60)
+    assert (rest.sent, rest.done) == (3, True)
+    assert Counter(message.to[0] for message in mailoutbox) == Counter({doctor.email: 1 for doctor in doctors})
+    # a run again from the start finds nothing left to send
+    assert digest.digests_send_some(THIS_WEEK, seconds=60).sent == 0
+    assert len(mailoutbox) == 5
+
+
+def test_the_digests_take_a_few_queries_whatever_the_number_of_doctors(mailoutbox, django_assert_max_num_queries):
+    for _ in range(12):
+        subscribed_doctor("31.08.20")
+    subscribed_doctor("31.08.21")
+    AnnouncementFactory(published_at=LAST_WEEK, specialties=[specialty("31.08.20")])
+    AnnouncementFactory(published_at=LAST_WEEK, specialties=[specialty("31.08.21")])
+
+    # the announcements (2), then the batch: its doctors with their specialties (4), the rows (1), the transaction
+    with django_assert_max_num_queries(10):
+        assert digest.digests_send(today()) == 13
+    assert len(mailoutbox) == 13
+
+
+def test_the_task_sends_the_whole_week_in_process():
+    doctors = [subscribed_doctor("31.08.20") for _ in range(3)]
+    AnnouncementFactory(published_at=LAST_WEEK)
+    assert send_announcement_digests() == len(doctors)
+    assert DigestSent.objects.filter(week_start=THIS_WEEK).count() == 3
