@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.contrib.postgres.indexes import BTreeIndex, GinIndex, OpClass
+from django.contrib.postgres.indexes import OpClass
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import Q
@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from nmo_portal.calendar import today
 from nmo_portal.i18n import localized
+from nmo_portal.indexes import PostgresBTreeIndex, PostgresGinIndex
 
 from .snils import format_snils, validate_snils
 from .work import REGION_NAMES, REGIONS, validate_inn
@@ -94,8 +95,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         # UPPER(email::text) LIKE UPPER('ivanov@%'), which these serve whatever the database's collation
         # (text_pattern_ops). PostgreSQL only: SQLite's small tables are scanned.
         indexes = [
-            BTreeIndex(OpClass(Upper("email"), name="text_pattern_ops"), name="user_email_prefix_idx"),
-            BTreeIndex(OpClass(Upper("last_name"), name="text_pattern_ops"), name="user_last_name_prefix_idx"),
+            PostgresBTreeIndex(OpClass(Upper("email"), name="text_pattern_ops"), name="user_email_prefix_idx"),
+            PostgresBTreeIndex(OpClass(Upper("last_name"), name="text_pattern_ops"), name="user_last_name_prefix_idx"),
             # the admin's «staff: yes» filter, a few hundred among 450,000 users, in the list's order
             models.Index(fields=["email"], condition=Q(is_staff=True), name="user_staff_idx"),
         ]
@@ -211,7 +212,7 @@ class WorkRecord(models.Model):
             models.Index(fields=["doctor", "specialty"], name="work_record_doctor_idx"),
             models.Index(fields=["employer_inn"], name="work_record_inn_idx"),
             # the admin's search by a word of the employer (icontains: UPPER(employer::text) LIKE UPPER('%word%'))
-            GinIndex(OpClass(Upper("employer"), name="gin_trgm_ops"), name="work_record_employer_trgm_idx"),
+            PostgresGinIndex(OpClass(Upper("employer"), name="gin_trgm_ops"), name="work_record_employer_trgm_idx"),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ not created at all, the queries that use them taking their SQLite path instead."
 from typing import Any
 
 from django.contrib.postgres.indexes import PostgresIndex
-from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
+from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently, TrigramExtension
 from django.db.migrations.operations import AddIndex, RemoveIndex
 
 
@@ -49,3 +49,12 @@ class RemoveIndexConcurrentlyOnPostgres(RemoveIndexConcurrently):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
         elif not isinstance(self._index(to_state, app_label), PostgresIndex):
             RemoveIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class TrigramExtensionOnPostgres(TrigramExtension):
+    """pg_trgm on PostgreSQL; nothing elsewhere, forwards or backwards (Django's own asks SQLite for
+    pg_extension when unapplied)."""
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if _on_postgres(schema_editor):
+            super().database_backwards(app_label, schema_editor, from_state, to_state)

@@ -7,17 +7,17 @@ when, from, to, why. Review knows the apps' models only through review.kinds, ne
 """
 
 import re
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.backends.ddl_references import Statement
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from nmo_portal.indexes import PostgresGinIndex
 
 
 class Status(models.TextChoices):
@@ -54,21 +54,9 @@ def search_vector(*fields: str) -> SearchVector:
     return SearchVector(*fields, config="russian")
 
 
-class SearchIndex(GinIndex):
-    """The GIN index of a kind's `search_vector`, on PostgreSQL only. SQLite (`make run`) has no text vectors,
-    and the search takes its substring path there: the migration does not create the index (see
-    nmo_portal.migration_operations), and when SQLite rebuilds the table for a later change of the model, the
-    index's statement is an empty one instead of a CREATE INDEX that SQLite cannot read."""
-
-    def create_sql(self, model: Any, schema_editor: Any, using: str = "", **kwargs: Any) -> Statement:
-        if schema_editor.connection.vendor != "postgresql":
-            return Statement("SELECT 1")
-        return super().create_sql(model, schema_editor, using=using, **kwargs)
-
-    def remove_sql(self, model: Any, schema_editor: Any, **kwargs: Any) -> str:
-        if schema_editor.connection.vendor != "postgresql":
-            return "SELECT 1"
-        return super().remove_sql(model, schema_editor, **kwargs)
+class SearchIndex(PostgresGinIndex):
+    """The GIN index of a kind's `search_vector`, on PostgreSQL only: SQLite has no text vectors, and the search
+    takes its substring path there."""
 
 
 class Activity(models.Model):

@@ -7,12 +7,12 @@ Built CONCURRENTLY on PostgreSQL (hence `atomic = False`): sign-ups and the audi
 being written meanwhile. On SQLite (`make run`) the IP index is a plain CREATE INDEX and the prefix and trigram
 indexes, PostgreSQL's own kinds, are not made: the admin's search scans the few rows there."""
 
-from django.contrib.postgres.indexes import BTreeIndex, GinIndex, OpClass
-from django.contrib.postgres.operations import TrigramExtension
+from django.contrib.postgres.indexes import OpClass
 from django.db import migrations, models
 from django.db.models.functions import Upper
 
-from nmo_portal.migration_operations import AddIndexConcurrentlyOnPostgres
+from nmo_portal.indexes import PostgresBTreeIndex, PostgresGinIndex
+from nmo_portal.migration_operations import AddIndexConcurrentlyOnPostgres, TrigramExtensionOnPostgres
 
 
 class Migration(migrations.Migration):
@@ -23,18 +23,18 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),
+        TrigramExtensionOnPostgres(),
         AddIndexConcurrentlyOnPostgres(
             model_name="auditevent",
             index=models.Index(fields=["ip"], name="audit_ip_idx"),
         ),
         AddIndexConcurrentlyOnPostgres(
             model_name="user",
-            index=BTreeIndex(OpClass(Upper("email"), name="text_pattern_ops"), name="user_email_prefix_idx"),
+            index=PostgresBTreeIndex(OpClass(Upper("email"), name="text_pattern_ops"), name="user_email_prefix_idx"),
         ),
         AddIndexConcurrentlyOnPostgres(
             model_name="user",
-            index=BTreeIndex(OpClass(Upper("last_name"), name="text_pattern_ops"), name="user_last_name_prefix_idx"),
+            index=PostgresBTreeIndex(OpClass(Upper("last_name"), name="text_pattern_ops"), name="user_last_name_prefix_idx"),
         ),
         AddIndexConcurrentlyOnPostgres(
             model_name="user",
@@ -42,6 +42,6 @@ class Migration(migrations.Migration):
         ),
         AddIndexConcurrentlyOnPostgres(
             model_name="workrecord",
-            index=GinIndex(OpClass(Upper("employer"), name="gin_trgm_ops"), name="work_record_employer_trgm_idx"),
+            index=PostgresGinIndex(OpClass(Upper("employer"), name="gin_trgm_ops"), name="work_record_employer_trgm_idx"),
         ),
     ]
