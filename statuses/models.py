@@ -254,7 +254,11 @@ class StatusApplication(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["programme", "specialty", "state"], name="status_application_queue_idx"),
+            # the commission's queue, oldest first, a page at a time: open ones, and all of them
+            models.Index(
+                fields=["programme", "specialty", "state", "submitted_at", "id"], name="status_application_queue_idx"
+            ),
+            models.Index(fields=["programme", "specialty", "submitted_at", "id"], name="status_application_all_idx"),
             models.Index(fields=["doctor", "programme", "specialty"], name="status_application_doctor_idx"),
         ]
 
