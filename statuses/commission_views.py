@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +23,7 @@ from nmo_portal.views import refusal_shown
 
 from . import commission, selectors, services
 from .commission_forms import DecisionForm, StageResultForm, StageScheduleForm
-from .models import CommissionMember, ProgrammeStage, StatusApplication
+from .models import CommissionMember, ProgrammeStage, StatusApplication, open_first
 
 PAGE_SIZE = 50
 OPEN = StatusApplication.State.OPEN
@@ -56,9 +55,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         found = found.exclude(state=OPEN)
     elif state:
         found = found.filter(state=state)
-    found = found.order_by(
-        Case(When(state=OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()), "submitted_at", "id"
-    )
+    found = found.order_by(open_first(), "submitted_at", "id")
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     conflicts = commission.conflicted(user=user, seats=seats, applications=page.object_list)
     rows = [

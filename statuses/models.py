@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Specialty
@@ -182,6 +182,12 @@ class CommissionMember(models.Model):
         return f"{self.user} — {self.programme} ({self.specialty.code})"
 
 
+def open_first() -> Case:
+    """0 for an open application, 1 for a closed one: the commission's queue lists the open ones first, oldest
+    first. Its index holds this very expression, so that the queue's page is read in order and stops at 50."""
+    return Case(When(state="open", then=Value(0)), default=Value(1), output_field=models.IntegerField())
+
+
 class StatusApplication(models.Model):
     """A doctor's application for a programme's status in one specialty, and the attempt it opens.
 
@@ -258,7 +264,14 @@ class StatusApplication(models.Model):
             models.Index(
                 fields=["programme", "specialty", "state", "submitted_at", "id"], name="status_application_queue_idx"
             ),
-            models.Index(fields=["programme", "specialty", "submitted_at", "id"], name="status_application_all_idx"),
+            models.Index(
+                F("programme"),
+                F("specialty"),
+                open_first(),
+                F("submitted_at"),
+                F("id"),
+                name="status_application_all_idx",
+            ),
             models.Index(fields=["doctor", "programme", "specialty"], name="status_application_doctor_idx"),
         ]
 

@@ -1,5 +1,5 @@
 """The commission's queue walks its programme's and specialty's applications in the page's order (oldest first),
-open ones or all, and stops at the page's 50, instead of joining every application of the specialty with the
+open ones first (the page's order, statuses.models.open_first) or one state, and stops at the page's 50, instead of joining every application of the specialty with the
 users table and sorting them (issue 18: a seq scan of 450,000 users at national scale).
 
 Concurrently on PostgreSQL (hence `atomic = False`), plainly on SQLite."""
@@ -26,6 +26,17 @@ class Migration(migrations.Migration):
         ),
         AddIndexConcurrentlyOnPostgres(
             model_name="statusapplication",
-            index=models.Index(fields=["programme", "specialty", "submitted_at", "id"], name="status_application_all_idx"),
+            index=models.Index(
+                models.F("programme"),
+                models.F("specialty"),
+                models.Case(
+                    models.When(state="open", then=models.Value(0)),
+                    default=models.Value(1),
+                    output_field=models.IntegerField(),
+                ),
+                models.F("submitted_at"),
+                models.F("id"),
+                name="status_application_all_idx",
+            ),
         ),
     ]
