@@ -431,6 +431,11 @@ ACCREDITATION_WINDOW_MONTHS = env_int("ACCREDITATION_WINDOW_MONTHS", 12)
 PORTFOLIO_PDF_MAX_BYTES = env_int("PORTFOLIO_PDF_MAX_BYTES", 10 * 1024 * 1024)
 PORTFOLIO_SCAN_MAX_BYTES = env_int("PORTFOLIO_SCAN_MAX_BYTES", UPLOAD_MAX_BYTES)
 PORTFOLIO_MAX_SCANS = env_int("PORTFOLIO_MAX_SCANS", 50)
+# The society report's figures are prepared in the background and kept (societies.report_prepared): a page or
+# API call that finds them older than this many minutes shows them as of when and queues a new preparation.
+SOCIETY_REPORT_MAX_AGE_MINUTES = env_int("SOCIETY_REPORT_MAX_AGE_MINUTES", 60)
+# The hour (in TIME_ZONE) of the night at which every society's reports of this year and the last are prepared.
+SOCIETY_REPORT_HOUR = env_int("SOCIETY_REPORT_HOUR", 2)
 # The hour (in TIME_ZONE) at which the daily accreditation reminders go out.
 ACCREDITATION_REMINDERS_HOUR = env_int("ACCREDITATION_REMINDERS_HOUR", 9)
 # Status programmes: reminders go out so many days before a status expires, each once per status (the daily run
@@ -476,6 +481,11 @@ CELERY_BEAT_SCHEDULE = {
     "prune-delivered-outbox-records": {
         "task": "credits.tasks.prune_delivered_outbox",
         "schedule": crontab(hour=OUTBOX_RETENTION_HOUR, minute=30),
+    },
+    # Nightly: every society's reports of this year and the last, each a task of its own.
+    "prepare-society-reports": {
+        "task": "societies.report_prepared.prepare_society_reports",
+        "schedule": crontab(hour=SOCIETY_REPORT_HOUR, minute=15),
     },
     # Weekly, on Monday morning of the register's zone: the week before's announcements, each digest at most
     # once per doctor and week, so a run missed or repeated sends nothing twice.

@@ -22,6 +22,7 @@ from .models import (
     DigestSent,
     DigestSubscription,
     Option,
+    PreparedReport,
     Question,
     Survey,
     SurveyInvitation,
@@ -173,3 +174,22 @@ class AnswerAdmin(BigTableAdmin, ReadOnlyAdmin[Answer]):
 class OptionAdmin(ReadOnlyAdmin[Option]):
     list_display = ["text", "question", "order"]
     list_select_related = ["question"]
+
+
+@admin.register(PreparedReport)
+class PreparedReportAdmin(ReadOnlyAdmin[PreparedReport]):
+    """The society reports kept (societies.report_prepared): when each was computed, and whether a preparation is
+    queued; "prepare again" queues one at once."""
+
+    list_display = ["society", "year", "specialty", "computed_at", "queued_at"]
+    list_filter = ["year"]
+    list_select_related = ["society", "specialty"]
+    ordering = ["-year", "society", "specialty"]
+    actions = ["prepare_again"]
+
+    @admin.action(description=_("Prepare the selected reports again"))
+    def prepare_again(self, request: HttpRequest, queryset: QuerySet[PreparedReport]) -> None:
+        from .report_prepared import report_queue
+
+        queued = sum(report_queue(row) for row in queryset)
+        self.message_user(request, _("Queued: %(count)d.") % {"count": queued}, messages.SUCCESS)

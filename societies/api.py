@@ -78,13 +78,20 @@ urlpatterns = [path("announcements/", AnnouncementListView.as_view(), name="anno
 # --- the society report ---------------------------------------------------------------------------------------
 
 
+# A caller told the report is being prepared is asked to come back after this many seconds.
+RETRY_AFTER_SECONDS = 60
+
+
 class SocietyReportSerializer(serializers.Serializer[dict[str, Any]]):
     """The figures of societies.report.SocietyReport, as numbers."""
 
     society_id = serializers.IntegerField()
     year = serializers.IntegerField()
     specialties = serializers.ListField(child=serializers.CharField(), help_text=gettext_lazy("Specialty codes."))
-    computed_at = serializers.DateTimeField(help_text=gettext_lazy("When the figures were computed (kept an hour)."))
+    computed_at = serializers.DateTimeField(
+        help_text=gettext_lazy("When the figures were computed (they are prepared in the background).")
+    )
+    preparing = serializers.BooleanField(help_text=gettext_lazy("Newer figures are being prepared."))
     submitted = serializers.IntegerField()
     approved = serializers.IntegerField()
     rejected = serializers.IntegerField()
@@ -106,6 +113,12 @@ class SocietyReportSerializer(serializers.Serializer[dict[str, Any]]):
     survey_responses = serializers.IntegerField(allow_null=True)
 
 
+class SocietyReportPreparingSerializer(serializers.Serializer[dict[str, Any]]):
+    status = serializers.CharField(help_text=gettext_lazy("Always `preparing`."))
+    year = serializers.IntegerField()
+    specialty = serializers.CharField(allow_null=True)
+
+
 class SocietyReportQuerySerializer(serializers.Serializer[dict[str, Any]]):
     year = serializers.CharField(required=False, help_text=gettext_lazy("Four digits; the current year if not given."))
     specialty = serializers.CharField(required=False, help_text=gettext_lazy("One of the society's specialties."))
@@ -114,16 +127,20 @@ class SocietyReportQuerySerializer(serializers.Serializer[dict[str, Any]]):
 @extend_schema(
     summary="The society report",
     description="A year's figures of the society's specialties (or one of them), for its staff and portal "
-    "administrators; anyone else gets 404. A bad year is a 400 with the code `year_invalid` or "
-    "`year_out_of_range`; a specialty the society does not carry, `specialty_not_in_society`.",
+    "administrators; anyone else gets 404. The figures are prepared in the background and kept: `computed_at` "
+    "says when; figures older than an hour are returned and a newer preparation is queued (`preparing`). Before "
+    'the first preparation is done the answer is 202 `{"status": "preparing"}` with `Retry-After`. A bad year '
+    "is a 400 with the code `year_invalid` or `year_out_of_range`; a specialty the society does not carry, "
+    "`specialty_not_in_society`.",
     parameters=[SocietyReportQuerySerializer],
-    responses=SocietyReportSerializer,
+    responses={200: SocietyReportSerializer, 202: SocietyReportPreparingSerializer},
 )
 class SocietyReportView(APIView):
     permission_classes = [IsAuthenticated]
 
     def get(self, request: Request, society_id: int) -> Response:
         from . import report
+        from .report_prepared import prepared_report
         from .services import is_society_staff
 
         society = Organization.objects.filter(pk=society_id).first()
@@ -131,8 +148,12 @@ class SocietyReportView(APIView):
             raise NotFound(gettext("No such society."))
         year = report.parse_year(request.query_params.get("year"))
         specialty = report.parse_specialty(society, request.query_params.get("specialty"))
-        figures = report.society_report(society=society, year=year, specialty=specialty)
-        return Response(SocietyReportSerializer(figures.as_json()).data)
+        prepared = prepared_report(society=society, year=year, specialty=specialty)
+        if prepared.report is None:
+            waiting = {"status": "preparing", "year": year, "specialty": specialty.code if specialty else None}
+            return Response(waiting, status=202, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        figures = {**prepared.report.as_json(), "preparing": prepared.preparing}
+        return Response(SocietyReportSerializer(figures).data)
 
 
 urlpatterns += [path("societies/<int:society_id>/report/", SocietyReportView.as_view(), name="society_report")]

@@ -353,3 +353,36 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+class PreparedReport(models.Model):
+    """The society report of one year, for all of the society's specialties (`specialty` empty) or for one: its
+    figures as computed in the background (societies.report_prepared) and when. At national scale the figures
+    take seconds to compute, so pages and the API read them from here and say as of when (SPEC: "Figures may be
+    precomputed"); a preparation queued and not yet done is marked by `queued_at`."""
+
+    society = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("society"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    specialty = models.ForeignKey(
+        Specialty, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("specialty")
+    )
+    figures = models.JSONField(_("figures"), null=True, blank=True, editable=False)
+    computed_at = models.DateTimeField(_("computed"), null=True, blank=True, editable=False)
+    queued_at = models.DateTimeField(_("preparation queued"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("prepared society report")
+        verbose_name_plural = _("prepared society reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["society", "year", "specialty"],
+                condition=Q(specialty__isnull=False),
+                name="prepared_report_one_per_specialty",
+            ),
+            models.UniqueConstraint(
+                fields=["society", "year"], condition=Q(specialty__isnull=True), name="prepared_report_one_for_all"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.society_id} {self.year} {self.specialty_id or 'all'}"

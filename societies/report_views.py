@@ -1,4 +1,5 @@
-"""The society report's page, PDF and CSV: the society's staff and portal administrators; anyone else 404."""
+"""The society report's page, PDF and CSV: the society's staff and portal administrators; anyone else 404. The
+figures are those prepared in the background (societies.report_prepared), shown as of when they were computed."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -7,7 +8,8 @@ from django.utils import timezone
 
 from nmo_portal.errors import PortalError
 
-from . import report
+from . import report, report_output
+from .report_prepared import prepared_report
 from .views import _society_for_staff
 
 
@@ -15,38 +17,41 @@ from .views import _society_for_staff
 def society_report(request: HttpRequest, society_id: int) -> HttpResponse:
     society = _society_for_staff(request, society_id)
     specialties = list(society.specialties.order_by("code"))
+    context = {
+        "society": society,
+        "specialties": specialties,
+        "first_year": report.FIRST_YEAR,
+        "last_year": timezone.localdate().year,
+    }
     try:
         year = report.parse_year(request.GET.get("year"))
         specialty = report.parse_specialty(society, request.GET.get("specialty"))
     except PortalError as refusal:
-        context = {
-            "society": society,
-            "specialties": specialties,
-            "refusal": refusal,
-            "first_year": report.FIRST_YEAR,
-            "last_year": timezone.localdate().year,
-        }
-        return render(request, "societies/society_report.html", context, status=400)
-    figures = report.society_report(society=society, year=year, specialty=specialty)
+        return render(request, "societies/society_report.html", {**context, "refusal": refusal}, status=400)
+    prepared = prepared_report(society=society, year=year, specialty=specialty)
+    context.update({"year": year, "specialty": specialty, "preparing": prepared.preparing})
+    figures = prepared.report
+    if figures is None:
+        # nothing kept yet: the page (also for a file asked for) says it is being prepared; 202, come back later
+        return render(request, "societies/society_report.html", context, status=202)
     export = request.GET.get("format")
     if export == "csv":
-        response = HttpResponse(report.report_csv(figures), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{report.report_filename(figures, extension="csv")}"'
+        response = HttpResponse(report_output.report_csv(figures), content_type="text/csv; charset=utf-8")
+        filename = report_output.report_filename(figures, extension="csv")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
     if export == "pdf":
-        response = HttpResponse(report.report_pdf(figures, society_name=society.name), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{report.report_filename(figures, extension="pdf")}"'
+        pdf = report_output.report_pdf(figures, society_name=society.name)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        filename = report_output.report_filename(figures, extension="pdf")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
-    context = {
-        "society": society,
-        "specialties": specialties,
-        "specialty": specialty,
-        "year": year,
-        "first_year": report.FIRST_YEAR,
-        "last_year": timezone.localdate().year,
-        "report": figures,
-        "rows": report.figure_rows(figures),
-        "charts": report.charts(figures),
-        "as_of": report.generated_at(figures),
-    }
+    context.update(
+        {
+            "report": figures,
+            "rows": report_output.figure_rows(figures),
+            "charts": report_output.charts(figures),
+            "as_of": report_output.generated_at(figures),
+        }
+    )
     return render(request, "societies/society_report.html", context)

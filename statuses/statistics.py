@@ -24,7 +24,8 @@ from django.utils.translation import pgettext
 from accounts.models import Specialty, User
 from nmo_portal.calendar import register_zone, today
 from nmo_portal.spreadsheets import csv_cell
-from societies.report import Chart, bar_chart, parse_year
+from societies.report import parse_year
+from societies.report_output import Chart, bar_chart
 
 from .models import CommissionMember, ProgrammeStage, StageResult, Status, StatusApplication, StatusProgramme
 

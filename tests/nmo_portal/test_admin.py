@@ -24,6 +24,7 @@ from ministry_mock.models import ReceivedRecord, Specialist
 from ministry_sync.models import HeldRecord, MinistryLink
 from modules.models import ModuleCompletion
 from societies.models import DigestSent, Survey
+from societies.report_prepared import prepared_report
 from societies.services import digest_subscribe
 from societies.surveys import invitations_send, survey_answer
 
@@ -132,6 +133,7 @@ def fill_the_rest(staff):
         earned_on=date(2026, 1, 1),
     )
     digest_subscribe(doctor=doctor)
+    prepared_report(society=survey.society, year=timezone.localdate().year)  # prepared here: no worker in tests
     DigestSent.objects.create(doctor=doctor, week_start=date(2026, 1, 5), announcements=1)
     HeldRecord.objects.create(
         doctor=doctor,
