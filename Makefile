@@ -58,7 +58,8 @@ messages: $(STAMP)
 	DEBUG=1 $(PY) manage.py makemessages -l ru --ignore=.venv --ignore=staticfiles --no-obsolete
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
 
-# The production shape on local services: gunicorn + Celery worker + beat against DATABASE_URL and REDIS_URL,
+# The production shape on local services: gunicorn + Celery workers (short tasks; long jobs, queue "long") + beat
+# against DATABASE_URL and REDIS_URL,
 # and the Ministry mock alone on port 8001 (the portal's MINISTRY_API_URL default when the mock is not mounted).
 serve: $(STAMP)
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "Set DATABASE_URL and REDIS_URL (see README)"; exit 1; }
@@ -68,7 +69,8 @@ serve: $(STAMP)
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input -v0
 	trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A nmo_portal worker --loglevel=INFO --concurrency=2 & \
+	$(VENV)/bin/celery -A nmo_portal worker -Q celery -n short@%h --loglevel=INFO --concurrency=2 & \
+	$(VENV)/bin/celery -A nmo_portal worker -Q long -n long@%h --loglevel=INFO --concurrency=1 & \
 	$(VENV)/bin/celery -A nmo_portal beat --loglevel=INFO & \
 	$(VENV)/bin/gunicorn nmo_portal.wsgi --bind 127.0.0.1:$(PORT) --workers 3 --access-logfile - & \
 	ROOT_URLCONF=ministry_mock.urls $(VENV)/bin/gunicorn nmo_portal.wsgi --bind 127.0.0.1:8001 --workers 2 & \

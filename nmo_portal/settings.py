@@ -270,6 +270,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Long jobs (a list of codes, certificate files and their mail, portfolio files, survey invitations, the society
+# reports: seconds to minutes each at national scale) go to a queue of their own, so that a worker busy with them
+# never holds back the per-second announcements and the Ministry deliveries. A worker started without -Q consumes
+# both queues (make run, the tests); production runs one worker per queue (docker-compose.yml, make serve).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES: dict[str, dict[str, str]] = {"celery": {}, "long": {}}
+LONG_TASKS = (
+    "codes.issuance.issue_batch",
+    "codes.certificates.build_event_certificates",
+    "codes.certificates.mail_certificates",
+    "learning_plan.export.build_portfolio_export",
+    "societies.surveys.send_survey_invitations",
+    "societies.report_prepared.prepare_society_report",
+)
+CELERY_TASK_ROUTES = {name: {"queue": "long"} for name in LONG_TASKS}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -183,3 +183,40 @@ def test_make_run_sends_tasks_to_a_worker_through_folders_and_a_bare_runserver_r
     assert (broker / "queue").is_dir()
     named = celery_and_database_settings({**development, "LOCAL_WORKER": "1", "CELERY_BROKER_URL": "redis://h:6379/0"})
     assert (named["eager"], named["broker"]) == ("False", "redis://h:6379/0")  # a named broker wins
+
+
+def worker_queues(command: list[str]) -> set[str] | None:
+    """The queues a `celery worker` command line consumes; None when it names none (then it takes them all)."""
+    if "-Q" not in command:
+        return None
+    return set(command[command.index("-Q") + 1].split(","))
+
+
+def test_every_queue_has_a_worker_in_each_production_shape_and_long_jobs_go_to_their_own():
+    """A queue that no worker consumes loses its tasks silently: docker-compose.yml and `make serve` each run a
+    worker for every queue of CELERY_TASK_QUEUES, and the long jobs are routed away from the short tasks'."""
+    import shlex
+
+    import yaml
+    from django.conf import settings as django_settings
+
+    from nmo_portal.celery import app
+
+    queues = set(django_settings.CELERY_TASK_QUEUES)
+    assert queues == {"celery", "long"}
+    for name in django_settings.LONG_TASKS:
+        assert app.amqp.router.route({}, name)["queue"].name == "long", name
+    assert app.amqp.router.route({}, "credits.tasks.announce_new")["queue"].name == "celery"
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    commands = [
+        service["command"] for service in compose["services"].values() if "worker" in service.get("command", [])
+    ]
+    consumed = set().union(*(worker_queues(command) or queues for command in commands))
+    assert consumed == queues, commands
+
+    serve = (ROOT / "Makefile").read_text().split("\nserve:")[1].split("\n\n")[0]
+    lines = [shlex.split(line.strip(" \t\\&")) for line in serve.splitlines() if "celery -A nmo_portal worker" in line]
+    assert len(lines) == 2, serve
+    consumed = set().union(*(worker_queues(line) or queues for line in lines))
+    assert consumed == queues, lines
