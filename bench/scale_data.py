@@ -1099,13 +1099,14 @@ class Builder:
                         kind = kinds[q]
                         key = f"a0000000-0000-4000-8000-{n:012x}"
                         if kind in ("single", "multiple"):
-                            yield f"{key}\t\\N\t\t{answer_set}\t{options[pk][(r + q) % 4]}\t{pk}"
+                            yield f"{key}\t\\N\t\t{answer_set}\t{options[pk][(r + q) % 4]}\t{pk}\t{s + 1}"
                         elif kind == "scale":
-                            yield f"{key}\t{1 + r % 5}\t\t{answer_set}\t\\N\t{pk}"
+                            yield f"{key}\t{1 + r % 5}\t\t{answer_set}\t\\N\t{pk}\t{s + 1}"
                         elif r % 3 == 0:
-                            yield f"{key}\t\\N\tНужны разборы трудных случаев.\t{answer_set}\t\\N\t{pk}"
+                            yield f"{key}\t\\N\tНужны разборы трудных случаев.\t{answer_set}\t\\N\t{pk}\t{s + 1}"
 
-        self.copy("societies_answer", "id, number, text, answer_set_id, option_id, question_id", answers())
+        # survey_id: the response's survey, as surveys.survey_answer writes it
+        self.copy("societies_answer", "id, number, text, answer_set_id, option_id, question_id, survey_id", answers())
         self.built.ids["survey"] = surveys[-1][0]  # open: its closing day is ahead
         self.built.ids["results_survey"] = surveys[0][0]
 

@@ -331,6 +331,11 @@ class Answer(models.Model):
     answer_set = models.ForeignKey(
         AnswerSet, on_delete=models.CASCADE, related_name="answers", verbose_name=_("response")
     )
+    # the response's survey, written again on each answer (surveys.survey_answer) so that the results count a
+    # survey's answers from answer_survey_idx alone instead of finding them through its responses
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("survey")
+    )
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers", verbose_name=_("question"))
     option = models.ForeignKey(
         Option, on_delete=models.CASCADE, related_name="answers", null=True, blank=True, verbose_name=_("option")
@@ -349,6 +354,11 @@ class Answer(models.Model):
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("text"), ANSWER_TEXT_MAX), name="answer_text_bounded"
             ),
+        ]
+        # the results' counts per question, option and number, and the responses that gave them, read from the
+        # index alone (survey_results.py)
+        indexes = [
+            models.Index(fields=["survey", "question", "option", "number", "answer_set"], name="answer_survey_idx")
         ]
 
     def __str__(self) -> str:

@@ -2,11 +2,12 @@
 least MIN_GROUP responses, drawn as horizontal bars in SVG, and written as CSV."""
 
 import csv
+import html
 import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -37,6 +38,10 @@ class QuestionResult:
     def chart(self) -> SafeString:
         return bar_chart(self.rows)
 
+    @property
+    def text_items(self) -> SafeString:
+        return text_items(self.texts)
+
 
 @dataclass
 class GroupResult:
@@ -51,47 +56,73 @@ class GroupResult:
         return self.responses < MIN_GROUP
 
 
-def _group(survey: Survey, questions: list[Question], specialty: Specialty | None) -> GroupResult:
-    sets = AnswerSet.objects.filter(survey=survey)
-    if specialty is not None:
-        sets = sets.filter(specialty=specialty)
-    responses = sets.count()
+@dataclass
+class Figures:
+    """What a group's results are drawn from: its responses, the responses that chose each option, the answers of
+    each number of each scale, the responses that answered each question, and each question's texts in order."""
+
+    responses: int = 0
+    chosen: Counter[int] = field(default_factory=Counter)
+    numbers: Counter[tuple[int, int]] = field(default_factory=Counter)
+    answered: Counter[int] = field(default_factory=Counter)
+    texts: defaultdict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+def survey_figures(survey: Survey) -> tuple[Figures, defaultdict[int | None, Figures]]:
+    """The figures of the whole survey and of each specialty its responses count in, from four grouped queries
+    whatever the number of questions and specialties. A specialty's responses are a part of the whole's, so each
+    row of a query is added to the whole and to its specialty."""
+    whole = Figures()
+    by_specialty: defaultdict[int | None, Figures] = defaultdict(Figures)
+    for row in AnswerSet.objects.filter(survey=survey).values("specialty").annotate(n=Count("pk")):
+        for figures in (whole, by_specialty[row["specialty"]]):
+            figures.responses += row["n"]
+    if whole.responses < MIN_GROUP:  # no group is shown: nothing more to count
+        return whole, by_specialty
+    # The answers' own survey reads them from answer_survey_idx; their response's lets the join take the survey's
+    # responses by their index rather than all of them.
+    answers = Answer.objects.filter(survey=survey, answer_set__survey=survey)
+    for row in (
+        answers.filter(Q(option__isnull=False) | Q(number__isnull=False))
+        .values("answer_set__specialty", "question", "option", "number")
+        .annotate(sets=Count("answer_set", distinct=True), rows=Count("*"))
+    ):
+        for figures in (whole, by_specialty[row["answer_set__specialty"]]):
+            if row["option"] is not None:
+                figures.chosen[row["option"]] += row["sets"]
+            if row["number"] is not None:
+                figures.numbers[row["question"], row["number"]] += row["rows"]
+    for row in answers.values("answer_set__specialty", "question").annotate(n=Count("answer_set", distinct=True)):
+        for figures in (whole, by_specialty[row["answer_set__specialty"]]):
+            figures.answered[row["question"]] += row["n"]
+    # sorted by their text: never in the order they were written
+    texts = answers.exclude(text="").order_by("question", "text")
+    for specialty_id, question_id, text in texts.values_list("answer_set__specialty", "question", "text"):
+        for figures in (whole, by_specialty[specialty_id]):
+            figures.texts[question_id].append(text)
+    return whole, by_specialty
+
+
+def _group(specialty: Specialty | None, figures: Figures, questions: list[Question]) -> GroupResult:
+    responses = figures.responses
     group = GroupResult(specialty=specialty, responses=responses)
     if responses < MIN_GROUP:
         return group
-    answers = Answer.objects.filter(answer_set__in=sets.values("pk"))
-    option_counts = Counter(
-        {
-            row["option"]: row["n"]
-            for row in answers.filter(option__isnull=False)
-            .values("option")
-            .annotate(n=Count("answer_set", distinct=True))
-        }
-    )
-    answered = Counter(
-        {row["question"]: row["n"] for row in answers.values("question").annotate(n=Count("answer_set", distinct=True))}
-    )
-    numbers: dict[int, Counter[int]] = defaultdict(Counter)
-    for row in answers.filter(number__isnull=False).values("question", "number").annotate(n=Count("pk")):
-        numbers[row["question"]][row["number"]] = row["n"]
-    texts: dict[int, list[str]] = defaultdict(list)
-    # sorted by their text: never in the order they were written
-    for question_id, text in answers.exclude(text="").order_by("question", "text").values_list("question", "text"):
-        texts[question_id].append(text)
     for question in questions:
-        result = QuestionResult(question=question, answered=answered[question.pk])
+        result = QuestionResult(question=question, answered=figures.answered[question.pk])
         if question.has_options:
+            chosen = figures.chosen
             result.rows = [
-                Row(option.text, option_counts[option.pk], 100 * option_counts[option.pk] / responses)
+                Row(option.text, chosen[option.pk], 100 * chosen[option.pk] / responses)
                 for option in question.options.all()
             ]
         elif question.kind == Question.Kind.SCALE:
-            counts = numbers[question.pk]
+            counts = {n: figures.numbers[question.pk, n] for n in range(SCALE_MIN, SCALE_MAX + 1)}
             total = sum(counts.values())
-            result.rows = [Row(str(n), counts[n], 100 * counts[n] / responses) for n in range(SCALE_MIN, SCALE_MAX + 1)]
+            result.rows = [Row(str(n), c, 100 * c / responses) for n, c in counts.items()]
             result.average = sum(n * c for n, c in counts.items()) / total if total else None
         else:
-            result.texts = texts[question.pk]
+            result.texts = figures.texts[question.pk]
         group.questions.append(result)
     return group
 
@@ -99,8 +130,9 @@ def _group(survey: Survey, questions: list[Question], specialty: Specialty | Non
 def survey_results(survey: Survey) -> list[GroupResult]:
     """The whole survey, then each of its specialties; a group of fewer than MIN_GROUP responses is only counted."""
     questions = list(survey.questions.prefetch_related("options"))
-    groups = [_group(survey, questions, None)]
-    groups += [_group(survey, questions, specialty) for specialty in survey.specialties.order_by("code")]
+    whole, by_specialty = survey_figures(survey)
+    groups = [_group(None, whole, questions)]
+    groups += [_group(sp, by_specialty[sp.pk], questions) for sp in survey.specialties.order_by("code")]
     return groups
 
 
@@ -108,6 +140,18 @@ CHART_WIDTH = 600
 BAR_HEIGHT = 22
 LABEL_WIDTH = 220
 LABEL_CHARS = 26
+
+
+def text_items(texts: list[str]) -> SafeString:
+    """The texts as `<li>{{ text|linebreaksbr }}</li>` each, the same markup, without the template's cost per item:
+    a text question of a survey of 5,000 responses holds thousands of them (escaped as django.utils.html.escape
+    does, line breaks as django.utils.text.normalize_newlines sees them)."""
+    return SafeString(
+        "".join(
+            "<li>" + html.escape(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>") + "</li>"
+            for text in texts
+        )
+    )
 
 
 def bar_chart(rows: list[Row]) -> SafeString:

@@ -474,7 +474,8 @@ def survey_answer(*, survey: Survey, doctor: User, answers: Any) -> None:
             SurveyParticipation.objects.create(survey=survey, doctor=doctor)
             answer_set = AnswerSet.objects.create(survey=survey, specialty_id=specialty_id)
             Answer.objects.bulk_create(
-                Answer(answer_set=answer_set, question=q, option=o, number=n, text=t) for q, o, n, t in rows
+                Answer(answer_set=answer_set, survey=survey, question=q, option=o, number=n, text=t)
+                for q, o, n, t in rows
             )
     except IntegrityError:
         raise already from None

@@ -156,6 +156,7 @@ def test_nothing_leads_from_an_answer_to_a_person(survey, psychiatry):
     assert {f.name for f in Answer._meta.get_fields() if f.concrete} == {
         "id",
         "answer_set",
+        "survey",  # its response's, written again for the results' index
         "question",
         "option",
         "number",
