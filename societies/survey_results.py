@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.models import Specialty
 from nmo_portal.spreadsheets import csv_cell
@@ -198,7 +199,17 @@ def results_csv(survey: Survey) -> str:
     """The results of each group of at least MIN_GROUP responses, one row per option, scale value or text."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("Group"), _("Responses"), _("Question"), _("Kind"), _("Answer"), _("Count"), _("Percent")])
+    writer.writerow(
+        [
+            _("Group"),
+            _("Responses"),
+            _("Question"),
+            _("Kind"),
+            pgettext("survey results column", "Answer"),
+            _("Count"),
+            _("Percent"),
+        ]
+    )
     for group in survey_results(survey):
         name = group.specialty.code if group.specialty else _("All")
         if group.too_few:

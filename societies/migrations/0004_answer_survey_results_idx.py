@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("societies", "0002_surveys"),
+        ("societies", "0003_prepared_report"),
     ]
 
     operations = [
