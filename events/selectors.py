@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from review.selectors import search_activities
+from review.selectors import filter_by_provider, search_activities
 
 from .models import Event
 
@@ -15,8 +15,8 @@ def catalog_events(filters: dict[str, Any]) -> QuerySet[Any]:
         queryset = queryset.filter(specialties=specialty)
     if fmt := filters.get("format"):
         queryset = queryset.filter(format=fmt)
-    if provider := filters.get("provider"):
-        queryset = queryset.filter(organization=provider)
+    if (provider := filters.get("provider")) is not None:
+        queryset = filter_by_provider(queryset, provider)
     # The event's own calendar days (in its time zone), not the viewer's or the server's.
     if date_from := filters.get("date_from"):
         queryset = queryset.filter(end_date__gte=date_from)
