@@ -4,6 +4,7 @@ from typing import Any, ClassVar
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import DurationField, ExpressionWrapper, F, Q
+from django.db.models.expressions import CombinedExpression
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
@@ -14,7 +15,7 @@ from review.models import Activity, SearchIndex, Status, Transition, search_vect
 SEARCH_FIELDS = ("title", "programme")
 
 
-def days_after_first() -> ExpressionWrapper:
+def days_after_first() -> "ExpressionWrapper[CombinedExpression]":
     """How many days an event runs after its first (0 for a one-day event), as a duration: the expression of the
     index `event_catalog_span_idx`, from which the catalogue reads the longest approved event's at once."""
     return ExpressionWrapper(F("end_date") - F("start_date"), output_field=DurationField())

@@ -4,12 +4,13 @@ page reachable by its number; the provider filter is typed (or picked from sugge
 providers, and a link of the former list (`?provider=<id>`) still shows that provider's activities."""
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
 
 from nmo_portal import paging
-from review import views
+from review import selectors, views
 
 from ..factories import EventFactory, ModuleFactory, OrganizationFactory, moscow
 
@@ -172,3 +173,14 @@ def test_the_suggestions_are_the_first_names_that_contain_the_text(client):
         {"name": "Кардиологический центр", "short_name": ""}
     ]
     assert client.get(reverse("review:catalog_providers")).json() == {"providers": []}
+
+
+def test_without_postgresql_a_name_is_matched_in_any_case(monkeypatch):
+    """SQLite (`make run`) folds the case of ASCII letters only: its few providers are matched in Python."""
+    first = OrganizationFactory(name="ГКБ № 1 имени Пирогова", short_name="ГКБ № 1")
+    fifteenth = OrganizationFactory(name="ГКБ № 15 имени Филатова", short_name="")
+    monkeypatch.setattr(selectors, "connection", SimpleNamespace(vendor="sqlite"))
+    assert selectors.providers_named("гкб") == [first.pk, fifteenth.pk]
+    assert selectors.providers_named("гкб № 1") == [first.pk]
+    assert selectors.providers_named("ФИЛАТОВА") == [fifteenth.pk]
+    assert [row[1] for row in selectors.providers_containing("гкб", limit=1)] == [first.name]
