@@ -3,14 +3,22 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import DurationField, ExpressionWrapper, F, Q
+from django.db.models.expressions import CombinedExpression
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from nmo_portal.calendar import local_date, register_zone_name, validate_time_zone
-from review.models import Activity, SearchIndex, Transition, search_vector
+from nmo_portal.indexes import PostgresBTreeIndex
+from review.models import Activity, SearchIndex, Status, Transition, search_vector
 
 SEARCH_FIELDS = ("title", "programme")
+
+
+def days_after_first() -> "ExpressionWrapper[CombinedExpression]":
+    """How many days an event runs after its first (0 for a one-day event), as a duration: the expression of the
+    index `event_catalog_span_idx`, from which the catalogue reads the longest approved event's at once."""
+    return ExpressionWrapper(F("end_date") - F("start_date"), output_field=DurationField())
 
 
 class Event(Activity):
@@ -57,6 +65,7 @@ class Event(Activity):
             models.Index(fields=["status", "start_date"], name="event_catalog_start_idx"),
             models.Index(fields=["status", "end_date"], name="event_catalog_end_idx"),
             SearchIndex(search_vector(*SEARCH_FIELDS), name="event_search_idx"),
+            PostgresBTreeIndex(days_after_first(), name="event_catalog_span_idx", condition=Q(status=Status.APPROVED)),
         ]
 
     def clean(self) -> None:

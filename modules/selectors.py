@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from review.selectors import search_activities
+from review.selectors import filter_by_provider, search_activities
 
 from .models import Module
 
@@ -13,8 +13,8 @@ def catalog_modules(filters: dict[str, Any]) -> QuerySet[Any]:
     queryset: QuerySet[Any] = Module.objects.approved().select_related("organization").prefetch_related("specialties")
     if specialty := filters.get("specialty"):
         queryset = queryset.filter(specialties=specialty)
-    if provider := filters.get("provider"):
-        queryset = queryset.filter(organization=provider)
+    if (provider := filters.get("provider")) is not None:
+        queryset = filter_by_provider(queryset, provider)
     if date_from := filters.get("date_from"):
         queryset = queryset.filter(available_until__gte=date_from)
     if date_to := filters.get("date_to"):

@@ -1,15 +1,16 @@
 from typing import Any
 
 from django import forms
-from django.forms.utils import flatatt
-from django.utils.html import escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, Specialty, User
 from accounts.selectors import active_specialties
 from nmo_portal.ids import MAX_ID
 
+from . import selectors
 from .services import Decision
 
 
@@ -53,18 +54,56 @@ class DecisionForm(forms.Form):
     )
 
 
-class LongSelect(forms.Select):
-    """A select of thousands of options (the country's providers) written in Python: Django's own widget renders a
-    template per option, which at 3,000 options was most of the catalogue's time. Same HTML, no option groups."""
+class ProviderInput(forms.TextInput):
+    """The provider filter's text box, with a `<datalist>` of suggestions that static/js/provider_suggestions.js
+    fills from `catalog_providers` as the person types: the browser's own list, which a keyboard and a screen
+    reader use like any input's suggestions. Without the script it is a plain text box; the page is not sent
+    3,000 providers' names to build a list of them (152 KB of the 171 KB page at the bench's national scale)."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        widget_attrs = context["widget"]["attrs"]
+        if widget_attrs.get("id"):
+            widget_attrs["list"] = f"{widget_attrs['id']}_suggestions"
+            widget_attrs["data-suggestions-url"] = reverse("review:catalog_providers")
+        return context
 
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
-        chosen = {str(item) for item in self.format_value(value)}
-        options = []
-        for option, label in self.choices:
-            selected = " selected" if str(option) in chosen else ""
-            options.append(f'<option value="{escape(option)}"{selected}>{escape(label)}</option>')
-        attributes = flatatt(self.build_attrs(self.attrs, attrs))
-        return format_html('<select name="{}"{}>{}</select>', name, attributes, mark_safe("".join(options)))  # noqa: S308 - every value escaped above
+        html = super().render(name, value, attrs, renderer)
+        if not (attrs or {}).get("id"):
+            return html
+        return format_html('{}<datalist id="{}_suggestions"></datalist>', html, attrs["id"])  # type: ignore[index]
+
+
+class ProviderField(forms.CharField):
+    """A provider by its name or a part of it (see `selectors.providers_named`), or by its id: the catalogue's
+    filter used to be a list of the providers sending `?provider=<id>`, and links kept since still work. A number
+    is an id; an id that is no verified provider is ignored, as the list ignored it. The box shows an id's provider
+    by name, so that sending the form again keeps the same provider."""
+
+    widget = ProviderInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=300, **kwargs)
+        self.names: dict[str, str] = {}
+
+    def clean(self, value: Any) -> list[int] | None:
+        text: str = super().clean(value)
+        if not text:
+            return None
+        if text.isascii() and text.isdigit():
+            name = selectors.provider_name(int(text)) if int(text) <= MAX_ID else None
+            if name is None:
+                raise forms.ValidationError(_("There is no such provider."), code="invalid_choice")
+            self.names[text] = name
+            return [int(text)]
+        return selectors.providers_named(text)
+
+    def prepare_value(self, value: Any) -> Any:
+        return self.names.get(str(value).strip(), value)
 
 
 class CatalogFilterForm(forms.Form):
@@ -80,14 +119,11 @@ class CatalogFilterForm(forms.Form):
     )
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    provider = forms.ModelChoiceField(
+    provider = ProviderField(
         label=_("Provider"),
-        queryset=Organization.objects.filter(status=Organization.Status.VERIFIED)
-        .only("id", "name", "short_name")
-        .order_by("name"),
         required=False,
-        empty_label=_("All providers"),
-        widget=LongSelect,
+        help_text=_("Its name or a part of it; suggestions appear as you type."),
+        widget=ProviderInput(attrs={"placeholder": _("All providers")}),
     )
 
     def filters(self) -> dict[str, Any]:

@@ -41,6 +41,54 @@ def search_activities(queryset: QuerySet[Any], q: str) -> QuerySet[Any]:
     return queryset.filter(condition)
 
 
+# The catalogue's provider filter: a name typed (or picked from the suggestions), not a list of 3,000 providers.
+
+PROVIDER_SUGGESTIONS = 15
+
+
+def _verified_providers() -> QuerySet[Organization]:
+    return Organization.objects.filter(status=Organization.Status.VERIFIED)
+
+
+def providers_containing(text: str, *, limit: int | None = None) -> list[tuple[int, str, str]]:
+    """(id, name, short name) of the verified providers whose full or short name contains `text` in any case, by
+    name: one query over the few thousand organizations. SQLite (`make run`) folds the case of ASCII letters only,
+    so there the few organizations of development are matched in Python."""
+    text = text.strip()
+    if not text:
+        return []
+    rows = _verified_providers().order_by("name", "id").values_list("id", "name", "short_name")
+    if connection.vendor == "postgresql":
+        found = rows.filter(Q(name__icontains=text) | Q(short_name__icontains=text))
+        return list(found[:limit] if limit is not None else found)
+    folded = text.casefold()
+    matching = [row for row in rows if folded in row[1].casefold() or folded in row[2].casefold()]
+    return matching[:limit] if limit is not None else matching
+
+
+def providers_named(text: str) -> list[int]:
+    """The providers a typed name means: those whose full or short name is `text` (in any case), when there are
+    any, so that a name picked from the suggestions is that provider alone («ГКБ № 1», not also «ГКБ № 15»);
+    otherwise every provider whose name contains it («Сеченов»). None found: an empty list, which finds nothing."""
+    found = providers_containing(text)
+    folded = text.strip().casefold()
+    exact = [pk for pk, name, short_name in found if folded in (name.casefold(), short_name.casefold())]
+    return exact or [pk for pk, _name, _short_name in found]
+
+
+def provider_name(pk: int) -> str | None:
+    """The name of the verified provider `pk` (an id from a bookmarked link), or None when there is none."""
+    name: str | None = _verified_providers().filter(pk=pk).values_list("name", flat=True).first()
+    return name
+
+
+def filter_by_provider(queryset: QuerySet[Any], provider: Any) -> QuerySet[Any]:
+    """The catalogue's activities of `provider`: an organization (the API's `?provider=id`) or the ids a typed name
+    found (the page's filter; an empty list finds nothing)."""
+    providers = provider if isinstance(provider, list) else [provider]
+    return queryset.filter(organization__in=providers)
+
+
 def reviewer_queue(*, reviewer: User) -> list[Activity]:
     """The expert's open cases across events and modules, the nearest deadline first (three queries)."""
     cases: list[Activity] = []

@@ -8,21 +8,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
 from accounts import services as accounts_services
 from accounts.models import Membership, Organization, ReviewerAppointment, User
 from accounts.requests import require_member_or_staff, signed_in_user
+from nmo_portal.paging import capped_page
 from nmo_portal.views import refusal_shown
 
 from . import kinds, selectors, services
@@ -154,8 +155,7 @@ class ActivityActionView(ProviderActivityView):
         return redirect(f"{self.kind}s:detail", pk=pk)
 
 
-def _paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int = 20) -> Any:
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+CATALOG_PAGE_SIZE = 20
 
 
 def catalog(
@@ -165,12 +165,20 @@ def catalog(
     form: CatalogFilterForm,
     queryset: QuerySet[Any],
 ) -> HttpResponse:
-    """The public catalogue of approved activities of one kind."""
-    page = _paginate(request, queryset)
+    """The public catalogue of approved activities of one kind: counted up to a thousand (nmo_portal.paging)."""
+    page = capped_page(queryset, request.GET.get("page"), per_page=CATALOG_PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "kind": kind, "query": query.urlencode()}
     return render(request, f"{kind}s/{kind}_catalog.html", context)
+
+
+@cache_control(public=True, max_age=300)
+def catalog_providers(request: HttpRequest) -> JsonResponse:
+    """Suggestions for the catalogue's provider filter: the names of the first providers whose name contains `q`."""
+    found = selectors.providers_containing(request.GET.get("q", "")[:300], limit=selectors.PROVIDER_SUGGESTIONS)
+    names = [{"name": name, "short_name": short_name} for _pk, name, short_name in found]
+    return JsonResponse({"providers": names}, json_dumps_params={"ensure_ascii": False})
 
 
 def catalog_detail(request: HttpRequest, *, kind: str, pk: int) -> HttpResponse:

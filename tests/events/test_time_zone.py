@@ -294,6 +294,45 @@ def test_the_catalogue_date_filters_compare_the_events_own_days(
     assert not found(date_from="2027-03-11")
 
 
+def test_the_date_filters_find_a_long_event_begun_before_the_days_and_events_at_the_ends_of_the_zones(client):
+    """The catalogue reads a window of days by the events' start (events.selectors._starts_between): an event that
+    began weeks before it and runs into it, and one whose day began 14 hours before UTC's or ends 12 after, are in
+    it all the same."""
+    kiritimati, baker_island = ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Etc/GMT+12")  # UTC+14, UTC−12
+    course = EventFactory(
+        approved=True,
+        title="Шестинедельный курс",
+        starts_at=datetime(2027, 2, 1, 10, tzinfo=MOSCOW),
+        ends_at=datetime(2027, 3, 15, 18, tzinfo=MOSCOW),
+    )
+    dawn = EventFactory(
+        approved=True,
+        title="Рассвет на Киритимати",
+        timezone="Pacific/Kiritimati",
+        starts_at=datetime(2027, 3, 10, 0, 30, tzinfo=kiritimati),  # 9 March, 10:30 UTC
+        ends_at=datetime(2027, 3, 10, 2, tzinfo=kiritimati),
+    )
+    dusk = EventFactory(
+        approved=True,
+        title="Закат на острове Бейкер",
+        timezone="Etc/GMT+12",
+        starts_at=datetime(2027, 3, 10, 23, tzinfo=baker_island),  # 11 March, 11:00 UTC
+        ends_at=datetime(2027, 3, 10, 23, 45, tzinfo=baker_island),
+    )
+
+    def found(**params):
+        api = [row["title"] for row in client.get("/api/v1/catalog/events/", params).json()["results"]]
+        page = client.get(reverse("events:catalog"), params).content.decode()
+        assert [title for title in (course.title, dawn.title, dusk.title) if title in page] == api
+        return api
+
+    assert found(date_from="2027-03-10", date_to="2027-03-10") == [course.title, dawn.title, dusk.title]
+    assert found(date_from="2027-03-11", date_to="2027-03-12") == [course.title]
+    assert found(date_to="2027-03-09") == [course.title]
+    assert found(date_from="2027-03-10") == [course.title, dawn.title, dusk.title]
+    assert found(date_from="2027-03-16") == []
+
+
 # Certificates.
 
 

@@ -1,6 +1,6 @@
 """The catalogue's search at the scale of a country (issue 18): Russian full-text search on PostgreSQL served by
-each kind's GIN index, a plain substring on SQLite, the public number; the provider filter and the expert's
-last decisions."""
+each kind's GIN index, a plain substring on SQLite, the public number; and the expert's last decisions. (The
+provider filter and the pages: test_catalogue_pages.py.)"""
 
 from datetime import timedelta
 from types import SimpleNamespace
@@ -14,7 +14,7 @@ from events.models import Event
 from modules.models import Module
 from review import selectors
 
-from ..factories import EventFactory, ModuleFactory, OrganizationFactory
+from ..factories import EventFactory, ModuleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -72,19 +72,6 @@ def test_a_public_number_finds_its_event_however_it_is_typed(client):
         page = catalogue(client, q=typed)
         assert "Найденная школа" in page
         assert "Другая школа" not in page
-
-
-def test_the_provider_filter_lists_the_providers_and_keeps_the_chosen_one(client):
-    chosen = OrganizationFactory(name="Общество психиатров", short_name="")
-    OrganizationFactory(name="Кардиологический центр", short_name="")
-    EventFactory(approved=True, title="Школа общества", organization=chosen)
-    EventFactory(approved=True, title="Чужая школа")
-
-    page = catalogue(client, provider=chosen.pk)
-    assert f'<option value="{chosen.pk}" selected>Общество психиатров</option>' in page
-    assert "Кардиологический центр</option>" in page
-    assert "Школа общества" in page
-    assert "Чужая школа" not in page
 
 
 def test_the_expert_sees_their_latest_decisions_first(client, reviewer):
