@@ -280,6 +280,7 @@ LONG_TASKS = (
     "codes.issuance.issue_batch",
     "codes.certificates.build_event_certificates",
     "codes.certificates.mail_certificates",
+    "codes.certificates.mail_due_certificates",  # the sweep mails the due lists itself, thousands of PDFs each
     "learning_plan.export.build_portfolio_export",
     "societies.surveys.send_survey_invitations",
     "societies.report_prepared.prepare_society_report",

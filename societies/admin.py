@@ -181,7 +181,8 @@ class PreparedReportAdmin(ReadOnlyAdmin[PreparedReport]):
     """The society reports kept (societies.report_prepared): when each was computed, and whether a preparation is
     queued; "prepare again" queues one at once."""
 
-    list_display = ["society", "year", "specialty", "computed_at", "queued_at"]
+    list_display = ["society", "year", "specialty", "computed_at", "queued_at", "failed_at"]
+    readonly_fields = ["society", "year", "specialty", "computed_at", "queued_at", "failed_at", "figures"]
     list_filter = ["year"]
     list_select_related = ["society", "specialty"]
     ordering = ["-year", "society", "specialty"]
@@ -191,5 +192,5 @@ class PreparedReportAdmin(ReadOnlyAdmin[PreparedReport]):
     def prepare_again(self, request: HttpRequest, queryset: QuerySet[PreparedReport]) -> None:
         from .report_prepared import report_queue
 
-        queued = sum(report_queue(row) for row in queryset)
+        queued = sum(report_queue(row=row, actor=_actor(request)) for row in queryset)
         self.message_user(request, _("Queued: %(count)d.") % {"count": queued}, messages.SUCCESS)

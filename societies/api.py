@@ -7,7 +7,8 @@ from django.conf import settings
 from django.db.models import QuerySet, prefetch_related_objects
 from django.urls import path, reverse
 from django.utils.translation import gettext, gettext_lazy
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -114,7 +115,7 @@ class SocietyReportSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class SocietyReportPreparingSerializer(serializers.Serializer[dict[str, Any]]):
-    status = serializers.CharField(help_text=gettext_lazy("Always `preparing`."))
+    status = serializers.ChoiceField(choices=["preparing"])
     year = serializers.IntegerField()
     specialty = serializers.CharField(allow_null=True)
 
@@ -127,18 +128,31 @@ class SocietyReportQuerySerializer(serializers.Serializer[dict[str, Any]]):
 @extend_schema(
     summary="The society report",
     description="A year's figures of the society's specialties (or one of them), for its staff and portal "
-    "administrators; anyone else gets 404. The figures are prepared in the background and kept: `computed_at` "
-    "says when; figures older than an hour are returned and a newer preparation is queued (`preparing`). Before "
-    'the first preparation is done the answer is 202 `{"status": "preparing"}` with `Retry-After`. A bad year '
-    "is a 400 with the code `year_invalid` or `year_out_of_range`; a specialty the society does not carry, "
+    "administrators; anyone else gets 404, and a society not yet verified 403 `organization_not_verified`. The "
+    "figures are prepared in the background and kept: `computed_at` says when; figures older than "
+    "SOCIETY_REPORT_MAX_AGE_MINUTES (an hour by default) are returned and a newer preparation is queued "
+    '(`preparing`). Before the first preparation is done the answer is 202 `{"status": "preparing"}` with '
+    "`Retry-After`; if it failed, 503 `report_preparation_failed` with `Retry-After` (it is tried again). A bad "
+    "year is a 400 with the code `year_invalid` or `year_out_of_range`; a specialty the society does not carry, "
     "`specialty_not_in_society`.",
-    parameters=[SocietyReportQuerySerializer],
+    parameters=[
+        SocietyReportQuerySerializer,
+        OpenApiParameter(
+            "Retry-After",
+            OpenApiTypes.INT,
+            location=OpenApiParameter.HEADER,
+            response=[202, 503],
+            description="Seconds to wait before asking again.",
+        ),
+    ],
     responses={200: SocietyReportSerializer, 202: SocietyReportPreparingSerializer},
 )
 class SocietyReportView(APIView):
     permission_classes = [IsAuthenticated]
 
     def get(self, request: Request, society_id: int) -> Response:
+        from accounts.services import require_verified
+
         from . import report
         from .report_prepared import prepared_report
         from .services import is_society_staff
@@ -146,12 +160,18 @@ class SocietyReportView(APIView):
         society = Organization.objects.filter(pk=society_id).first()
         if society is None or not is_society_staff(society=society, user=request.user):  # type: ignore[arg-type]
             raise NotFound(gettext("No such society."))
+        require_verified(society)
         year = report.parse_year(request.query_params.get("year"))
         specialty = report.parse_specialty(society, request.query_params.get("specialty"))
         prepared = prepared_report(society=society, year=year, specialty=specialty)
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if prepared.report is None and prepared.failed:
+            message = gettext("The report could not be prepared; it will be tried again in a few minutes.")
+            failure = {"error": {"code": "report_preparation_failed", "message": message}}
+            return Response(failure, status=503, headers=retry)
         if prepared.report is None:
             waiting = {"status": "preparing", "year": year, "specialty": specialty.code if specialty else None}
-            return Response(waiting, status=202, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+            return Response(waiting, status=202, headers=retry)
         figures = {**prepared.report.as_json(), "preparing": prepared.preparing}
         return Response(SocietyReportSerializer(figures).data)
 

@@ -379,6 +379,9 @@ class PreparedReport(models.Model):
     figures = models.JSONField(_("figures"), null=True, blank=True, editable=False)
     computed_at = models.DateTimeField(_("computed"), null=True, blank=True, editable=False)
     queued_at = models.DateTimeField(_("preparation queued"), null=True, blank=True, editable=False)
+    # the last preparation failed (its error is in the worker's log): readers are told, and it is tried again
+    # once REQUEUE_AFTER_FAILURE has passed
+    failed_at = models.DateTimeField(_("preparation failed"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("prepared society report")

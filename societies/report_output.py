@@ -125,6 +125,7 @@ def report_csv(report: SocietyReport) -> bytes:
     writer.writerow([_("Figure"), _("Value")])
     writer.writerow([_("Year"), str(report.year)])
     writer.writerow([_("Specialties"), csv_cell(", ".join(report.specialties))])
+    writer.writerow([_("Figures as of"), generated_at(report)])
     for label, value in figure_rows(report):
         writer.writerow([csv_cell(label), csv_cell(value)])
     for month, credits in zip(month_labels(), report.credits_by_month, strict=True):

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.services import require_verified
 from nmo_portal.errors import PortalError
 
 from . import report, report_output
@@ -24,16 +25,18 @@ def society_report(request: HttpRequest, society_id: int) -> HttpResponse:
         "last_year": timezone.localdate().year,
     }
     try:
+        require_verified(society)
         year = report.parse_year(request.GET.get("year"))
         specialty = report.parse_specialty(society, request.GET.get("specialty"))
     except PortalError as refusal:
-        return render(request, "societies/society_report.html", {**context, "refusal": refusal}, status=400)
+        return render(request, "societies/society_report.html", {**context, "refusal": refusal}, status=refusal.status)
     prepared = prepared_report(society=society, year=year, specialty=specialty)
-    context.update({"year": year, "specialty": specialty, "preparing": prepared.preparing})
+    context.update({"year": year, "specialty": specialty, "preparing": prepared.preparing, "failed": prepared.failed})
     figures = prepared.report
     if figures is None:
-        # nothing kept yet: the page (also for a file asked for) says it is being prepared; 202, come back later
-        return render(request, "societies/society_report.html", context, status=202)
+        # nothing kept yet: the page (also for a file asked for) says it is being prepared (202, come back
+        # later) or that the preparation failed and will be tried again (503)
+        return render(request, "societies/society_report.html", context, status=503 if prepared.failed else 202)
     export = request.GET.get("format")
     if export == "csv":
         response = HttpResponse(report_output.report_csv(figures), content_type="text/csv; charset=utf-8")

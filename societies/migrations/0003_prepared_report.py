@@ -23,6 +23,10 @@ class Migration(migrations.Migration):
                     models.DateTimeField(blank=True, editable=False, null=True, verbose_name="preparation queued"),
                 ),
                 (
+                    "failed_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="preparation failed"),
+                ),
+                (
                     "society",
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,

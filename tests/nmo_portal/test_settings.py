@@ -204,6 +204,8 @@ def test_every_queue_has_a_worker_in_each_production_shape_and_long_jobs_go_to_t
 
     queues = set(django_settings.CELERY_TASK_QUEUES)
     assert queues == {"celery", "long"}
+    app.loader.import_default_modules()  # a name in LONG_TASKS that no task has would route nothing
+    assert set(django_settings.LONG_TASKS) <= set(app.tasks), set(django_settings.LONG_TASKS) - set(app.tasks)
     for name in django_settings.LONG_TASKS:
         assert app.amqp.router.route({}, name)["queue"].name == "long", name
     assert app.amqp.router.route({}, "credits.tasks.announce_new")["queue"].name == "celery"

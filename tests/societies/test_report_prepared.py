@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Organization
+from accounts.models import AuditEvent, Organization
 from credits.models import CreditEntry
 from nmo_portal.celery import app as celery_app
 from societies import report, report_prepared
@@ -28,8 +28,16 @@ def worker(monkeypatch):
     """A broker and a worker stand behind the portal: tasks are queued, not run; `queued` lists what was."""
     queued: list[int] = []
     celery_app.conf.task_always_eager = False  # the autouse isolation fixture turns it back
-    monkeypatch.setattr(report_prepared.prepare_society_report, "delay", queued.append)
-    return queued
+    expiries: list[float] = []
+
+    def apply_async(args, expires):
+        queued.append(args[0])
+        expiries.append(expires)
+
+    monkeypatch.setattr(report_prepared.prepare_society_report, "apply_async", apply_async)
+    yield queued
+    # a message that waited longer than a claim's life is dropped, so that a claim given up is never doubled
+    assert all(0 < expires <= report_prepared.REQUEUE_AFTER.total_seconds() for expires in expiries)
 
 
 @pytest.fixture
@@ -130,10 +138,10 @@ def test_a_preparation_the_broker_refused_is_released_for_the_next_reader(
 ):
     celery_app.conf.task_always_eager = False
 
-    def broker_down(pk):
+    def broker_down(args, expires):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(report_prepared.prepare_society_report, "delay", broker_down)
+    monkeypatch.setattr(report_prepared.prepare_society_report, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         prepared = report_prepared.prepared_report(society=credited, year=YEAR)
 
@@ -218,3 +226,87 @@ def test_an_administrator_queues_a_report_again_from_admin(
 
     assert response.status_code == 200
     assert worker == [row.pk]
+    audit = AuditEvent.objects.get(action="society_report.prepare")
+    assert audit.object_id == str(row.pk)
+
+
+def broken(**kwargs):
+    raise RuntimeError("the database went away")
+
+
+def test_a_failed_preparation_is_told_to_readers_and_tried_again_later_not_at_once(
+    credited, society_staff, client, worker, monkeypatch, django_capture_on_commit_callbacks
+):
+    client.force_login(society_staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(*page(credited))
+    monkeypatch.setattr(report_prepared, "compute_report", broken)
+
+    assert report_prepared.prepare_society_report(worker[0]) is False  # what the worker runs: logged, not raised
+
+    row = PreparedReport.objects.get(pk=worker[0])
+    assert row.queued_at is None
+    assert row.failed_at is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        failed = client.get(*page(credited))
+    assert failed.status_code == 503
+    assert 'data-state="failed"' in failed.content.decode()
+    api = APIClient()
+    api.force_authenticate(society_staff)
+    answer = api.get(f"/api/v1/societies/{credited.pk}/report/", {"year": YEAR})
+    assert (answer.status_code, answer.json()["error"]["code"]) == (503, "report_preparation_failed")
+    assert answer["Retry-After"] == "60"
+    assert worker == [row.pk]  # not queued again at once by every reader
+
+    PreparedReport.objects.filter(pk=row.pk).update(failed_at=timezone.now() - report_prepared.REQUEUE_AFTER_FAILURE)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(*page(credited)).status_code == 202  # queued again: being prepared
+    assert worker == [row.pk, row.pk]
+
+
+def test_without_a_worker_a_failed_preparation_is_a_503_page_not_a_server_error(
+    credited, society_staff, client, monkeypatch
+):
+    monkeypatch.setattr(report_prepared, "compute_report", broken)
+    client.force_login(society_staff)
+
+    response = client.get(*page(credited))
+
+    assert response.status_code == 503
+    assert "Отчёт не удалось подготовить" in response.content.decode()
+    assert PreparedReport.objects.get(society=credited, year=YEAR).queued_at is None
+
+
+def test_a_reader_who_saw_old_figures_queues_nothing_once_the_worker_has_written_new_ones(credited, worker):
+    row = PreparedReport.objects.create(society=credited, year=YEAR)
+    report_prepared.report_prepare(row.pk)
+    seen = PreparedReport.objects.get(pk=row.pk)
+    seen.computed_at -= timedelta(days=1)  # what the reader read, before the worker's write
+
+    assert report_prepared._claim(seen, timezone.now(), only_stale=True) is False
+    assert PreparedReport.objects.get(pk=row.pk).queued_at is None
+
+
+def test_a_preparation_leaves_a_newer_claim_in_place(credited, worker, monkeypatch):
+    row = PreparedReport.objects.create(society=credited, year=YEAR, queued_at=timezone.now() - timedelta(minutes=40))
+    newer = timezone.now()
+
+    def compute_while_a_reader_claims_again(**kwargs):
+        PreparedReport.objects.filter(pk=row.pk).update(queued_at=newer)
+        return report.compute_report(**kwargs)
+
+    monkeypatch.setattr(report_prepared, "compute_report", compute_while_a_reader_claims_again)
+    assert report_prepared.report_prepare(row.pk) is True
+    assert PreparedReport.objects.get(pk=row.pk).queued_at == newer
+
+
+def test_the_staff_of_a_society_not_yet_verified_are_refused_and_nothing_is_queued(society, society_staff, client):
+    Organization.objects.filter(pk=society.pk).update(status=Organization.Status.PENDING)
+    client.force_login(society_staff)
+    api = APIClient()
+    api.force_authenticate(society_staff)
+
+    assert client.get(*page(society)).status_code == 403
+    answer = api.get(f"/api/v1/societies/{society.pk}/report/")
+    assert (answer.status_code, answer.json()["error"]["code"]) == (403, "organization_not_verified")
+    assert not PreparedReport.objects.exists()
