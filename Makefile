@@ -70,7 +70,7 @@ serve: $(STAMP)
 	$(PY) manage.py collectstatic --no-input -v0
 	trap 'kill 0' INT TERM EXIT; \
 	$(VENV)/bin/celery -A nmo_portal worker -Q celery -n short@%h --loglevel=INFO --concurrency=2 & \
-	$(VENV)/bin/celery -A nmo_portal worker -Q long -n long@%h --loglevel=INFO --concurrency=1 & \
+	$(VENV)/bin/celery -A nmo_portal worker -Q long -n long@%h --loglevel=INFO --concurrency=2 & \
 	$(VENV)/bin/celery -A nmo_portal beat --loglevel=INFO & \
 	$(VENV)/bin/gunicorn nmo_portal.wsgi --bind 127.0.0.1:$(PORT) --workers 3 --access-logfile - & \
 	ROOT_URLCONF=ministry_mock.urls $(VENV)/bin/gunicorn nmo_portal.wsgi --bind 127.0.0.1:8001 --workers 2 & \
