@@ -903,16 +903,26 @@ class Builder:
     def learning_plan(self) -> None:
         c = self.c
         now = str(self.now)
-        # one document per doctor (the first specialty), issued over the last five years
+
+        # one document per doctor (the first specialty), issued over the last five years, with the markers of the
+        # reminders sent on the days before today (the rows below): the window's (90 < days left <= 364), the
+        # 90-day one (0 < left <= 89) and hours short (0 < left <= 179, never weighed again)
+        def documents() -> Iterator[str]:
+            for i in range(c.doctors):
+                left = YEARS5 - self.doctor_issued[i]  # days until the document expires
+                window, days_90 = ("t" if 90 < left <= 364 else "f"), ("t" if 0 < left <= 89 else "f")
+                hours = str(date.max) if 0 < left <= 179 else NULL  # AccreditationDocument.HOURS_REMINDED
+                yield (
+                    f"{i + 1}\t{'certificate' if i % 10 < 3 else 'accreditation'}\t{7700000000 + i}\t"
+                    f"{self.day(-self.doctor_issued[i])}\t{self.day(-self.doctor_issued[i] + YEARS5)}\t{now}\t"
+                    f"{i + 1}\t{self.doctor_specialties[i][0]}\t{window}\t{days_90}\t{hours}"
+                )
+
         self.copy(
             "learning_plan_accreditationdocument",
-            "id, kind, number, issued_on, expires_on, created_at, doctor_id, specialty_id",
-            (
-                f"{i + 1}\t{'certificate' if i % 10 < 3 else 'accreditation'}\t{7700000000 + i}\t"
-                f"{self.day(-self.doctor_issued[i])}\t{self.day(-self.doctor_issued[i] + YEARS5)}\t{now}\t{i + 1}\t"
-                f"{self.doctor_specialties[i][0]}"
-                for i in range(c.doctors)
-            ),
+            "id, kind, number, issued_on, expires_on, created_at, doctor_id, specialty_id, window_reminded, "
+            "days_90_reminded, hours_short_next_on",
+            documents(),
         )
         # two in three doctors keep a cycle (the register says over 300,000 of 450,000)
         self.copy(

@@ -31,7 +31,12 @@ EMAIL_TEMPLATE = {"credit": "credits/email/activated", "reversal": "credits/emai
 # How long whoever takes a row to announce has before the sweep may take it again (a worker lost mid-way);
 # the sweep doubles it at each attempt and gives up after ANNOUNCE_MAX_ATTEMPTS (10 + 20 + … + 160 minutes).
 ANNOUNCE_CLAIM = timedelta(minutes=10)
-SWEEP_BATCH = 1000
+# The sweep takes at most SWEEP_BATCH rows per run: each taken row is an UPDATE that writes an entry into every
+# index of the outbox, which on a cold cache is a page read from disk each (some 2 ms a row: 1,000 rows took 2.35 s
+# at national scale, 200 take well under a second). A run that took a full batch queues the next one
+# SWEEP_PAUSE_SECONDS later, so a backlog goes in short runs.
+SWEEP_BATCH = 200
+SWEEP_PAUSE_SECONDS = 5
 # `announce_new` claims at most this many rows per statement, and goes on while batches come full, for at most
 # NEW_ROUNDS_SECONDS (beat's next run takes the rest).
 NEW_BATCH = 200
@@ -117,25 +122,40 @@ def _announce(entry: CreditEntry) -> None:
     OutboxRecord.objects.filter(entry_id=entry.pk).update(announced_at=timezone.now())
 
 
+def _taking(table: str, rows: str, update: str) -> str:
+    """An UPDATE of at most a limit of `rows` (the WHERE and ORDER BY of a SELECT of `table`), chosen once:
+    `WITH taken AS MATERIALIZED (SELECT id … LIMIT %s FOR UPDATE SKIP LOCKED) UPDATE <table> <update>`, `update`
+    being the SET and a WHERE on `id IN (SELECT id FROM taken)`. Written as `UPDATE … WHERE id IN (SELECT … LIMIT
+    %s)` instead, PostgreSQL may run the inner SELECT again for each row it updates (the inner side of a nested
+    loop), each time passing over the rows this statement has updated, and so update them all whatever the limit.
+    PostgreSQL skips rows a concurrent statement is taking; SQLite runs one writer at a time. The parameters are
+    those of `rows`, the limit, then those of `update`."""
+    materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    return (  # the table's own name and fixed clauses formatted in; the values are parameters
+        f"WITH taken AS {materialized}(SELECT id FROM {table} WHERE {rows} LIMIT %s{lock}) "  # noqa: S608
+        f"UPDATE {table} {update}"
+    )
+
+
 def _claim_sql() -> str:
     """Take new rows (never tried, not announced) in one conditional UPDATE: a row is taken by one run only,
     and its due time is moved a claim ahead, as `announce_credit_entry` does, for the sweep to take it again
-    if this worker is lost. PostgreSQL skips rows a concurrent run is taking; SQLite runs one writer at a
-    time. The partial index `outbox_unclaimed_idx` holds exactly these rows, so a run that finds nothing reads
-    an empty index."""
+    if this worker is lost. The partial index `outbox_unclaimed_idx` holds exactly these rows, so a run that
+    finds nothing reads an empty index. Parameters: the limit, the new due time."""
     table = connection.ops.quote_name(OutboxRecord._meta.db_table)
-    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    return (  # the table's own name and a fixed clause formatted in; the values are parameters
-        f"UPDATE {table} SET announce_attempts = 1, announce_due_at = %s "  # noqa: S608
-        f"WHERE id IN (SELECT id FROM {table} WHERE announce_attempts = 0 AND announced_at IS NULL "
-        f"ORDER BY id LIMIT %s{lock}) AND announce_attempts = 0 AND announced_at IS NULL "
-        "RETURNING id, entry_id, state"
+    unclaimed = "announce_attempts = 0 AND announced_at IS NULL"
+    return _taking(
+        table,
+        f"{unclaimed} ORDER BY id",
+        "SET announce_attempts = 1, announce_due_at = %s "  # noqa: S608  # fixed clauses; the values are parameters
+        f"WHERE id IN (SELECT id FROM taken) AND {unclaimed} RETURNING id, entry_id, state",
     )
 
 
 def _claim_new(limit: int) -> list[tuple[int, int, str]]:
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_claim_sql(), [timezone.now() + ANNOUNCE_CLAIM, limit])
+        cursor.execute(_claim_sql(), [limit, timezone.now() + ANNOUNCE_CLAIM])
         return [(int(pk), int(entry_id), str(state)) for pk, entry_id, state in cursor.fetchall()]
 
 
@@ -171,20 +191,18 @@ def announce_new() -> int:
 def _sweep_sql() -> str:
     """Take the due rows that are not announced in one conditional UPDATE, oldest due first: each row's due time
     moves past a pause that doubles with its attempts (a CASE over the attempts, as many branches as attempts are
-    allowed), so a row still queued is not queued again by the next run. PostgreSQL skips rows a concurrent run is
-    taking, and re-checks each row's conditions as it updates it; SQLite runs one writer at a time. The inner
-    SELECT is a range of the partial index `outbox_unannounced_idx` (its condition is written out here as it is
-    there, for the planner to match them)."""
+    allowed), so a row still queued is not queued again by the next run; PostgreSQL re-checks each row's
+    conditions as it updates it. The rows are chosen as `_taking` says, a range of the partial index
+    `outbox_unannounced_idx` (its condition is written out here as it is there, for the planner to match them).
+    Parameters: the due time, the limit, then the pause of each number of attempts."""
     table = connection.ops.quote_name(OutboxRecord._meta.db_table)
-    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     pauses = " ".join(f"WHEN {attempts} THEN %s" for attempts in range(ANNOUNCE_MAX_ATTEMPTS))
     unannounced = f"announced_at IS NULL AND announce_attempts < {int(ANNOUNCE_MAX_ATTEMPTS)}"
-    return (  # the table's own name, a constant and fixed clauses formatted in; the values are parameters
-        f"UPDATE {table} SET announce_attempts = announce_attempts + 1, "  # noqa: S608
-        f"announce_due_at = CASE announce_attempts {pauses} END "
-        f"WHERE id IN (SELECT id FROM {table} WHERE {unannounced} AND announce_due_at <= %s "
-        f"ORDER BY announce_due_at LIMIT %s{lock}) AND {unannounced} "
-        "RETURNING entry_id"
+    return _taking(
+        table,
+        f"{unannounced} AND announce_due_at <= %s ORDER BY announce_due_at",
+        f"SET announce_attempts = announce_attempts + 1, announce_due_at = CASE announce_attempts {pauses} END "  # noqa: S608
+        f"WHERE id IN (SELECT id FROM taken) AND {unannounced} RETURNING entry_id",
     )
 
 
@@ -193,14 +211,17 @@ def announce_missed() -> int:
     """Periodic (beat): take the rows that are due and not announced, SWEEP_BATCH at most, and send each to
     `announce_credit_entry`. They are taken in one conditional UPDATE that moves each one's due time past a
     growing pause, so a row still queued is not queued again by the next run, and a concurrent run takes no row
-    twice. Returns how many were sent."""
+    twice. A run that took a full batch queues the next (the rows it took are no longer due, so the next takes
+    others); in-process (no broker) the next beat run takes the rest. Returns how many were sent."""
     now = timezone.now()
     pauses = [now + ANNOUNCE_CLAIM * 2**attempts for attempts in range(ANNOUNCE_MAX_ATTEMPTS)]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_sweep_sql(), [*pauses, now, SWEEP_BATCH])
+        cursor.execute(_sweep_sql(), [now, SWEEP_BATCH, *pauses])
         taken = [int(entry_id) for (entry_id,) in cursor.fetchall()]
     for entry_id in taken:
         announce_credit_entry.delay(entry_id=entry_id, claimed=True)
+    if len(taken) >= SWEEP_BATCH and not current_app.conf.task_always_eager:
+        announce_missed.apply_async(countdown=SWEEP_PAUSE_SECONDS)
     return len(taken)
 
 

@@ -189,6 +189,8 @@ class AccreditationDocument(models.Model):
         CERTIFICATE = "certificate", _("Specialist certificate")
 
     VALID_YEARS = 5
+    # hours_short_next_on once the hours-short reminder is sent: a day that never comes
+    HOURS_REMINDED = date.max
 
     doctor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -204,6 +206,15 @@ class AccreditationDocument(models.Model):
     issued_on = models.DateField(_("date of issue"))
     expires_on = models.DateField(_("expires"), editable=False)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    # Where the daily reminders stand with this document (learning_plan.reminders), so that a day's run reads only
+    # the documents a reminder may be due for (the partial indexes below), not every document of an open window:
+    # the window's and the 90-day reminders sent (set with their PortfolioReminder rows), and the day its hours
+    # are weighed again for the hours-short reminder: empty until they are first weighed (the document's last
+    # HOURS_SHORT_DAYS, found by its expiry), a later day after a weighing found no reminder due, HOURS_REMINDED
+    # once it is sent.
+    window_reminded = models.BooleanField(_("window reminder sent"), default=False, db_default=False, editable=False)
+    days_90_reminded = models.BooleanField(_("90-day reminder sent"), default=False, db_default=False, editable=False)
+    hours_short_next_on = models.DateField(_("hours weighed again on"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["doctor", "specialty__code", "-issued_on"]
@@ -215,7 +226,21 @@ class AccreditationDocument(models.Model):
                 condition=Q(expires_on__gt=models.F("issued_on")), name="accreditation_expires_after_issue"
             ),
         ]
-        indexes = [models.Index(fields=["expires_on"], name="accreditation_expires_idx")]
+        # The documents each reminder may still be due for, by expiry (learning_plan.reminders, its only reader by
+        # expiry: a plain index of expiry, the planner's other choice, walks the documents already reminded) ...
+        indexes = [
+            models.Index(fields=["expires_on"], condition=Q(window_reminded=False), name="accreditation_window_idx"),
+            models.Index(fields=["expires_on"], condition=Q(days_90_reminded=False), name="accreditation_days_90_idx"),
+            models.Index(
+                fields=["expires_on"], condition=Q(hours_short_next_on=None), name="accreditation_hours_new_idx"
+            ),
+            # ... and those whose hours are weighed again, by that day
+            models.Index(
+                fields=["hours_short_next_on", "id"],
+                condition=Q(hours_short_next_on__isnull=False),
+                name="accreditation_hours_again_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} № {self.number} ({self.issued_on:%d.%m.%Y})"

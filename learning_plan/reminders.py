@@ -7,8 +7,11 @@ inserted it. Two runs at once insert one row (the second waits on the unique ind
 a send that fails rolls its row back, so the next day's run tries again.
 
 Nothing goes to a doctor who turned reminders off in the profile, for a portfolio already filed or accredited, or
-for a document that is not the doctor's current one in its specialty. Documents are read by their expiry's index,
-only those whose reminder may be due."""
+for a document that is not the doctor's current one in its specialty. A day's run reads only the documents a
+reminder may be due for, by markers on each document kept with the reminders (AccreditationDocument's
+`window_reminded`, `days_90_reminded`, `hours_short_next_on`) and their partial indexes: not every document of an
+open window (70,000 at national scale) to find the few not reminded yet. Hours short weighs a portfolio: a document
+found not due is weighed again HOURS_RECHECK_DAYS later rather than every day of its last HOURS_SHORT_DAYS."""
 
 import logging
 from dataclasses import dataclass
@@ -41,11 +44,19 @@ DAYS_LEFT = 90
 # «Hours short» is due when the alternative closest to being met is not met this many days before expiry: half a
 # year is still time for a programme or an НМО activity or two, and late enough to be news.
 HOURS_SHORT_DAYS = 180
+# A document whose hours-short reminder was found not due (its hours met, or reminders ruled out for it) is weighed
+# again this many days later: hours once met seldom fall short again (a revoked code), and a portfolio costs some
+# 15 queries, so not every day of the 180.
+HOURS_RECHECK_DAYS = 30
 # A window opens ACCREDITATION_WINDOW_MONTHS before expiry, counted in months with the month-end clamp: the
 # expiry that bounds the query is read a few days wider than the months, and each document is checked exactly.
 MONTH_END_SLACK = timedelta(days=3)
 
 KINDS: list[str] = [Kind.WINDOW_OPEN, Kind.DAYS_90, Kind.HOURS_SHORT]
+# A run's passes, in order: one per kind, and hours short's second, over the documents weighed before and due to be
+# weighed again (its first takes the documents entering their last HOURS_SHORT_DAYS).
+HOURS_AGAIN = "hours_short_again"
+PASSES: list[str] = [*KINDS, HOURS_AGAIN]
 # A run examines BATCH documents per transaction and examines no more after RUN_SECONDS; the task then queues its
 # continuation from the last document it examined. Hours short costs a portfolio per document (some 15 queries,
 # 0.05-0.2 s), so a run may overrun its time by one portfolio and the batch's mails: hence under half a second.
@@ -59,44 +70,92 @@ TEMPLATES: dict[str, str] = {
 }
 
 
-def _candidates(kind: str, day: date) -> QuerySet[AccreditationDocument]:
-    """The documents whose reminder of `kind` may be due on `day` and has not been sent: a range of the expiry
-    index (a document expiring today or before is past reminding), less what rules a reminder out."""
-    if kind == Kind.WINDOW_OPEN:
-        expiring = {
-            "expires_on__gt": day + timedelta(days=DAYS_LEFT),
-            "expires_on__lte": add_months(day, settings.ACCREDITATION_WINDOW_MONTHS) + MONTH_END_SLACK,
-        }
-    else:
-        days = DAYS_LEFT if kind == Kind.DAYS_90 else HOURS_SHORT_DAYS
-        expiring = {"expires_on__gt": day, "expires_on__lte": day + timedelta(days=days)}
+def _remindable() -> QuerySet[AccreditationDocument]:
+    """The documents a reminder may go out for at all: of an active doctor who has not turned them off, with a
+    portfolio neither filed nor accredited, and the doctor's current one in its specialty."""
     newer = AccreditationDocument.objects.filter(
         doctor=OuterRef("doctor"), specialty=OuterRef("specialty"), issued_on__gt=OuterRef("issued_on")
     )
-    sent = PortfolioReminder.objects.filter(doctor=OuterRef("doctor"), document=OuterRef("pk"), kind=kind)
     return (
-        AccreditationDocument.objects.filter(**expiring, doctor__is_active=True)
+        AccreditationDocument.objects.filter(doctor__is_active=True)
         .exclude(doctor__doctor_profile__accreditation_reminders=False)
         .exclude(portfolio__filing__in=[Portfolio.Filing.FILED, Portfolio.Filing.ACCREDITED])
         .exclude(Exists(newer))
-        .exclude(Exists(sent))
-        .select_related("doctor", "specialty")
-        .order_by("expires_on", "pk")
     )
 
 
-def _applies(document: AccreditationDocument, kind: str, day: date) -> dict[str, Any] | None:
+def _candidates(step: str, day: date) -> QuerySet[AccreditationDocument]:
+    """The documents of a pass (PASSES) whose reminder may be due on `day`, each pass a range of its own partial
+    index. The window's and the 90-day reminders: a range of expiry among the documents not reminded yet, less
+    what rules a reminder out. Hours short: the documents entering their last HOURS_SHORT_DAYS, not weighed yet,
+    then those due to be weighed again; what rules it out is asked batch by batch (`_remindable_of`), as a
+    document ruled out is weighed again later too."""
+    if step == Kind.WINDOW_OPEN:
+        documents = _remindable().filter(
+            window_reminded=False,
+            expires_on__gt=day + timedelta(days=DAYS_LEFT),
+            expires_on__lte=add_months(day, settings.ACCREDITATION_WINDOW_MONTHS) + MONTH_END_SLACK,
+        )
+    elif step == Kind.DAYS_90:
+        documents = _remindable().filter(
+            days_90_reminded=False, expires_on__gt=day, expires_on__lte=day + timedelta(days=DAYS_LEFT)
+        )
+    elif step == Kind.HOURS_SHORT:
+        documents = AccreditationDocument.objects.filter(
+            hours_short_next_on=None, expires_on__gt=day, expires_on__lte=day + timedelta(days=HOURS_SHORT_DAYS)
+        )
+    else:
+        return (
+            AccreditationDocument.objects.filter(hours_short_next_on__lte=day)
+            .select_related("doctor", "specialty")
+            .order_by("hours_short_next_on", "pk")
+        )
+    return documents.select_related("doctor", "specialty").order_by("expires_on", "pk")
+
+
+def _remindable_of(documents: list[AccreditationDocument]) -> set[int]:
+    """Which of a batch's documents a reminder may go out for (`_remindable`), in one query by their ids."""
+    if not documents:
+        return set()
+    return set(_remindable().filter(pk__in=[d.pk for d in documents]).values_list("pk", flat=True))
+
+
+def _applies(document: AccreditationDocument, kind: str, day: date, remindable: bool = True) -> dict[str, Any] | None:
     """What the e-mail of a candidate says beyond the document when its reminder is due (the gaps of the closest
     alternative, for hours short), or None when it is not due after all."""
+    if not document.doctor.email:
+        return None
     if kind == Kind.WINDOW_OPEN:
         return {} if window_state(document, day) == Window.OPEN else None
     if kind == Kind.HOURS_SHORT:
+        if not (remindable and day < document.expires_on <= day + timedelta(days=HOURS_SHORT_DAYS)):
+            return None
         found = specialty_portfolio(doctor=document.doctor, specialty=document.specialty, day=day)
         best = found.closest
         if best is None or best.met:
             return None
         return {"alternative": best.alternative, "short": [c for c in best.components if c.short]}
     return {}
+
+
+def _weigh_again(documents: list[AccreditationDocument], day: date) -> None:
+    """The hours-short reminder of `documents`, found not due on `day`, is weighed again HOURS_RECHECK_DAYS later;
+    a document out of its last HOURS_SHORT_DAYS (expired, or its expiry corrected to a later one) is left to the
+    expiry's range, which finds it again if it comes back into them."""
+    later = [d.pk for d in documents if day < d.expires_on <= day + timedelta(days=HOURS_SHORT_DAYS)]
+    out = [d.pk for d in documents if d.pk not in later]
+    AccreditationDocument.objects.filter(pk__in=later).update(
+        hours_short_next_on=day + timedelta(days=HOURS_RECHECK_DAYS)
+    )
+    AccreditationDocument.objects.filter(pk__in=out).update(hours_short_next_on=None)
+
+
+# What marks a document's reminder of each kind sent, for the next days' runs to pass it by.
+SENT: dict[str, dict[str, Any]] = {
+    Kind.WINDOW_OPEN: {"window_reminded": True},
+    Kind.DAYS_90: {"days_90_reminded": True},
+    Kind.HOURS_SHORT: {"hours_short_next_on": AccreditationDocument.HOURS_REMINDED},
+}
 
 
 def _context(document: AccreditationDocument, day: date, extra: dict[str, Any]) -> dict[str, Any]:
@@ -115,8 +174,10 @@ def _context(document: AccreditationDocument, day: date, extra: dict[str, Any]) 
 
 def _send_batch(reminders: list[tuple[AccreditationDocument, str, dict[str, Any]]], day: date) -> int:
     """Send the reminders of a batch that were not sent: their rows inserted first in one statement, the mail of
-    each row this call inserted over one connection of the mail backend, and the rows of the mails that failed
-    deleted again, all in one transaction (a failed mail leaves no row; the next day's run sends it)."""
+    each row this call inserted over one connection of the mail backend, the rows of the mails that failed deleted
+    again, and the documents of the others marked (SENT), all in one transaction (a failed mail leaves no row and
+    no mark, and hours short is weighed again the next day: the next day's run sends it). A row another run
+    inserted marks its document too."""
     reminders = [r for r in reminders if r[0].doctor.email]
     if not reminders:
         return 0
@@ -146,12 +207,19 @@ def _send_batch(reminders: list[tuple[AccreditationDocument, str, dict[str, Any]
                     failed.append((document.pk, kind))
         for document_id, kind in failed:
             PortfolioReminder.objects.filter(document_id=document_id, kind=kind).delete()
+        for marked in KINDS:
+            sent = [pk for pk, kind in by_key if kind == marked and (pk, kind) not in failed]
+            if sent:
+                AccreditationDocument.objects.filter(pk__in=sent).update(**SENT[marked])
+        AccreditationDocument.objects.filter(pk__in=[pk for pk, kind in failed if kind == Kind.HOURS_SHORT]).update(
+            hours_short_next_on=day + timedelta(days=1)
+        )
     return len(inserted) - len(failed)
 
 
 @dataclass(frozen=True)
 class Position:
-    """Where a run stopped: the kind, and the last document of it examined (in the order of the expiry index)."""
+    """Where a run stopped: the pass (PASSES), and the last document of it examined."""
 
     kind: str
     expires_on: date
@@ -165,8 +233,9 @@ class Run:
 
 
 def _after(candidates: QuerySet[AccreditationDocument], position: Position | None) -> QuerySet[AccreditationDocument]:
-    """The candidates after `position` in their order (expiry, id): a run's next batch, read on from the index."""
-    if position is None:
+    """The candidates after `position` in their order (expiry, id): a run's next batch, read on from the index. The
+    passes of hours short need none: each document they examine leaves them (sent, or weighed again another day)."""
+    if position is None or position.kind not in (Kind.WINDOW_OPEN, Kind.DAYS_90):
         return candidates
     return candidates.filter(
         Q(expires_on__gt=position.expires_on) | Q(expires_on=position.expires_on, pk__gt=position.document)
@@ -179,24 +248,31 @@ def reminders_send_some(day: date, *, after: Position | None = None, seconds: fl
     others: its row is taken back, and it is due again the next day."""
     deadline = None if seconds is None else monotonic() + seconds
     sent = 0
-    kinds = KINDS[KINDS.index(after.kind) :] if after is not None else KINDS
-    for kind in kinds:
-        position = after if after is not None and after.kind == kind else None
+    steps = PASSES[PASSES.index(after.kind) :] if after is not None else PASSES
+    for step in steps:
+        kind = Kind.HOURS_SHORT if step == HOURS_AGAIN else step
+        position = after if after is not None and after.kind == step else None
         while True:
-            documents = list(_after(_candidates(kind, day), position)[:BATCH])
+            documents = list(_after(_candidates(step, day), position)[:BATCH])
+            # the window's and the 90-day passes read only what a reminder may go out for; hours short asks
+            remindable = _remindable_of(documents) if kind == Kind.HOURS_SHORT else {d.pk for d in documents}
             batch: list[tuple[AccreditationDocument, str, dict[str, Any]]] = []
+            weighed: list[AccreditationDocument] = []  # hours short, not due today
             out_of_time = False
             for document in documents:
-                extra = _applies(document, kind, day)
+                extra = _applies(document, kind, day, remindable=document.pk in remindable)
                 if extra is not None:
                     batch.append((document, kind, extra))
-                position = Position(kind=kind, expires_on=document.expires_on, document=document.pk)
+                elif kind == Kind.HOURS_SHORT:
+                    weighed.append(document)
+                position = Position(kind=step, expires_on=document.expires_on, document=document.pk)
                 # hours short weighs a portfolio per document, so the time is minded document by document (a
                 # continuation that finds nothing left after the last one costs a few queries)
                 out_of_time = deadline is not None and monotonic() >= deadline
                 if out_of_time:
                     break
             sent += _send_batch(batch, day)
+            _weigh_again(weighed, day)
             if out_of_time:
                 return Run(sent=sent, stopped_at=position)
             if len(documents) < BATCH:

@@ -227,3 +227,55 @@ def test_the_sweep_takes_its_due_rows_in_one_statement_however_many(
             seconds=5
         )
     assert announce_missed() == 0  # nothing due until the pauses run out
+
+
+def _failed_emails(doctor, staff, count: int) -> list[CreditEntry]:
+    """Ledger rows whose e-mail failed once and is due again."""
+    entries = [
+        ledger_append(
+            doctor=doctor,
+            kind=CreditEntry.Kind.ADJUSTMENT,
+            source=CreditEntry.Source.ADJUSTMENT,
+            credits=1,
+            earned_on=timezone.localdate(),
+            actor=staff,
+            comment="Перенос",
+        )
+        for _ in range(count)
+    ]
+    OutboxRecord.objects.filter(entry__in=entries).update(
+        announced_at=None, announce_attempts=1, announce_due_at=timezone.now() - timedelta(seconds=1)
+    )
+    return entries
+
+
+def test_a_sweep_takes_a_bounded_batch_and_its_continuations_take_the_rest_once(doctor, staff, monkeypatch):
+    from credits import tasks
+    from nmo_portal.celery import app as celery_app
+
+    monkeypatch.setattr(tasks, "SWEEP_BATCH", 2)
+    entries = _failed_emails(doctor, staff, 5)
+    queued, continuations = [], []
+    monkeypatch.setattr(tasks.announce_credit_entry, "delay", lambda **kwargs: queued.append(kwargs["entry_id"]))
+    monkeypatch.setattr(tasks.announce_missed, "apply_async", lambda **options: continuations.append(options))
+    celery_app.conf.task_always_eager = False  # a worker runs the tasks (the autouse fixture turns it back)
+
+    runs = [tasks.announce_missed() for _ in range(4)]
+
+    assert runs == [2, 2, 1, 0]
+    # a full batch queues the next run (after a pause); the last, short, one does not
+    assert continuations == [{"countdown": tasks.SWEEP_PAUSE_SECONDS}] * 2
+    assert sorted(queued) == sorted(entry.pk for entry in entries)  # each row once
+
+
+def test_in_process_a_sweep_queues_no_continuation_and_the_next_beat_run_takes_the_rest(doctor, staff, monkeypatch):
+    from credits import tasks
+
+    monkeypatch.setattr(tasks, "SWEEP_BATCH", 2)
+    entries = _failed_emails(doctor, staff, 3)
+    queued = []
+    monkeypatch.setattr(tasks.announce_credit_entry, "delay", lambda **kwargs: queued.append(kwargs["entry_id"]))
+    monkeypatch.setattr(tasks.announce_missed, "apply_async", lambda **options: pytest.fail("queued in-process"))
+
+    assert [tasks.announce_missed(), tasks.announce_missed()] == [2, 1]
+    assert sorted(queued) == sorted(entry.pk for entry in entries)

@@ -48,3 +48,36 @@ def test_credits_of_a_reversed_source_written_at_the_same_instant_leave_one(doct
         ("reversal", 1, -12),
         ("credit", 2, 12),
     ]
+
+
+def test_two_sweeps_at_the_same_instant_take_each_due_row_once(doctor, staff, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from credits import tasks
+    from credits.models import OutboxRecord
+
+    monkeypatch.setattr(tasks, "SWEEP_BATCH", 4)
+    entries = [
+        ledger_append(
+            doctor=doctor,
+            kind=CreditEntry.Kind.ADJUSTMENT,
+            source=CreditEntry.Source.ADJUSTMENT,
+            credits=1,
+            earned_on=timezone.localdate(),
+            actor=staff,
+            comment="Перенос",
+        )
+        for _ in range(6)
+    ]
+    OutboxRecord.objects.filter(entry__in=entries).update(
+        announced_at=None, announce_attempts=1, announce_due_at=timezone.now() - timedelta(seconds=1)
+    )
+    queued = []
+    monkeypatch.setattr(tasks.announce_credit_entry, "delay", lambda **kwargs: queued.append(kwargs["entry_id"]))
+
+    outcomes = run_at_once([tasks.announce_missed] * 2)
+
+    assert sorted(outcomes) == [("ok", 2), ("ok", 4)], outcomes  # one took a batch, the other what was left
+    assert sorted(queued) == sorted(entry.pk for entry in entries)

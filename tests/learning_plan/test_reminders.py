@@ -223,7 +223,7 @@ def test_a_send_that_fails_is_tried_again_the_next_day(mailoutbox, monkeypatch):
 
 def test_a_run_reads_only_the_documents_near_expiry_by_the_index():
     """Doctors whose documents expire years from now cost the run nothing: its queries are a range of the expiry
-    index, as many for 30 such doctors as for none."""
+    index per kind, and a range of the days the hours are weighed again, as many for 30 such doctors as for none."""
     for _ in range(30):
         expiring(DAY + timedelta(days=1000))
     DoctorProfileFactory.create_batch(5)
@@ -232,8 +232,9 @@ def test_a_run_reads_only_the_documents_near_expiry_by_the_index():
         assert reminders.reminders_send(DAY) == 0
 
     selects = [q["sql"] for q in run.captured_queries if "accreditationdocument" in q["sql"]]
-    assert len(run.captured_queries) == 3  # one range per kind
-    assert all('"expires_on" >' in sql and '"expires_on" <=' in sql for sql in selects)
+    assert len(run.captured_queries) == 4  # one range per kind, and the hours weighed again
+    assert all('"expires_on" >' in sql and '"expires_on" <=' in sql for sql in selects[:3])
+    assert '"hours_short_next_on" <=' in selects[3]
 
 
 def test_the_reminders_run_daily_by_beat():

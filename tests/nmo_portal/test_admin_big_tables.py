@@ -9,6 +9,8 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.http import urlencode
 
 from accounts.audit import audit_log
 from accounts.models import AuditEvent, Organization, User
@@ -205,3 +207,47 @@ def test_the_ledgers_adjustment_form_finds_the_doctor_by_autocomplete(client, st
         {"term": "Захар", "app_label": "credits", "model_name": "creditentry", "field_name": "doctor"},
     )
     assert [row["text"] for row in response.json()["results"]] == [str(zakharova)]
+
+
+def test_a_big_tables_list_shows_50_rows_a_page_and_the_rest_on_the_next(client, staff, doctor):
+    rows = [audit_log(actor=doctor, action="code.activate", obj=doctor) for _ in range(51)]
+    client.force_login(staff)
+    changelist = reverse("admin:accounts_auditevent_changelist")
+    first = client.get(changelist).content.decode()
+    second = client.get(changelist, {"p": 2}).content.decode()
+    assert [listed(first, row) for row in rows] == [False] + [True] * 50  # newest first
+    assert [listed(second, row) for row in rows] == [True] + [False] * 50
+
+
+def test_each_row_keeps_the_search_in_its_link_and_its_checkbox_runs_the_action(client, staff, psychiatry):
+    entry = credit(DoctorProfileFactory().user, staff, psychiatry)[0]
+    OutboxRecord.objects.filter(entry=entry).update(state=OutboxRecord.State.FAILED)
+    record = entry.outbox
+    client.force_login(staff)
+    changelist = reverse("admin:credits_outboxrecord_changelist")
+    shown = {"q": entry.doctor.email[:8], "state__exact": "failed"}
+    page = client.get(changelist, shown).content.decode()
+    link = reverse("admin:credits_outboxrecord_change", args=[record.pk])
+    # saving the record's page returns to the same list: the search and the filter ride in the row's link
+    assert f'href="{link}?{escape(urlencode({"_changelist_filters": urlencode(shown)}))}"' in page
+    assert f'<input type="checkbox" name="_selected_action" value="{record.pk}" class="action-select"' in page
+
+    response = client.post(changelist, {"action": "retry", "_selected_action": [record.pk]})
+
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert record.state == OutboxRecord.State.PENDING
+
+
+def test_the_users_list_draws_staff_and_active_as_icons_and_counts_a_common_surname_up_to_the_cap(
+    client, staff, monkeypatch
+):
+    monkeypatch.setattr(EstimatedCountPaginator, "count_cap", 3)
+    ivanovs = [DoctorProfileFactory(user__last_name="Иванова").user for _ in range(5)]
+    User.objects.filter(pk=ivanovs[0].pk).update(is_active=False)
+    client.force_login(staff)
+    page = client.get(reverse("admin:accounts_user_changelist"), {"q": "Иванов"}).content.decode()
+    assert "более 3" in page
+    assert all(listed(page, user) for user in ivanovs)
+    assert page.count('src="/static/admin/img/icon-yes.svg') >= 4  # the active ones
+    assert page.count('src="/static/admin/img/icon-no.svg') >= 5 + 1  # nobody is staff; one is not active
