@@ -15,7 +15,7 @@ from django.db.models import Case, CharField, OuterRef, Prefetch, Subquery, Valu
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from accounts.models import Specialty, User, WorkRecord
+from accounts.models import Organization, Specialty, User, WorkRecord
 from codes.models import IcpCode
 from credits.models import CreditEntry, OutboxRecord
 from ministry_sync.models import HeldRecord
@@ -274,35 +274,41 @@ def _register_items(records: list[Record], specialty: Specialty, start: date, en
         for r in records
         if r.kind != "adjustment" and specialty.pk in r.specialty_ids and start <= r.earned_on <= end and r.credits > 0
     ]
-    activities: dict[tuple[str, int], Any] = {}
+    # Read as values, and each organization once: a period may hold hundreds of records of a few organizations.
+    activities: dict[tuple[str, int], dict[str, Any]] = {}
     for kind in kinds.all_kinds():
         ids = {int(r.key.split("-", 1)[1]) for r in mine if r.kind == kind.name}
         if ids:
             days = [name for name in ("start_date", "end_date") if hasattr(kind.model, name)]
-            for found in (
-                kind.model._default_manager.filter(pk__in=ids)
-                .select_related("organization")
-                .only("id", "organization__name", "organization__short_name", *days)  # what a row shows
-            ):
-                activities[(kind.name, found.pk)] = found
+            for row in kind.model._default_manager.filter(pk__in=ids).values("id", "organization_id", *days):
+                activities[(kind.name, row["id"])] = row
+    names = _organization_names({row["organization_id"] for row in activities.values()})
     items = []
     for record in mine:
-        activity = activities.get((record.kind, int(record.key.split("-", 1)[1])))
-        starts_on = getattr(activity, "start_date", None) or record.earned_on
-        ends_on = getattr(activity, "end_date", None) or record.earned_on
+        activity = activities.get((record.kind, int(record.key.split("-", 1)[1])), {})
         items.append(
             EducationItem(
                 origin=Origin.REGISTER,
                 kind=record.kind,
                 title=record.title,
-                organization=str(activity.organization) if activity is not None else "",
-                starts_on=starts_on,
-                ends_on=ends_on,
+                organization=names.get(activity.get("organization_id", 0), ""),
+                starts_on=activity.get("start_date") or record.earned_on,
+                ends_on=activity.get("end_date") or record.earned_on,
                 hours=record.credits,
                 reference=record.code,
             )
         )
     return items
+
+
+def _organization_names(ids: set[int]) -> dict[int, str]:
+    """Each organization as it is named (its `str()`), read once however many of the activities it taught."""
+    if not ids:
+        return {}
+    return {
+        organization.pk: str(organization)
+        for organization in Organization.objects.filter(pk__in=ids).only("id", "name", "short_name")
+    }
 
 
 def _programme_items(doctor: User, specialty: Specialty, start: date, end: date) -> list[EducationItem]:

@@ -37,7 +37,7 @@ class Record:
     earned_on: date
     specialty_ids: frozenset[int]
     code: str = ""
-    entries: list[CreditEntry] = field(default_factory=list)
+    first_source: str = ""  # the CreditEntry.Source of its first ledger row, untranslated
     cycles: list["CyclePlan"] = field(default_factory=list)
     not_counted_reason: str = ""
     sync_state: str | None = None
@@ -133,17 +133,27 @@ class LearningPlan:
     programmes: list[ProgrammeEntry]
 
 
-# What a record reads of its ledger rows (a plan may hold hundreds: no column more than it shows).
-_RECORD_FIELDS = ("id", "source", "activity_kind", "activity_id", "credits", "earned_on", "comment", "outbox__state")
+# What a record reads of its ledger rows, as plain values: a plan may hold hundreds, and a model instance per row
+# (and one per outbox row beside it) costs more than the rest of the plan's reading together.
+_RECORD_COLUMNS = (
+    "id",
+    "source",
+    "activity_kind",
+    "activity_id",
+    "credits",
+    "earned_on",
+    "comment",
+    "outbox__state",
+    "activity_title",
+    "code_value",
+)
 
 
 def _records(doctor: User) -> list[Record]:
     """The doctor's ledger rows grouped into records, in one query for the rows (each activity's title and each
     code read alongside by subqueries) and one per kind of activity for the specialties, however many rows."""
-    entries = list(
+    rows = list(
         CreditEntry.objects.filter(doctor=doctor)
-        .select_related("outbox")
-        .only(*_RECORD_FIELDS)
         .annotate(
             activity_title=Case(
                 *(
@@ -162,33 +172,33 @@ def _records(doctor: User) -> list[Record]:
             ),
         )
         .order_by("earned_on", "id")
+        .values_list(*_RECORD_COLUMNS)
     )
-    specialties = _specialty_ids(entries)
+    specialties = _specialty_ids(rows)
     sources = {value: str(label) for value, label in CreditEntry.Source.choices}  # translated once, not per row
     grouped: dict[str, Record] = {}
-    for entry in entries:
-        if entry.activity_kind and entry.activity_title is not None:
-            kind = entry.activity_kind
-            key = f"{kind}-{entry.activity_id}"
-            ids = specialties[kind].get(entry.activity_id or 0, frozenset())
-            title = entry.activity_title
+    for pk, source, activity_kind, activity_id, credits, earned_on, comment, outbox_state, title, code in rows:
+        if activity_kind and title is not None:
+            kind = activity_kind
+            key = f"{kind}-{activity_id}"
+            ids = specialties[kind].get(activity_id or 0, frozenset())
         else:
-            kind, key, ids, title = "adjustment", f"adjustment-{entry.pk}", frozenset(), entry.comment or "—"
+            kind, key, ids, title = "adjustment", f"adjustment-{pk}", frozenset(), comment or "—"
         record = grouped.get(key)
         if record is None:
             record = grouped[key] = Record(
                 key=key,
                 kind=kind,
                 title=title,
-                source=sources.get(entry.source, entry.source),
+                source=sources.get(source, source),
                 credits=0,
-                earned_on=entry.earned_on,
+                earned_on=earned_on,
                 specialty_ids=ids,
-                code=format_code(entry.code_value) if entry.code_value else "",
+                code=format_code(code) if code else "",
+                first_source=source,
             )
-        record.credits += entry.credits
-        record.entries.append(entry)
-        record.sync_state = _worse(record.sync_state, _sync_state(entry))
+        record.credits += credits
+        record.sync_state = _worse(record.sync_state, _sync_state(outbox_state))
     return [record for record in grouped.values() if record.credits != 0]
 
 
@@ -197,11 +207,12 @@ def _of_the_row(model: type[Model], column: str = "activity_id") -> QuerySet[Any
     return queryset
 
 
-def _specialty_ids(entries: Sequence[CreditEntry]) -> dict[str, dict[int, frozenset[int]]]:
-    """kind -> activity id -> the ids of its specialties, read from each kind's own specialties table."""
+def _specialty_ids(rows: Sequence[tuple[Any, ...]]) -> dict[str, dict[int, frozenset[int]]]:
+    """kind -> activity id -> the ids of its specialties, read from each kind's own specialties table (`rows` are
+    of _RECORD_COLUMNS)."""
     found: dict[str, dict[int, frozenset[int]]] = defaultdict(dict)
     for kind in kinds.all_kinds():
-        ids = {e.activity_id for e in entries if e.activity_kind == kind.name}
+        ids = {row[3] for row in rows if row[2] == kind.name}
         if not ids:
             continue
         field = kind.model._meta.get_field("specialties")
@@ -218,11 +229,10 @@ def _specialty_ids(entries: Sequence[CreditEntry]) -> dict[str, dict[int, frozen
 _SYNC_ORDER = {None: 0, "delivered": 1, "pending": 2, "failed": 3}
 
 
-def _sync_state(entry: CreditEntry) -> str:
+def _sync_state(outbox_state: str | None) -> str:
     """Every ledger row is written with its outbox row, and only delivered outbox rows are ever removed (after
     OUTBOX_RETENTION_DAYS): a row without one was passed on."""
-    outbox = getattr(entry, "outbox", None)
-    return outbox.state if outbox is not None else OutboxRecord.State.DELIVERED
+    return outbox_state if outbox_state is not None else OutboxRecord.State.DELIVERED
 
 
 def _worse(current: str | None, new: str | None) -> str | None:
