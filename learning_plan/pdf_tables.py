@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from reportlab.lib.colors import Color
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 from reportlab.platypus import Flowable, Table
 from reportlab.platypus.tables import CellStyle
@@ -23,16 +24,45 @@ Row = list[Any]
 StyleFor = Callable[[int], list[StyleCommand]]
 
 
+class _Lines(PDFTextObject):
+    """A text object that encodes each distinct line once per document: in a long table the same kinds, sources
+    and numbers come back on most rows, and encoding a line for a subset of a TrueType font goes character by
+    character. `_formatText` (reportlab 5.1's) turns a line into its operators; what they are depends only on
+    the font, its size and leading, the subset selected before and the line itself."""
+
+    def __init__(self, canvas: Canvas, encoded: dict[tuple[Any, ...], tuple[str, int]]) -> None:
+        super().__init__(canvas)
+        self._encoded = encoded
+
+    # reportlab's stubs know neither the method nor the attributes it reads and sets.
+    def _formatText(self, text: str) -> str:  # noqa: N802 - reportlab's name
+        subset: int = self._curSubset  # type: ignore[has-type]
+        key = (self._fontname, self._fontsize, self._leading, subset, text)  # type: ignore[attr-defined]
+        found = self._encoded.get(key)
+        if found is None:
+            code = super()._formatText(text)  # type: ignore[misc]
+            found = self._encoded[key] = (code, self._curSubset)  # type: ignore[has-type]
+        code, self._curSubset = found
+        return code
+
+
 class TextTable(Table):
     """A `Table` whose plain-text cells (strings and numbers, left or right aligned at the top of the cell, the
-    lines split at "\\n" beforehand) are written into one PDF text object; other cells are drawn by `Table`."""
+    lines split at "\\n" beforehand) are written into one PDF text object; other cells are drawn by `Table`.
+
+    `encoded` is shared by the tables of one document (see `_Lines`)."""
 
     _text: PDFTextObject | None
     _text_font: tuple[str, float, float] | None
     _text_color: Color | None
+    _text_style: Any
+
+    def __init__(self, *args: Any, encoded: dict[tuple[Any, ...], tuple[str, int]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._encoded = {} if encoded is None else encoded
 
     def draw(self) -> None:
-        self._text = self._text_font = self._text_color = None
+        self._text = self._text_font = self._text_color = self._text_style = None
         super().draw()
         text = self._written()
         if text is not None:
@@ -62,14 +92,16 @@ class TextTable(Table):
         colwidth, rowheight = size
         text = self._text
         if text is None:
-            text = self._text = self.canv.beginText()
-        font = (cellstyle.fontname, cellstyle.fontsize, cellstyle.leading)
-        if font != self._text_font:
-            text.setFont(*font)
-            self._text_font = font
-        if cellstyle.color != self._text_color:
-            text.setFillColor(cellstyle.color)
-            self._text_color = cellstyle.color
+            text = self._text = _Lines(self.canv, self._encoded)
+        if cellstyle is not self._text_style:  # the rows of a PagedTable share their cells' styles
+            self._text_style = cellstyle
+            font = (cellstyle.fontname, cellstyle.fontsize, cellstyle.leading)
+            if font != self._text_font:
+                text.setFont(*font)
+                self._text_font = font
+            if cellstyle.color != self._text_color:
+                text.setFillColor(cellstyle.color)
+                self._text_color = cellstyle.color
         # Where Table._drawCell puts the lines of a top-aligned cell: the first a font size below the padding, each
         # next one a leading lower (which is what the text object's next line is).
         y = rowpos + rowheight - cellstyle.topPadding - cellstyle.fontsize
@@ -125,6 +157,7 @@ class PagedTable(Flowable):
         repeat_rows: int = 1,
         heights: Sequence[float] | None = None,
         cell_styles: tuple[list[list[CellStyle]], list[CellStyle]] | None = None,
+        encoded: dict[tuple[Any, ...], tuple[str, int]] | None = None,
     ) -> None:
         super().__init__()
         self.hAlign = "LEFT"
@@ -134,6 +167,7 @@ class PagedTable(Flowable):
         self.repeat_rows = repeat_rows
         self.heights = list(heights) if heights is not None else None
         self.cell_styles = cell_styles or self._cell_styles()
+        self.encoded = {} if encoded is None else encoded
         self._whole: TextTable | None = None
 
     def _cell_styles(self) -> tuple[list[list[CellStyle]], list[CellStyle]]:
@@ -154,6 +188,7 @@ class PagedTable(Flowable):
             hAlign="LEFT",
             normalizedData=1,  # strings, numbers and paragraphs as they are
             cellStyles=head + [row] * (len(data) - len(head)),
+            encoded=self.encoded,
         )
         table.setStyle([c for c in self.style_for(len(data)) if c[0] in _TABLE_COMMANDS])
         return table
@@ -191,6 +226,7 @@ class PagedTable(Flowable):
                 repeat_rows=head,
                 heights=heights[:head] + heights[fits:],
                 cell_styles=self.cell_styles,
+                encoded=self.encoded,
             ),
         ]
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, CharField, OuterRef, Prefetch, Subquery, Value, When
+from django.db.models import Case, CharField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -30,7 +30,7 @@ from .models import (
     ReportSection,
     RuleComponent,
 )
-from .selectors import Record, _records
+from .selectors import Record, _records, ledger_activities
 
 Counts = RuleComponent.Counts
 
@@ -266,7 +266,9 @@ _HELD_KINDS: dict[str, str] = {
 }
 
 
-def _register_items(records: list[Record], specialty: Specialty, start: date, end: date) -> list[EducationItem]:
+def _register_items(
+    doctor: User, records: list[Record], specialty: Specialty, start: date, end: date
+) -> list[EducationItem]:
     """Standing credits of the register earned in the period, for activities of the specialty (a reversed
     credit nets to zero and is not among the records)."""
     mine = [
@@ -274,26 +276,33 @@ def _register_items(records: list[Record], specialty: Specialty, start: date, en
         for r in records
         if r.kind != "adjustment" and specialty.pk in r.specialty_ids and start <= r.earned_on <= end and r.credits > 0
     ]
-    # Read as values, and each organization once: a period may hold hundreds of records of a few organizations.
-    activities: dict[tuple[str, int], dict[str, Any]] = {}
+    # Read as plain values, and each organization once: a period may hold hundreds of records of a few
+    # organizations. An activity: (organization id, first day, last day), the days None for a kind without them.
+    activities: dict[tuple[str, int], tuple[int, date | None, date | None]] = {}
+    kinds_shown = {r.kind for r in mine}
+    organizations: list[QuerySet[Any]] = []
     for kind in kinds.all_kinds():
-        ids = {int(r.key.split("-", 1)[1]) for r in mine if r.kind == kind.name}
-        if ids:
-            days = [name for name in ("start_date", "end_date") if hasattr(kind.model, name)]
-            for row in kind.model._default_manager.filter(pk__in=ids).values("id", "organization_id", *days):
-                activities[(kind.name, row["id"])] = row
-    names = _organization_names({row["organization_id"] for row in activities.values()})
+        if kind.name in kinds_shown:
+            of_the_ledger = kind.model._default_manager.filter(pk__in=ledger_activities(doctor, kind.name))
+            days = ("start_date", "end_date") if hasattr(kind.model, "start_date") else ()  # events have days
+            for pk, organization_id, *dated in of_the_ledger.values_list("id", "organization_id", *days):
+                starts_on, ends_on = dated or (None, None)
+                activities[(kind.name, pk)] = (organization_id, starts_on, ends_on)
+            organizations.append(of_the_ledger.values("organization_id").order_by())  # none in a UNION (SQLite)
+    names = _organization_names(organizations[0].union(*organizations[1:])) if organizations else {}
     items = []
     for record in mine:
-        activity = activities.get((record.kind, int(record.key.split("-", 1)[1])), {})
+        organization_id, starts_on, ends_on = activities.get(
+            (record.kind, int(record.key.split("-", 1)[1])), (0, None, None)
+        )
         items.append(
             EducationItem(
                 origin=Origin.REGISTER,
                 kind=record.kind,
                 title=record.title,
-                organization=names.get(activity.get("organization_id", 0), ""),
-                starts_on=activity.get("start_date") or record.earned_on,
-                ends_on=activity.get("end_date") or record.earned_on,
+                organization=names.get(organization_id, ""),
+                starts_on=starts_on or record.earned_on,
+                ends_on=ends_on or record.earned_on,
                 hours=record.credits,
                 reference=record.code,
             )
@@ -301,10 +310,9 @@ def _register_items(records: list[Record], specialty: Specialty, start: date, en
     return items
 
 
-def _organization_names(ids: set[int]) -> dict[int, str]:
-    """Each organization as it is named (its `str()`), read once however many of the activities it taught."""
-    if not ids:
-        return {}
+def _organization_names(ids: QuerySet[Any]) -> dict[int, str]:
+    """Each organization as it is named (its `str()`), read once however many of the activities it taught (`ids`
+    is a subquery: hundreds of ids given to `__in` cost more in Python, one by one, than in the database)."""
     return {
         organization.pk: str(organization)
         for organization in Organization.objects.filter(pk__in=ids).only("id", "name", "short_name")
@@ -418,7 +426,7 @@ def education_items(
         if item.kind != "programme"
         or ((item.hours, item.ends_on) not in entered and item.reference.strip().casefold() not in entered)
     ]
-    items = _register_items(records, specialty, start, end) + programmes + ministry
+    items = _register_items(doctor, records, specialty, start, end) + programmes + ministry
     items.sort(key=lambda item: (item.ends_on, item.starts_on, item.title))
     return items
 

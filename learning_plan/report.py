@@ -22,7 +22,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import getFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -253,15 +253,40 @@ def _text(text: str, style: ParagraphStyle) -> Paragraph:
 
 def _fitter(style: ParagraphStyle, width: float) -> Callable[[str], str]:
     """A text broken into the lines that fit the column, as a plain cell: a report may have hundreds of rows, and
-    laying out a paragraph per cell costs many times more than drawing its lines. Each distinct text (a kind, a
-    title met again) is measured once."""
+    laying out a paragraph per cell costs many times more than drawing its lines. The lines break as reportlab's
+    `simpleSplit` breaks them (a word goes on the line while it fits, a line holds one word at least), each
+    distinct text and each distinct word measured once."""
+    font = getFont(style.fontName)
+    widths: dict[str, float] = {}
+
+    def measured(word: str) -> float:
+        found = widths.get(word)
+        if found is None:
+            found = widths[word] = font.stringWidth(word, style.fontSize)
+        return found
+
+    space = measured(" ")
     fitted: dict[str, str] = {}
 
     def fit(text: str) -> str:
-        lines = fitted.get(text)
-        if lines is None:
-            lines = fitted[text] = "\n".join(simpleSplit(text, style.fontName, style.fontSize, width))
-        return lines
+        found = fitted.get(text)
+        if found is None:
+            lines = []
+            for paragraph in text.split("\n"):
+                line: list[str] = []
+                used = -space
+                for word in paragraph.split():
+                    size = measured(word)
+                    if used + space + size <= width or not line:
+                        line.append(word)
+                        used = used + space + size
+                    else:
+                        lines.append(" ".join(line))
+                        line, used = [word], size
+                if line:
+                    lines.append(" ".join(line))
+            found = fitted[text] = "\n".join(lines)
+        return found
 
     return fit
 
@@ -295,6 +320,7 @@ def labelled_table(
 def _grid_style(*, rows: int, numbers_from: int) -> list[StyleCommand]:
     return [
         ("FONT", (0, 0), (-1, -1), REGULAR, 8.5, 10.5),  # the leading of the paragraphs' style
+        ("FONT", (0, 0), (-1, 0), BOLD, 8, 10),  # the "head" style's
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("ALIGN", (numbers_from, 0), (-1, -1), "RIGHT"),
@@ -309,15 +335,16 @@ def _grid_style(*, rows: int, numbers_from: int) -> list[StyleCommand]:
     ]
 
 
-def _head(labels: Iterable[str], styles: dict[str, ParagraphStyle], *, numbers_from: int) -> list[Cell]:
-    return [
-        _text(label, styles["head_number" if index >= numbers_from else "head"]) for index, label in enumerate(labels)
-    ]
+def _head(labels: Iterable[str], styles: dict[str, ParagraphStyle], widths: Iterable[float]) -> list[Cell]:
+    """The header row as plain cells, broken into the lines of their columns (the grid's style sets their font,
+    that of the "head" style: drawn on every page a table runs over, as paragraphs they would cost more than the
+    rows)."""
+    return [_fitter(styles["head"], width - 6)(label) for label, width in zip(labels, widths, strict=True)]
 
 
 def _rows_table(rows: list[ReportRow], styles: dict[str, ParagraphStyle]) -> Flowable:
     cell = styles["cell"]
-    data: list[list[Cell]] = [_head(ROW_HEADERS, styles, numbers_from=4)]
+    data: list[list[Cell]] = [_head(ROW_HEADERS, styles, ROW_WIDTHS)]
     kind, title, source = (_fitter(cell, width - 6) for width in ROW_WIDTHS[1:4])  # less the cell's padding
     for row in rows:
         data.append([_date(row.earned_on), kind(row.kind), title(row.title), source(row.source), row.hours])
@@ -334,7 +361,7 @@ def _rows_table(rows: list[ReportRow], styles: dict[str, ParagraphStyle]) -> Flo
 
 
 def _totals_table(plan: CyclePlan, styles: dict[str, ParagraphStyle]) -> Table:
-    data: list[list[Cell]] = [_head(TOTAL_HEADERS, styles, numbers_from=1)]
+    data: list[list[Cell]] = [_head(TOTAL_HEADERS, styles, TOTAL_WIDTHS)]
     for progress in plan.components:
         data.append(_total_row(progress, styles))
     data.append([_text(CYCLE_TOTAL, styles["head"]), plan.required, plan.counted, ""])

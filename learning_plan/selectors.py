@@ -38,7 +38,9 @@ class Record:
     specialty_ids: frozenset[int]
     code: str = ""
     first_source: str = ""  # the CreditEntry.Source of its first ledger row, untranslated
-    cycles: list["CyclePlan"] = field(default_factory=list)
+    # The cycles it counts in: mostly one, and the same tuple for every record of that cycle (a plan may hold hundreds
+    # of records, and every container they keep is one more object for the garbage collector to walk).
+    cycles: tuple["CyclePlan", ...] = ()
     not_counted_reason: str = ""
     sync_state: str | None = None
 
@@ -174,7 +176,7 @@ def _records(doctor: User) -> list[Record]:
         .order_by("earned_on", "id")
         .values_list(*_RECORD_COLUMNS)
     )
-    specialties = _specialty_ids(rows)
+    specialties = _specialty_ids(doctor, rows)
     sources = {value: str(label) for value, label in CreditEntry.Source.choices}  # translated once, not per row
     grouped: dict[str, Record] = {}
     for pk, source, activity_kind, activity_id, credits, earned_on, comment, outbox_state, title, code in rows:
@@ -202,27 +204,41 @@ def _records(doctor: User) -> list[Record]:
     return [record for record in grouped.values() if record.credits != 0]
 
 
+def ledger_activities(doctor: User, kind: str) -> QuerySet[Any]:
+    """The ids of the activities of `kind` in the doctor's ledger, as a subquery: hundreds of ids given to `__in`
+    cost more in Python, one by one, than the database spends reading them again."""
+    return CreditEntry.objects.filter(doctor=doctor, activity_kind=kind).values("activity_id")
+
+
 def _of_the_row(model: type[Model], column: str = "activity_id") -> QuerySet[Any]:
     queryset: QuerySet[Any] = model._default_manager.filter(pk=OuterRef(column))
     return queryset
 
 
-def _specialty_ids(rows: Sequence[tuple[Any, ...]]) -> dict[str, dict[int, frozenset[int]]]:
-    """kind -> activity id -> the ids of its specialties, read from each kind's own specialties table (`rows` are
-    of _RECORD_COLUMNS)."""
+def _specialty_ids(doctor: User, rows: Sequence[tuple[Any, ...]]) -> dict[str, dict[int, frozenset[int]]]:
+    """kind -> activity id -> the ids of its specialties, read from each kind's own specialties table for the
+    activities of the doctor's ledger rows (`rows` are of _RECORD_COLUMNS: which kinds there are)."""
     found: dict[str, dict[int, frozenset[int]]] = defaultdict(dict)
+    # Hundreds of activities have a handful of distinct sets of specialties: each set is kept once.
+    distinct: dict[frozenset[int], frozenset[int]] = {}
+
+    def shared(specialty_ids: frozenset[int]) -> frozenset[int]:
+        return distinct.setdefault(specialty_ids, specialty_ids)
+
+    present = {row[2] for row in rows}
     for kind in kinds.all_kinds():
-        ids = {row[3] for row in rows if row[2] == kind.name}
-        if not ids:
+        if kind.name not in present:
             continue
         field = kind.model._meta.get_field("specialties")
         own, other = f"{field.m2m_field_name()}_id", f"{field.m2m_reverse_field_name()}_id"
         pairs: dict[int, set[int]] = defaultdict(set)
         for activity_id, specialty_id in field.remote_field.through.objects.filter(  # type: ignore[union-attr]
-            **{f"{own}__in": ids}
+            **{f"{own}__in": ledger_activities(doctor, kind.name)}
         ).values_list(own, other):
             pairs[activity_id].add(specialty_id)
-        found[kind.name] = {activity_id: frozenset(specialty_ids) for activity_id, specialty_ids in pairs.items()}
+        found[kind.name] = {
+            activity_id: shared(frozenset(specialty_ids)) for activity_id, specialty_ids in pairs.items()
+        }
     return found
 
 
@@ -270,8 +286,9 @@ def learning_plan(*, doctor: User) -> LearningPlan:
             records=mine,
             programmes=own_programmes,
         )
+        only_this = (plan,)
         for record in mine:
-            record.cycles.append(plan)
+            record.cycles = record.cycles + only_this if record.cycles else only_this
         plans.append(plan)
     not_counted = []
     for record in records:

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable
 from datetime import date
 
 from django import template
-from django.utils.formats import date_format, localize
+from django.utils import dateformat
+from django.utils.formats import get_format, localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
@@ -35,14 +36,15 @@ class _Cells:
     """The dates and numbers of one table as the template shows them, each distinct value formatted once."""
 
     def __init__(self) -> None:
+        self.date_format = get_format("SHORT_DATE_FORMAT")  # of the active language
         self.dates: dict[date, str] = {}
         self.numbers: dict[int, str] = {}
 
     def date(self, day: date) -> str:
-        """`day|date:"SHORT_DATE_FORMAT"` in the active language, escaped."""
+        """`day|date:"SHORT_DATE_FORMAT"`, escaped."""
         text = self.dates.get(day)
         if text is None:
-            text = self.dates[day] = _escape(date_format(day, "SHORT_DATE_FORMAT"))
+            text = self.dates[day] = _escape(dateformat.format(day, self.date_format))
         return text
 
     def number(self, value: int) -> str:
