@@ -16,7 +16,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from learning_plan.portfolio import EducationItem
+from learning_plan.education import EducationItem
 from learning_plan.selectors import Record
 
 register = template.Library()
