@@ -1,9 +1,10 @@
 """The rows of the long tables of the learning plan and the portfolio, drawn in Python.
 
 A doctor may have hundreds of records, and the template engine resolves every variable, filter and label of a
-row again for each row: these tags give the same HTML (escaped by `format_html`, the labels translated once, each
-date formatted once) in a fraction of the time. The tables' heads, captions and empty states stay in the
-templates; a tag gives the `<tr>` rows alone, each with the whitespace the template's loop had around it."""
+row again for each row: these tags give the same HTML (every value escaped as `{{ value }}` escapes it, the
+labels translated once, each distinct date formatted once) in a fraction of the time. The tables' heads,
+captions and empty states stay in the templates; a tag gives the `<tr>` rows alone, each with the whitespace the
+template's loop had around it."""
 
 import html
 from collections.abc import Callable, Iterable
