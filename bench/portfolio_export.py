@@ -152,7 +152,7 @@ def main() -> int:
         from django.conf import settings
         from django.core.files.storage import storages
 
-        from learning_plan import export
+        from learning_plan import export, export_documents, export_scans
         from learning_plan.models import PortfolioExport
 
         began = time.perf_counter()
@@ -174,14 +174,14 @@ def main() -> int:
         # Each document again on its own, for where the time goes.
         timings = {}
         began = time.perf_counter()
-        export.education_pdf(found, doctor=portfolio.doctor)
+        export_documents.education_pdf(found, doctor=portfolio.doctor)
         timings["education PDF"] = time.perf_counter() - began
         began = time.perf_counter()
-        export.report_pdf(found, doctor=portfolio.doctor)
+        export_documents.report_pdf(found, doctor=portfolio.doctor)
         timings["report PDF"] = time.perf_counter() - began
         began = time.perf_counter()
         for scan in portfolio.scans.all():
-            export.scan_pdf(scan, limit=settings.PORTFOLIO_PDF_MAX_BYTES)
+            export_scans.scan_pdf(scan, limit=settings.PORTFOLIO_PDF_MAX_BYTES)
         timings[f"{scan_count} scans"] = time.perf_counter() - began
 
         profile_text = ""

@@ -4,29 +4,23 @@ what accreditation needs (AccreditationAlternative), with the gaps of the altern
 
 Nothing here writes: the portfolio's writes are in `services.py`."""
 
-import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, CharField, OuterRef, Prefetch, Subquery, Value, When
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
 from accounts.models import Specialty, User, WorkRecord
-from codes.models import IcpCode
-from credits.models import CreditEntry, OutboxRecord
-from ministry_sync.models import HeldRecord
 from nmo_portal.calendar import add_months, today
-from review import kinds
 
+from .education import EducationItem, education_items, hours_by_kind
 from .models import (
     AccreditationAlternative,
     AccreditationDocument,
     Portfolio,
-    ProgrammeEntry,
     ReportSection,
     RuleComponent,
 )
@@ -194,229 +188,6 @@ def closest(alternatives: list[AlternativeHours]) -> AlternativeHours | None:
     return min(alternatives, key=lambda alternative: alternative.short, default=None)
 
 
-# The education table ----------------------------------------------------------------------------------------
-
-
-class Origin:
-    REGISTER = "register"
-    PROGRAMME = "programme"
-    MINISTRY = "ministry"
-
-
-# Translated when shown (a table may have hundreds of rows: one lookup a row, not a dictionary of them).
-_KIND_LABELS = {
-    "programme": gettext_lazy("Programme"),
-    "event": gettext_lazy("Educational event"),
-    "module": gettext_lazy("E-learning module"),
-    "other": gettext_lazy("Other НМО activity"),
-}
-_ORIGIN_LABELS = {
-    Origin.REGISTER: gettext_lazy("The register"),
-    Origin.PROGRAMME: gettext_lazy("Entered by you"),
-    Origin.MINISTRY: gettext_lazy("The Ministry portal"),
-}
-
-
-@dataclass
-class EducationItem:
-    """One row of the education table: kind (`programme`, `event`, `module`, `other`), what, who taught it,
-    when, hours, the document number or ИКП, and where the row comes from."""
-
-    origin: str
-    kind: str
-    title: str
-    organization: str
-    starts_on: date
-    ends_on: date
-    hours: int
-    reference: str = ""
-
-    @property
-    def counts(self) -> str:
-        return {"programme": Counts.PROGRAMME, "event": Counts.EVENTS, "module": Counts.MODULES}.get(
-            self.kind, Counts.NMO
-        )
-
-    @property
-    def kind_display(self) -> str:
-        return str(_KIND_LABELS.get(self.kind, _KIND_LABELS["other"]))
-
-    @property
-    def origin_display(self) -> str:
-        return str(_ORIGIN_LABELS[self.origin])
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "origin": self.origin,
-            "kind": self.kind,
-            "title": self.title,
-            "organization": self.organization,
-            "starts_on": self.starts_on.isoformat(),
-            "ends_on": self.ends_on.isoformat(),
-            "hours": self.hours,
-            "reference": self.reference,
-        }
-
-
-_HELD_KINDS: dict[str, str] = {
-    HeldRecord.Kind.PROGRAMME: "programme",
-    HeldRecord.Kind.EVENTS: "event",
-    HeldRecord.Kind.MODULES: "module",
-    HeldRecord.Kind.OTHER: "other",
-}
-
-
-def _register_items(records: list[Record], specialty: Specialty, start: date, end: date) -> list[EducationItem]:
-    """Standing credits of the register earned in the period, for activities of the specialty (a reversed
-    credit nets to zero and is not among the records)."""
-    mine = [
-        r
-        for r in records
-        if r.kind != "adjustment" and specialty.pk in r.specialty_ids and start <= r.earned_on <= end and r.credits > 0
-    ]
-    activities: dict[tuple[str, int], Any] = {}
-    for kind in kinds.all_kinds():
-        ids = {int(r.key.split("-", 1)[1]) for r in mine if r.kind == kind.name}
-        if ids:
-            days = [name for name in ("start_date", "end_date") if hasattr(kind.model, name)]
-            for found in (
-                kind.model._default_manager.filter(pk__in=ids)
-                .select_related("organization")
-                .only("id", "organization__name", "organization__short_name", *days)  # what a row shows
-            ):
-                activities[(kind.name, found.pk)] = found
-    items = []
-    for record in mine:
-        activity = activities.get((record.kind, int(record.key.split("-", 1)[1])))
-        starts_on = getattr(activity, "start_date", None) or record.earned_on
-        ends_on = getattr(activity, "end_date", None) or record.earned_on
-        items.append(
-            EducationItem(
-                origin=Origin.REGISTER,
-                kind=record.kind,
-                title=record.title,
-                organization=str(activity.organization) if activity is not None else "",
-                starts_on=starts_on,
-                ends_on=ends_on,
-                hours=record.credits,
-                reference=record.code,
-            )
-        )
-    return items
-
-
-def _programme_items(doctor: User, specialty: Specialty, start: date, end: date) -> list[EducationItem]:
-    return [
-        EducationItem(
-            origin=Origin.PROGRAMME,
-            kind="programme",
-            title=entry.name,
-            organization=entry.organization,
-            starts_on=entry.starts_on,
-            ends_on=entry.ends_on,
-            hours=entry.hours,
-            reference=entry.document_number,
-        )
-        for entry in ProgrammeEntry.objects.filter(
-            doctor=doctor, specialty=specialty, ends_on__gte=start, ends_on__lte=end
-        )
-    ]
-
-
-def _as_uuid(key: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(key)
-    except ValueError:
-        return None
-
-
-def _own_references(doctor: User) -> set[str]:
-    """The reference the portal sends with each of the doctor's ledger rows (`source_ref` of
-    ministry_sync.services.payload: the ИКП of a code's credit, `<source>:<ledger id>` of any other). Delivered
-    outbox rows, and their idempotency keys, are removed after OUTBOX_RETENTION_DAYS: the reference still tells
-    the Ministry's copy of a record the portal sent."""
-    rows = (
-        CreditEntry.objects.filter(doctor=doctor)
-        .annotate(
-            code_value=Case(
-                When(
-                    source=CreditEntry.Source.CODE,
-                    then=Subquery(IcpCode.objects.filter(pk=OuterRef("source_id")).values("code")[:1]),
-                ),
-                default=Value(""),
-                output_field=CharField(),
-            )
-        )
-        .values_list("pk", "source", "code_value")
-    )
-    return {code or f"{source}:{pk}" for pk, source, code in rows}
-
-
-def _ministry_items(doctor: User, specialty: Specialty, start: date, end: date) -> list[EducationItem]:
-    """What the Ministry holds that the portal did not send: its idempotency key is none of the doctor's outbox
-    rows (the portal's own records are the register's rows). A reversal the Ministry holds (negative hours)
-    takes its hours back from the records of the same reference in the same specialty, whatever its date, so
-    that a record reversed after the period ends is not shown; what stands is shown, oldest first."""
-    held = list(HeldRecord.objects.filter(doctor=doctor).order_by("earned_on", "id"))  # bounded by the refresh
-    # Matched as UUIDs in Python: the outbox keys are UUIDs and the Ministry's keys strings, and PostgreSQL
-    # compares no uuid with a varchar (SQLite stores the UUID without its hyphens).
-    own = set(OutboxRecord.objects.filter(doctor=doctor).values_list("idempotency_key", flat=True))
-    references = _own_references(doctor) if held else set()
-    theirs = [
-        record
-        for record in held
-        if _as_uuid(record.idempotency_key) not in own and not (record.source_ref and record.source_ref in references)
-    ]
-    standing: dict[tuple[str, str], int] = {}
-    for record in theirs:
-        group = (record.specialty_code, record.source_ref or record.idempotency_key)
-        standing[group] = standing.get(group, 0) + record.hours
-    items = []
-    for record in theirs:
-        if record.specialty_code != specialty.code or record.hours <= 0:
-            continue
-        group = (specialty.code, record.source_ref or record.idempotency_key)
-        hours = min(record.hours, standing[group])
-        if hours <= 0:
-            continue
-        standing[group] -= hours
-        if start <= record.earned_on <= end:
-            items.append(
-                EducationItem(
-                    origin=Origin.MINISTRY,
-                    kind=_HELD_KINDS.get(record.kind, "other"),
-                    title=record.title,
-                    organization="",
-                    starts_on=record.earned_on,
-                    ends_on=record.earned_on,
-                    hours=hours,
-                    reference=record.source_ref,
-                )
-            )
-    return items
-
-
-def education_items(
-    doctor: User, specialty: Specialty, start: date, end: date, records: list[Record] | None = None
-) -> list[EducationItem]:
-    """The education of the period in one specialty, from the register, the doctor and the Ministry, oldest first."""
-    records = _records(doctor) if records is None else records
-    programmes = _programme_items(doctor, specialty, start, end)
-    entered = {(item.hours, item.ends_on) for item in programmes} | {
-        item.reference.strip().casefold() for item in programmes if item.reference.strip()
-    }
-    ministry = [
-        item
-        for item in _ministry_items(doctor, specialty, start, end)
-        # A programme the doctor entered that the Ministry holds too (the organization reported it there): once.
-        if item.kind != "programme"
-        or ((item.hours, item.ends_on) not in entered and item.reference.strip().casefold() not in entered)
-    ]
-    items = _register_items(records, specialty, start, end) + programmes + ministry
-    items.sort(key=lambda item: (item.ends_on, item.starts_on, item.title))
-    return items
-
-
 # The portfolio of one specialty -----------------------------------------------------------------------------
 
 
@@ -478,14 +249,6 @@ class SpecialtyPortfolio:
             {"component": c.counts, "required": c.required, "earned": c.earned}
             for c in (best.components if best else [])
         ]
-
-
-def hours_by_kind(items: Iterable[EducationItem]) -> dict[str, int]:
-    """Hours of the education table per kind of row (`programme`, `event`, `module`, `other`)."""
-    sums: dict[str, int] = {}
-    for item in items:
-        sums[item.kind] = sums.get(item.kind, 0) + item.hours
-    return sums
 
 
 def specialty_portfolio(

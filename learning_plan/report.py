@@ -8,7 +8,7 @@ Both formats are built from a `CyclePlan` of `learning_plan()` alone and read no
 the doctor's СНИЛС costs one query unless the user comes with `select_related("doctor_profile")`."""
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from io import BytesIO, StringIO
@@ -22,12 +22,11 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import getFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
-    LongTable,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -43,6 +42,7 @@ from nmo_portal.calendar import register_zone
 from nmo_portal.spreadsheets import csv_cell
 
 from .models import ProgrammeEntry
+from .pdf_tables import PagedTable, TextTable
 from .selectors import ComponentProgress, CyclePlan, Record
 
 TITLE: Final = "Отчёт об образовательной активности"
@@ -91,11 +91,7 @@ def _programme_row(programme: ProgrammeEntry) -> ReportRow:
 
 
 def _record_row(record: Record) -> ReportRow:
-    if record.code:
-        source = f"ИКП {record.code}"
-    else:
-        first = record.entries[0].source if record.entries else ""
-        source = SOURCES.get(first, first)
+    source = f"ИКП {record.code}" if record.code else SOURCES.get(record.first_source, record.first_source)
     return ReportRow(record.earned_on, KINDS.get(record.kind, record.kind), record.title, source, record.credits)
 
 
@@ -255,10 +251,44 @@ def _text(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("№ ", "№\u00a0"), style)
 
 
-def _fitted(text: str, style: ParagraphStyle, width: float) -> str:
-    """The text broken into the lines that fit the column, as a plain cell: a report may have hundreds of rows,
-    and laying out a paragraph per cell costs many times more than drawing its lines."""
-    return "\n".join(simpleSplit(text, style.fontName, style.fontSize, width)) or ""
+def _fitter(style: ParagraphStyle, width: float) -> Callable[[str], str]:
+    """A text broken into the lines that fit the column, as a plain cell: a report may have hundreds of rows, and
+    laying out a paragraph per cell costs many times more than drawing its lines. The lines break as reportlab's
+    `simpleSplit` breaks them (a word goes on the line while it fits, a line holds one word at least), each
+    distinct text and each distinct word measured once."""
+    font = getFont(style.fontName)
+    widths: dict[str, float] = {}
+
+    def measured(word: str) -> float:
+        found = widths.get(word)
+        if found is None:
+            found = widths[word] = font.stringWidth(word, style.fontSize)
+        return found
+
+    space = measured(" ")
+    fitted: dict[str, str] = {}
+
+    def fit(text: str) -> str:
+        found = fitted.get(text)
+        if found is None:
+            lines = []
+            for paragraph in text.split("\n"):
+                line: list[str] = []
+                used = -space
+                for word in paragraph.split():
+                    size = measured(word)
+                    if used + space + size <= width or not line:
+                        line.append(word)
+                        used = used + space + size
+                    else:
+                        lines.append(" ".join(line))
+                        line, used = [word], size
+                if line:
+                    lines.append(" ".join(line))
+            found = fitted[text] = "\n".join(lines)
+        return found
+
+    return fit
 
 
 def _header_table(plan: CyclePlan, doctor: User, styles: dict[str, ParagraphStyle]) -> Table:
@@ -290,6 +320,7 @@ def labelled_table(
 def _grid_style(*, rows: int, numbers_from: int) -> list[StyleCommand]:
     return [
         ("FONT", (0, 0), (-1, -1), REGULAR, 8.5, 10.5),  # the leading of the paragraphs' style
+        ("FONT", (0, 0), (-1, 0), BOLD, 8, 10),  # the "head" style's
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("ALIGN", (numbers_from, 0), (-1, -1), "RIGHT"),
@@ -304,39 +335,33 @@ def _grid_style(*, rows: int, numbers_from: int) -> list[StyleCommand]:
     ]
 
 
-def _head(labels: Iterable[str], styles: dict[str, ParagraphStyle], *, numbers_from: int) -> list[Cell]:
-    return [
-        _text(label, styles["head_number" if index >= numbers_from else "head"]) for index, label in enumerate(labels)
-    ]
+def _head(labels: Iterable[str], styles: dict[str, ParagraphStyle], widths: Iterable[float]) -> list[Cell]:
+    """The header row as plain cells, broken into the lines of their columns (the grid's style sets their font,
+    that of the "head" style: drawn on every page a table runs over, as paragraphs they would cost more than the
+    rows)."""
+    return [_fitter(styles["head"], width - 6)(label) for label, width in zip(labels, widths, strict=True)]
 
 
-def _rows_table(rows: list[ReportRow], styles: dict[str, ParagraphStyle]) -> Table:
+def _rows_table(rows: list[ReportRow], styles: dict[str, ParagraphStyle]) -> Flowable:
     cell = styles["cell"]
-    data: list[list[Cell]] = [_head(ROW_HEADERS, styles, numbers_from=4)]
-    kind, title, source = (width - 6 for width in ROW_WIDTHS[1:4])  # less the cell's padding
+    data: list[list[Cell]] = [_head(ROW_HEADERS, styles, ROW_WIDTHS)]
+    kind, title, source = (_fitter(cell, width - 6) for width in ROW_WIDTHS[1:4])  # less the cell's padding
     for row in rows:
-        data.append(
-            [
-                _date(row.earned_on),
-                _fitted(row.kind, cell, kind),
-                _fitted(row.title, cell, title),
-                _fitted(row.source, cell, source),
-                row.hours,
-            ]
-        )
+        data.append([_date(row.earned_on), kind(row.kind), title(row.title), source(row.source), row.hours])
     if not rows:
         data.append([_text("В цикле пока нет зачтённой активности.", styles["note"]), "", "", "", ""])
-    style = _grid_style(rows=len(data), numbers_from=4)
-    if not rows:
-        style.append(("SPAN", (0, 1), (-1, 1)))
-    # LongTable lays out hundreds of rows in one pass rather than again on every page it splits onto.
-    table = LongTable(data, colWidths=ROW_WIDTHS, repeatRows=1, hAlign="LEFT")
-    table.setStyle(TableStyle(style))
-    return table
+
+    def style_for(count: int) -> list[StyleCommand]:
+        style = _grid_style(rows=count, numbers_from=4)
+        if not rows:
+            style.append(("SPAN", (0, 1), (-1, 1)))
+        return style
+
+    return PagedTable(data, col_widths=ROW_WIDTHS, style_for=style_for)
 
 
 def _totals_table(plan: CyclePlan, styles: dict[str, ParagraphStyle]) -> Table:
-    data: list[list[Cell]] = [_head(TOTAL_HEADERS, styles, numbers_from=1)]
+    data: list[list[Cell]] = [_head(TOTAL_HEADERS, styles, TOTAL_WIDTHS)]
     for progress in plan.components:
         data.append(_total_row(progress, styles))
     data.append([_text(CYCLE_TOTAL, styles["head"]), plan.required, plan.counted, ""])
@@ -345,7 +370,7 @@ def _totals_table(plan: CyclePlan, styles: dict[str, ParagraphStyle]) -> Table:
         ("FONT", (1, -1), (-1, -1), BOLD, 8.5),
         ("LINEABOVE", (0, -1), (-1, -1), 0.8, ACCENT),
     ]
-    table = Table(data, colWidths=TOTAL_WIDTHS, repeatRows=1, hAlign="LEFT")
+    table = TextTable(data, colWidths=TOTAL_WIDTHS, repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle(style))
     return table
 

@@ -37,8 +37,10 @@ class Record:
     earned_on: date
     specialty_ids: frozenset[int]
     code: str = ""
-    entries: list[CreditEntry] = field(default_factory=list)
-    cycles: list["CyclePlan"] = field(default_factory=list)
+    first_source: str = ""  # the CreditEntry.Source of its first ledger row, untranslated
+    # The cycles it counts in: mostly one, and the same tuple for every record of that cycle (a plan may hold hundreds
+    # of records, and every container they keep is one more object for the garbage collector to walk).
+    cycles: tuple["CyclePlan", ...] = ()
     not_counted_reason: str = ""
     sync_state: str | None = None
 
@@ -133,17 +135,27 @@ class LearningPlan:
     programmes: list[ProgrammeEntry]
 
 
-# What a record reads of its ledger rows (a plan may hold hundreds: no column more than it shows).
-_RECORD_FIELDS = ("id", "source", "activity_kind", "activity_id", "credits", "earned_on", "comment", "outbox__state")
+# What a record reads of its ledger rows, as plain values: a plan may hold hundreds, and a model instance per row
+# (and one per outbox row beside it) costs more than the rest of the plan's reading together.
+_RECORD_COLUMNS = (
+    "id",
+    "source",
+    "activity_kind",
+    "activity_id",
+    "credits",
+    "earned_on",
+    "comment",
+    "outbox__state",
+    "activity_title",
+    "code_value",
+)
 
 
 def _records(doctor: User) -> list[Record]:
     """The doctor's ledger rows grouped into records, in one query for the rows (each activity's title and each
     code read alongside by subqueries) and one per kind of activity for the specialties, however many rows."""
-    entries = list(
+    rows = list(
         CreditEntry.objects.filter(doctor=doctor)
-        .select_related("outbox")
-        .only(*_RECORD_FIELDS)
         .annotate(
             activity_title=Case(
                 *(
@@ -162,34 +174,40 @@ def _records(doctor: User) -> list[Record]:
             ),
         )
         .order_by("earned_on", "id")
+        .values_list(*_RECORD_COLUMNS)
     )
-    specialties = _specialty_ids(entries)
+    specialties = _specialty_ids(doctor, rows)
     sources = {value: str(label) for value, label in CreditEntry.Source.choices}  # translated once, not per row
     grouped: dict[str, Record] = {}
-    for entry in entries:
-        if entry.activity_kind and entry.activity_title is not None:
-            kind = entry.activity_kind
-            key = f"{kind}-{entry.activity_id}"
-            ids = specialties[kind].get(entry.activity_id or 0, frozenset())
-            title = entry.activity_title
+    for pk, source, activity_kind, activity_id, credits, earned_on, comment, outbox_state, title, code in rows:
+        if activity_kind and title is not None:
+            kind = activity_kind
+            key = f"{kind}-{activity_id}"
+            ids = specialties[kind].get(activity_id or 0, frozenset())
         else:
-            kind, key, ids, title = "adjustment", f"adjustment-{entry.pk}", frozenset(), entry.comment or "—"
+            kind, key, ids, title = "adjustment", f"adjustment-{pk}", frozenset(), comment or "—"
         record = grouped.get(key)
         if record is None:
             record = grouped[key] = Record(
                 key=key,
                 kind=kind,
                 title=title,
-                source=sources.get(entry.source, entry.source),
+                source=sources.get(source, source),
                 credits=0,
-                earned_on=entry.earned_on,
+                earned_on=earned_on,
                 specialty_ids=ids,
-                code=format_code(entry.code_value) if entry.code_value else "",
+                code=format_code(code) if code else "",
+                first_source=source,
             )
-        record.credits += entry.credits
-        record.entries.append(entry)
-        record.sync_state = _worse(record.sync_state, _sync_state(entry))
+        record.credits += credits
+        record.sync_state = _worse(record.sync_state, _sync_state(outbox_state))
     return [record for record in grouped.values() if record.credits != 0]
+
+
+def ledger_activities(doctor: User, kind: str) -> QuerySet[Any]:
+    """The ids of the activities of `kind` in the doctor's ledger, as a subquery: hundreds of ids given to `__in`
+    cost more in Python, one by one, than the database spends reading them again."""
+    return CreditEntry.objects.filter(doctor=doctor, activity_kind=kind).values("activity_id")
 
 
 def _of_the_row(model: type[Model], column: str = "activity_id") -> QuerySet[Any]:
@@ -197,32 +215,40 @@ def _of_the_row(model: type[Model], column: str = "activity_id") -> QuerySet[Any
     return queryset
 
 
-def _specialty_ids(entries: Sequence[CreditEntry]) -> dict[str, dict[int, frozenset[int]]]:
-    """kind -> activity id -> the ids of its specialties, read from each kind's own specialties table."""
+def _specialty_ids(doctor: User, rows: Sequence[tuple[Any, ...]]) -> dict[str, dict[int, frozenset[int]]]:
+    """kind -> activity id -> the ids of its specialties, read from each kind's own specialties table for the
+    activities of the doctor's ledger rows (`rows` are of _RECORD_COLUMNS: which kinds there are)."""
     found: dict[str, dict[int, frozenset[int]]] = defaultdict(dict)
+    # Hundreds of activities have a handful of distinct sets of specialties: each set is kept once.
+    distinct: dict[frozenset[int], frozenset[int]] = {}
+
+    def shared(specialty_ids: frozenset[int]) -> frozenset[int]:
+        return distinct.setdefault(specialty_ids, specialty_ids)
+
+    present = {row[2] for row in rows}
     for kind in kinds.all_kinds():
-        ids = {e.activity_id for e in entries if e.activity_kind == kind.name}
-        if not ids:
+        if kind.name not in present:
             continue
         field = kind.model._meta.get_field("specialties")
         own, other = f"{field.m2m_field_name()}_id", f"{field.m2m_reverse_field_name()}_id"
         pairs: dict[int, set[int]] = defaultdict(set)
         for activity_id, specialty_id in field.remote_field.through.objects.filter(  # type: ignore[union-attr]
-            **{f"{own}__in": ids}
+            **{f"{own}__in": ledger_activities(doctor, kind.name)}
         ).values_list(own, other):
             pairs[activity_id].add(specialty_id)
-        found[kind.name] = {activity_id: frozenset(specialty_ids) for activity_id, specialty_ids in pairs.items()}
+        found[kind.name] = {
+            activity_id: shared(frozenset(specialty_ids)) for activity_id, specialty_ids in pairs.items()
+        }
     return found
 
 
 _SYNC_ORDER = {None: 0, "delivered": 1, "pending": 2, "failed": 3}
 
 
-def _sync_state(entry: CreditEntry) -> str:
+def _sync_state(outbox_state: str | None) -> str:
     """Every ledger row is written with its outbox row, and only delivered outbox rows are ever removed (after
     OUTBOX_RETENTION_DAYS): a row without one was passed on."""
-    outbox = getattr(entry, "outbox", None)
-    return outbox.state if outbox is not None else OutboxRecord.State.DELIVERED
+    return outbox_state if outbox_state is not None else OutboxRecord.State.DELIVERED
 
 
 def _worse(current: str | None, new: str | None) -> str | None:
@@ -260,8 +286,9 @@ def learning_plan(*, doctor: User) -> LearningPlan:
             records=mine,
             programmes=own_programmes,
         )
+        only_this = (plan,)
         for record in mine:
-            record.cycles.append(plan)
+            record.cycles = record.cycles + only_this if record.cycles else only_this
         plans.append(plan)
     not_counted = []
     for record in records:

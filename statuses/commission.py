@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User, WorkRecord
 from accounts.selectors import Practice
 from accounts.work import REGION_NAMES
-from learning_plan.portfolio import EducationItem
+from learning_plan.education import EducationItem
 from nmo_portal.calendar import today
 
 from .models import CommissionMember, ProgrammeStage, StageResult, StatusApplication

@@ -7,7 +7,7 @@ import pytest
 
 from codes import services as code_services
 from credits.models import OutboxRecord
-from learning_plan.portfolio import Origin, education_items
+from learning_plan.education import Origin, education_items
 from ministry_sync.models import HeldRecord
 from nmo_portal.calendar import today
 

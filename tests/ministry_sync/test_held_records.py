@@ -17,7 +17,7 @@ from codes.models import IcpCode
 from codes.services import code_activate
 from credits.models import OutboxRecord
 from credits.services import ledger_reverse
-from learning_plan.portfolio import education_items
+from learning_plan.education import education_items
 from ministry_mock.models import Faults, ReceivedRecord, Specialist, SpecialistCycle
 from ministry_sync import client as ministry_client
 from ministry_sync import services, tasks
