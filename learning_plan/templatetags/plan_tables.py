@@ -15,7 +15,7 @@ from django.utils import dateformat
 from django.utils.formats import get_format, localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from learning_plan.education import EducationItem
 from learning_plan.selectors import Record
@@ -118,7 +118,8 @@ def education_rows(items: Iterable[EducationItem]) -> SafeString:
     cells = _Cells()
     kind_label, title_label, organization_label = _label("Kind"), _label("Title"), _label("Organization")
     dates_label, hours_label = _label("Dates"), _label("Hours")
-    reference_label, from_label = _label("Document or ИКП"), _label("From")
+    reference_label = _label("Document or ИКП")
+    from_label = conditional_escape(pgettext("where a record comes from", "From"))
     kinds: dict[str, str] = {}  # each kind's and origin's name translated once, not once a row
     origins: dict[str, str] = {}
 
