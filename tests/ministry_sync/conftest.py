@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,7 @@ class Broker:
         self.port = free_port()
         self.dir = tmp
         self.process: subprocess.Popen[bytes] | None = None
+        self.after_start: Callable[[], None] | None = None  # the worker's supervisor, once there is one
 
     @property
     def url(self) -> str:
@@ -111,6 +113,8 @@ class Broker:
             stderr=subprocess.DEVNULL,
         )
         wait_for(self.answers, 10, message="the broker to start")
+        if self.after_start is not None:
+            self.after_start()
 
     def stop(self) -> None:
         if self.process is not None:
@@ -163,40 +167,63 @@ def worker(django_db_setup, django_db_blocker, broker, live_server, tmp_path_fac
         "ANNOUNCE_POLL_SECONDS": "0.5",
     }
     folder = tmp_path_factory.mktemp("worker")
-    log = folder / "worker.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "nmo_portal",
-                "worker",
-                "--loglevel=INFO",
-                "--pool=threads",
-                "--concurrency=4",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--beat",
-                "--scheduler=celery.beat:PersistentScheduler",
-                f"--schedule={folder / 'beat-schedule'}",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    wait_for(lambda: b"ready" in log.read_bytes() or process.poll() is not None, 60, message="the worker")
-    if process.poll() is not None:
-        raise RuntimeError("the Celery worker did not start:\n" + log.read_text(errors="replace"))
-    yield process
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "nmo_portal",
+        "worker",
+        "--loglevel=INFO",
+        "--pool=threads",
+        "--concurrency=4",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "--beat",
+        "--scheduler=celery.beat:PersistentScheduler",
+        f"--schedule={folder / 'beat-schedule'}",
+    ]
+    supervised = SupervisedWorker(command, env, folder)
+    supervised.start()
+    yield supervised
+    supervised.stop()
+
+
+class SupervisedWorker:
+    """The worker process, started again if it has died, as docker-compose's `restart: unless-stopped` does in
+    production: when the broker goes away while the worker acknowledges a message, kombu's Redis transport may end
+    the worker ("Unrecoverable error: AttributeError: 'NoneType' object has no attribute 'hostname'", a race of
+    the library's, not the portal's). What the tests check is that no record is lost or doubled across that."""
+
+    def __init__(self, command: list[str], env: dict[str, str], folder: Path) -> None:
+        self.command, self.env, self.folder = command, env, folder
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        log = self.folder / f"worker-{self.starts}.log"
+        with log.open("wb") as out:
+            self.process = process = subprocess.Popen(
+                self.command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        wait_for(lambda: b"ready" in log.read_bytes() or process.poll() is not None, 60, message="the worker")
+        if process.poll() is not None:
+            raise RuntimeError("the Celery worker did not start:\n" + log.read_text(errors="replace"))
+
+    def ensure_running(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            self.start()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 @pytest.fixture
@@ -207,10 +234,13 @@ def real_broker(worker, broker, live_server, settings):
     # What an earlier test left queued (its retries, beat's re-sends sped up) is not this test's to wait behind.
     celery_app.control.purge()
     settings.MINISTRY_API_URL = f"{live_server.url}/ministry-mock"
+    worker.ensure_running()
+    broker.after_start = worker.ensure_running  # a broker stopped by the test may have ended it (SupervisedWorker)
     yield broker
     celery_app.conf.task_always_eager = True
     if not broker.answers():
         broker.start()
+    broker.after_start = None
 
 
 def _use_broker(url: str) -> None:
