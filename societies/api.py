@@ -238,7 +238,7 @@ class SurveyListView(APIView):
     permission_classes = [IsAuthenticated]
 
     def get(self, request: Request) -> Response:
-        found = surveys.surveys_open_to(_doctor(request))
+        found = selectors.surveys_open_to(_doctor(request))
         return Response(SurveyBriefSerializer(found, many=True).data)
 
 
@@ -247,7 +247,7 @@ class SurveyDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
     def get(self, request: Request, pk: int) -> Response:
-        survey = surveys.survey_for_doctor(pk=pk, doctor=_doctor(request))
+        survey = selectors.survey_for_doctor(pk=pk, doctor=_doctor(request))
         if survey is None:
             raise NotFound(gettext("There is no such survey."))
         prefetch_related_objects([survey], "questions__options")

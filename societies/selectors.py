@@ -1,13 +1,28 @@
-"""Reads of announcements for the pages, the feed and the API."""
+"""Reads for the pages, the feed and the API: announcements, and the needs surveys (who sees which, who reads
+the results)."""
 
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.models import Organization, Specialty, User
+from accounts.models import Membership, Organization, Specialty, User
+from events.models import Event
+from modules.models import Module
+from nmo_portal.errors import NotFound
+from review.models import Status
 
-from .models import Announcement, AnnouncementQuerySet, DigestSubscription
+from .models import (
+    Announcement,
+    AnnouncementQuerySet,
+    AnswerSet,
+    DigestSubscription,
+    Survey,
+    SurveyInvitation,
+    SurveyParticipation,
+)
 from .services import is_society_staff
 
 
@@ -87,3 +102,82 @@ def announcement_for_reader(*, pk: int, user: User | AnonymousUser) -> Announcem
 
 def is_subscribed(user: User | AnonymousUser) -> bool:
     return user.is_authenticated and DigestSubscription.objects.filter(doctor_id=user.pk).exists()
+
+
+# --- needs surveys ------------------------------------------------------------------------------------------------
+
+# Activities that make an organization a provider of a survey's specialties (who may read published results).
+PROVIDING = (Status.SUBMITTED, Status.IN_REVIEW, Status.APPROVED)
+
+
+def surveys_open_to(doctor: User | AnonymousUser) -> list[Survey]:
+    """The surveys open today for any of the doctor's specialties, each with `answered`, the last day first."""
+    if not isinstance(doctor, User):
+        return []
+    day = timezone.localdate()
+    found = (
+        Survey.objects.filter(
+            status=Survey.Status.OPEN,
+            opens_on__lte=day,
+            closes_on__gte=day,
+            specialties__in=Specialty.objects.filter(doctors__user_id=doctor.pk).values("pk"),
+        )
+        .annotate(answered=Exists(SurveyParticipation.objects.filter(survey=OuterRef("pk"), doctor=doctor)))
+        .select_related("society")
+        .distinct()
+        .order_by("closes_on", "pk")
+    )
+    return list(found)
+
+
+def survey_for_doctor(*, pk: int, doctor: User) -> Survey | None:
+    """A survey open today for one of the doctor's specialties, with `answered`; None otherwise."""
+    return next((survey for survey in surveys_open_to(doctor) if survey.pk == pk), None)
+
+
+def society_surveys(*, society: Organization) -> QuerySet[Survey]:
+    return (
+        Survey.objects.filter(society=society)
+        .prefetch_related("specialties")
+        .annotate(responses=Count("answer_sets", distinct=True))
+        .order_by("-opens_on", "-pk")
+    )
+
+
+def is_provider_of(*, survey: Survey, user: User) -> bool:
+    """A member of a verified organization with submitted or approved events or modules in one of the survey's
+    specialties."""
+    organizations = Membership.objects.filter(user=user, organization__status=Organization.Status.VERIFIED).values(
+        "organization_id"
+    )
+    specialties = survey.specialties.values("pk")
+    return (
+        Event.objects.filter(organization__in=organizations, status__in=PROVIDING, specialties__in=specialties).exists()
+        or Module.objects.filter(
+            organization__in=organizations, status__in=PROVIDING, specialties__in=specialties
+        ).exists()
+    )
+
+
+def can_read_results(*, survey: Survey, user: User | AnonymousUser) -> bool:
+    if not isinstance(user, User) or survey.is_draft:
+        return False
+    if is_society_staff(society=survey.society, user=user):
+        return True
+    return survey.results_published and is_provider_of(survey=survey, user=user)
+
+
+def results_survey(*, pk: int, user: User | AnonymousUser) -> Survey:
+    """The survey whose results `user` may read; 404 otherwise (another society's staff, a provider before
+    publication or of other specialties, anyone else)."""
+    survey = Survey.objects.select_related("society").filter(pk=pk).first()
+    if survey is None or not can_read_results(survey=survey, user=user):
+        raise NotFound(_("No such survey."))
+    return survey
+
+
+def survey_staff_counts(survey: Survey) -> dict[str, int]:
+    return {
+        "responses": AnswerSet.objects.filter(survey=survey).count(),
+        "invited": SurveyInvitation.objects.filter(survey=survey).count(),
+    }

@@ -15,7 +15,7 @@ from accounts.requests import signed_in_user
 from nmo_portal.errors import PortalError
 from nmo_portal.views import refusal_shown
 
-from . import services, surveys
+from . import selectors, services, survey_template, surveys
 from . import survey_results as results
 from .forms import QuestionForm, SurveyForm
 from .models import Question, Survey
@@ -40,7 +40,7 @@ def society_surveys(request: HttpRequest, society_id: int) -> HttpResponse:
     society = _society_for_staff(request, society_id)
     context = {
         "society": society,
-        "surveys": surveys.society_surveys(society=society),
+        "surveys": selectors.society_surveys(society=society),
         "specialties": society.specialties.order_by("code"),
     }
     return render(request, "societies/society_surveys.html", context)
@@ -65,7 +65,7 @@ def survey_new(request: HttpRequest, society_id: int) -> HttpResponse:
 def survey_from_template(request: HttpRequest, society_id: int) -> HttpResponse:
     society = _society_for_staff(request, society_id)
     with refusal_shown(request) as refused:
-        survey = surveys.survey_from_template(society=society, actor=signed_in_user(request))
+        survey = survey_template.survey_from_template(society=society, actor=signed_in_user(request))
     if refused:
         return redirect("societies:society_surveys", society_id=society.pk)
     messages.success(request, _("A draft from the template is ready: edit it as you need."))
@@ -99,7 +99,7 @@ def survey_builder(request: HttpRequest, society_id: int, pk: int) -> HttpRespon
         "survey": survey,
         "questions": survey.questions.prefetch_related("options"),
         "form": form,
-        "counts": surveys.survey_staff_counts(survey),
+        "counts": selectors.survey_staff_counts(survey),
     }
     return render(request, "societies/survey_builder.html", context, status=400 if form.errors else 200)
 
@@ -199,7 +199,7 @@ def _submitted_answers(request: HttpRequest, survey: Survey) -> list[dict[str, A
 def survey_answer(request: HttpRequest, pk: int) -> HttpResponse:
     """The doctor's page of a survey open to them: its questions, answered once."""
     doctor = signed_in_user(request)
-    survey = surveys.survey_for_doctor(pk=pk, doctor=doctor)
+    survey = selectors.survey_for_doctor(pk=pk, doctor=doctor)
     if survey is None:
         raise Http404
     error = ""
@@ -225,7 +225,7 @@ def survey_answer(request: HttpRequest, pk: int) -> HttpResponse:
 def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     try:
-        survey = surveys.results_survey(pk=pk, user=user)
+        survey = selectors.results_survey(pk=pk, user=user)
     except PortalError as exc:
         raise Http404 from exc
     context = {
@@ -240,7 +240,7 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def survey_results_csv(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        survey = surveys.results_survey(pk=pk, user=signed_in_user(request))
+        survey = selectors.results_survey(pk=pk, user=signed_in_user(request))
     except PortalError as exc:
         raise Http404 from exc
     response = HttpResponse(results.results_csv(survey), content_type="text/csv; charset=utf-8")

@@ -1,4 +1,6 @@
-"""Needs surveys: the builder of society staff, the template, doctors' answers, invitations, and the results.
+"""Needs surveys: the builder of society staff, doctors' answers and invitations (the template that staff start
+from is in societies.survey_template; who sees which survey and its results, in societies.selectors; the results
+themselves, in societies.survey_results).
 
 Who builds: the staff of the survey's society and portal administrators (societies.services.require_society_staff);
 to anyone else a survey is not there (404). A survey is edited only while a draft; opened, doctors of its
@@ -12,32 +14,29 @@ random keys or of their text, never in the order they were written.
 
 Results are shown for groups (the whole survey, each specialty) of at least MIN_GROUP responses, to the society's
 staff, and once published to providers of the survey's specialties (members of verified organizations with
-submitted or approved activities in one of them); to anyone else the results are not there (404).
+submitted or approved activities in one of them: selectors.can_read_results); to anyone else the results are not
+there (404).
 """
 
 import logging
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext, override
+from django.utils.translation import ngettext
 
 from accounts.audit import audit_log
-from accounts.models import Membership, Organization, Specialty, User
-from events.models import Event
-from modules.models import Module
+from accounts.models import Organization, Specialty, User
 from nmo_portal.calendar import within_register_years
 from nmo_portal.errors import NotFound, PortalError
 from nmo_portal.mail import templated_message
-from review.models import Status
 
 from .models import (
     SCALE_MAX,
@@ -50,7 +49,7 @@ from .models import (
     SurveyInvitation,
     SurveyParticipation,
 )
-from .services import _society_specialties, is_society_staff, require_society_staff
+from .services import _society_specialties, require_society_staff
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +57,6 @@ MIN_GROUP = 5
 MAX_QUESTIONS = 50
 MAX_OPTIONS = 20
 # The activities that make an organization a provider of a specialty, for the published results.
-PROVIDING = (Status.SUBMITTED, Status.IN_REVIEW, Status.APPROVED)
 INVITATION_TEMPLATE = "societies/email/survey_invitation"
 
 
@@ -256,115 +254,6 @@ def survey_publish_results(*, survey: Survey, actor: User) -> Survey:
     return survey
 
 
-# The template's items, in English (the source language) and translated into the language of whoever starts
-# from it: the staff edit them as they please afterwards.
-TEMPLATE_TITLE = gettext_noop("The learning needs of specialists")
-TEMPLATE_INTRO = gettext_noop(
-    "The society asks what you want to learn and how, to plan its activities. The answers are anonymous."
-)
-TEMPLATE_QUESTIONS: list[tuple[str, str, bool, list[str]]] = [
-    (
-        Question.Kind.MULTIPLE,
-        gettext_noop("Which topics do you want to learn about in the coming year?"),
-        True,
-        [
-            gettext_noop("Diagnosis"),
-            gettext_noop("Pharmacotherapy"),
-            gettext_noop("Psychotherapy and rehabilitation"),
-            gettext_noop("Clinical guidelines and standards"),
-            gettext_noop("Law and medical records"),
-        ],
-    ),
-    (
-        Question.Kind.MULTIPLE,
-        gettext_noop("Which formats do you prefer?"),
-        True,
-        [
-            gettext_noop("In-person conferences"),
-            gettext_noop("Webinars"),
-            gettext_noop("Online modules"),
-            gettext_noop("Clinical case discussions"),
-            gettext_noop("Internships at a clinic"),
-        ],
-    ),
-    (
-        Question.Kind.MULTIPLE,
-        gettext_noop("What keeps you from learning?"),
-        False,
-        [
-            gettext_noop("No time"),
-            gettext_noop("Cost"),
-            gettext_noop("Travel"),
-            gettext_noop("Few activities in my specialty"),
-            gettext_noop("The employer does not release me"),
-        ],
-    ),
-    (
-        Question.Kind.SINGLE,
-        gettext_noop("How many hours a month do you spend on learning?"),
-        True,
-        [
-            gettext_noop("Less than 2"),
-            gettext_noop("2 to 5"),
-            gettext_noop("6 to 10"),
-            gettext_noop("More than 10"),
-        ],
-    ),
-    (
-        Question.Kind.SINGLE,
-        gettext_noop("How much do you spend on learning a year, in roubles?"),
-        False,
-        [
-            gettext_noop("Nothing"),
-            gettext_noop("Up to 10,000"),
-            gettext_noop("10,000 to 50,000"),
-            gettext_noop("More than 50,000"),
-        ],
-    ),
-    (
-        Question.Kind.SCALE,
-        gettext_noop("How well do the activities on offer meet your needs? (1 — not at all, 5 — fully)"),
-        False,
-        [],
-    ),
-    (
-        Question.Kind.CASE,
-        gettext_noop("Describe a difficult case from your practice you would like discussed."),
-        False,
-        [],
-    ),
-    (Question.Kind.TEXT, gettext_noop("What else would you like the society to offer?"), False, []),
-]
-
-
-@transaction.atomic
-def survey_from_template(
-    *, society: Organization, actor: User, specialties: Iterable[Specialty] | None = None, days: int = 30
-) -> Survey:
-    """A draft with the common items (topics wanted, preferred formats, barriers, time and money spent on
-    learning), for the society's specialties (all unless given), open from today for `days` days (the staff may
-    move the dates while it is a draft)."""
-    require_society_staff(society=society, user=actor)
-    chosen = list(specialties) if specialties is not None else list(society.specialties.order_by("code"))
-    start = timezone.localdate()
-    with override(actor.language or settings.LANGUAGE_CODE):
-        survey = survey_create(
-            society=society,
-            actor=actor,
-            title=_(TEMPLATE_TITLE),
-            intro=_(TEMPLATE_INTRO),
-            specialties=chosen,
-            opens_on=start,
-            closes_on=start + timedelta(days=days),
-        )
-        for kind, text, required, options in TEMPLATE_QUESTIONS:
-            question_add(
-                survey=survey, actor=actor, kind=kind, text=_(text), required=required, options=[_(o) for o in options]
-            )
-    audit_log(actor=actor, action="survey.from_template", obj=survey)
-    return survey
-
-
 # --- answering ---------------------------------------------------------------------------------------------------
 
 
@@ -537,79 +426,3 @@ def invitations_send(survey_id: int) -> int:
 def send_survey_invitations(survey_id: int) -> int:
     """When a survey opens: invite the doctors of its specialties by e-mail, each once."""
     return invitations_send(survey_id)
-
-
-# --- reads ----------------------------------------------------------------------------------------------------------
-
-
-def surveys_open_to(doctor: User | AnonymousUser) -> list[Survey]:
-    """The surveys open today for any of the doctor's specialties, each with `answered`, the last day first."""
-    if not isinstance(doctor, User):
-        return []
-    day = timezone.localdate()
-    found = (
-        Survey.objects.filter(
-            status=Survey.Status.OPEN,
-            opens_on__lte=day,
-            closes_on__gte=day,
-            specialties__in=Specialty.objects.filter(doctors__user_id=doctor.pk).values("pk"),
-        )
-        .annotate(answered=Exists(SurveyParticipation.objects.filter(survey=OuterRef("pk"), doctor=doctor)))
-        .select_related("society")
-        .distinct()
-        .order_by("closes_on", "pk")
-    )
-    return list(found)
-
-
-def survey_for_doctor(*, pk: int, doctor: User) -> Survey | None:
-    """A survey open today for one of the doctor's specialties, with `answered`; None otherwise."""
-    return next((survey for survey in surveys_open_to(doctor) if survey.pk == pk), None)
-
-
-def society_surveys(*, society: Organization) -> QuerySet[Survey]:
-    return (
-        Survey.objects.filter(society=society)
-        .prefetch_related("specialties")
-        .annotate(responses=Count("answer_sets", distinct=True))
-        .order_by("-opens_on", "-pk")
-    )
-
-
-def is_provider_of(*, survey: Survey, user: User) -> bool:
-    """A member of a verified organization with submitted or approved events or modules in one of the survey's
-    specialties."""
-    organizations = Membership.objects.filter(user=user, organization__status=Organization.Status.VERIFIED).values(
-        "organization_id"
-    )
-    specialties = survey.specialties.values("pk")
-    return (
-        Event.objects.filter(organization__in=organizations, status__in=PROVIDING, specialties__in=specialties).exists()
-        or Module.objects.filter(
-            organization__in=organizations, status__in=PROVIDING, specialties__in=specialties
-        ).exists()
-    )
-
-
-def can_read_results(*, survey: Survey, user: User | AnonymousUser) -> bool:
-    if not isinstance(user, User) or survey.is_draft:
-        return False
-    if is_society_staff(society=survey.society, user=user):
-        return True
-    return survey.results_published and is_provider_of(survey=survey, user=user)
-
-
-def results_survey(*, pk: int, user: User | AnonymousUser) -> Survey:
-    """The survey whose results `user` may read; 404 otherwise (another society's staff, a provider before
-    publication or of other specialties, anyone else)."""
-    survey = Survey.objects.select_related("society").filter(pk=pk).first()
-    if survey is None or not can_read_results(survey=survey, user=user):
-        raise NotFound(_("No such survey."))
-    return survey
-
-
-def survey_staff_counts(survey: Survey) -> dict[str, int]:
-    return {
-        "responses": AnswerSet.objects.filter(survey=survey).count(),
-        "invited": SurveyInvitation.objects.filter(survey=survey).count(),
-    }

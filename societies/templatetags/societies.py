@@ -10,7 +10,7 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString
 
-from societies import selectors, surveys, text
+from societies import selectors, text
 
 register = template.Library()
 
@@ -42,4 +42,4 @@ def announcement_excerpt(body: str) -> str:
 @register.inclusion_tag("societies/includes/surveys_card.html")
 def surveys_for(user: Any) -> dict[str, Any]:
     """The needs surveys open to the doctor and not answered yet (nothing for anyone else)."""
-    return {"surveys": [survey for survey in surveys.surveys_open_to(user) if not survey.answered]}  # type: ignore[attr-defined]
+    return {"surveys": [survey for survey in selectors.surveys_open_to(user) if not survey.answered]}  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Membership, User
 from nmo_portal.errors import PortalError
 from review.models import Status
-from societies import survey_results, surveys
+from societies import survey_results, survey_template, surveys
 from societies.models import Answer, AnswerSet, Question, Survey, SurveyInvitation, SurveyParticipation
 
 from ..factories import DoctorProfileFactory, EventFactory, MembershipFactory, OrganizationFactory
@@ -228,9 +228,9 @@ def test_results_are_the_societys_and_published_ones_its_specialties_providers(
 
 
 def test_the_builder_is_the_societys_and_only_while_a_draft(client, society, society_staff, other_staff):
-    draft = surveys.survey_from_template(society=society, actor=society_staff)
+    draft = survey_template.survey_from_template(society=society, actor=society_staff)
     assert draft.is_draft
-    assert draft.questions.count() == len(surveys.TEMPLATE_QUESTIONS)
+    assert draft.questions.count() == len(survey_template.TEMPLATE_QUESTIONS)
     assert set(draft.questions.values_list("kind", flat=True)) == set(Question.Kind.values)
     client.force_login(other_staff)
     assert client.get(reverse("societies:survey_builder", args=[society.pk, draft.pk])).status_code == 404

@@ -29,7 +29,8 @@ from review.models import Activity, Status
 from review.services import public_number_issue
 from societies.models import Announcement, Survey
 from societies.services import announcement_publish
-from societies.surveys import survey_edit, survey_from_template, survey_open
+from societies.survey_template import survey_from_template
+from societies.surveys import survey_edit, survey_open
 from statuses.models import CommissionMember, StatusApplication, StatusProgramme
 from statuses.services import application_decide, application_submit, commission_member_appoint, stage_result_record
 
