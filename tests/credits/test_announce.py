@@ -191,22 +191,11 @@ def test_the_sweep_makes_the_last_attempt_then_gives_up(doctor, ended_event, mak
 
 
 def test_the_sweep_takes_its_due_rows_in_one_statement_however_many(
-    doctor, staff, monkeypatch, django_assert_max_num_queries
+    doctor, adjustments, monkeypatch, django_assert_max_num_queries
 ):
     from credits.tasks import ANNOUNCE_CLAIM, announce_credit_entry, announce_missed
 
-    entries = [
-        ledger_append(
-            doctor=doctor,
-            kind=CreditEntry.Kind.ADJUSTMENT,
-            source=CreditEntry.Source.ADJUSTMENT,
-            credits=1,
-            earned_on=timezone.localdate(),
-            actor=staff,
-            comment="Перенос",
-        )
-        for _ in range(5)
-    ]
+    entries = adjustments(doctor, 5)
     # their e-mails failed: not announced, tried once or twice, due again
     OutboxRecord.objects.filter(entry__in=entries[:3]).update(announced_at=None, announce_attempts=1)
     OutboxRecord.objects.filter(entry__in=entries[3:]).update(announced_at=None, announce_attempts=2)
@@ -229,32 +218,21 @@ def test_the_sweep_takes_its_due_rows_in_one_statement_however_many(
     assert announce_missed() == 0  # nothing due until the pauses run out
 
 
-def _failed_emails(doctor, staff, count: int) -> list[CreditEntry]:
+def _failed_emails(adjustments, doctor, count: int) -> list[CreditEntry]:
     """Ledger rows whose e-mail failed once and is due again."""
-    entries = [
-        ledger_append(
-            doctor=doctor,
-            kind=CreditEntry.Kind.ADJUSTMENT,
-            source=CreditEntry.Source.ADJUSTMENT,
-            credits=1,
-            earned_on=timezone.localdate(),
-            actor=staff,
-            comment="Перенос",
-        )
-        for _ in range(count)
-    ]
+    entries = adjustments(doctor, count)
     OutboxRecord.objects.filter(entry__in=entries).update(
         announced_at=None, announce_attempts=1, announce_due_at=timezone.now() - timedelta(seconds=1)
     )
     return entries
 
 
-def test_a_sweep_takes_a_bounded_batch_and_its_continuations_take_the_rest_once(doctor, staff, monkeypatch):
+def test_a_sweep_takes_a_bounded_batch_and_its_continuations_take_the_rest_once(doctor, adjustments, monkeypatch):
     from credits import tasks
     from nmo_portal.celery import app as celery_app
 
     monkeypatch.setattr(tasks, "SWEEP_BATCH", 2)
-    entries = _failed_emails(doctor, staff, 5)
+    entries = _failed_emails(adjustments, doctor, 5)
     queued, continuations = [], []
     monkeypatch.setattr(tasks.announce_credit_entry, "delay", lambda **kwargs: queued.append(kwargs["entry_id"]))
     monkeypatch.setattr(tasks.announce_missed, "apply_async", lambda **options: continuations.append(options))
@@ -268,11 +246,13 @@ def test_a_sweep_takes_a_bounded_batch_and_its_continuations_take_the_rest_once(
     assert sorted(queued) == sorted(entry.pk for entry in entries)  # each row once
 
 
-def test_in_process_a_sweep_queues_no_continuation_and_the_next_beat_run_takes_the_rest(doctor, staff, monkeypatch):
+def test_in_process_a_sweep_queues_no_continuation_and_the_next_beat_run_takes_the_rest(
+    doctor, adjustments, monkeypatch
+):
     from credits import tasks
 
     monkeypatch.setattr(tasks, "SWEEP_BATCH", 2)
-    entries = _failed_emails(doctor, staff, 3)
+    entries = _failed_emails(adjustments, doctor, 3)
     queued = []
     monkeypatch.setattr(tasks.announce_credit_entry, "delay", lambda **kwargs: queued.append(kwargs["entry_id"]))
     monkeypatch.setattr(tasks.announce_missed, "apply_async", lambda **options: pytest.fail("queued in-process"))

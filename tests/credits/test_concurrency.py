@@ -50,7 +50,7 @@ def test_credits_of_a_reversed_source_written_at_the_same_instant_leave_one(doct
     ]
 
 
-def test_two_sweeps_at_the_same_instant_take_each_due_row_once(doctor, staff, monkeypatch):
+def test_two_sweeps_at_the_same_instant_take_each_due_row_once(doctor, adjustments, monkeypatch):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -59,18 +59,7 @@ def test_two_sweeps_at_the_same_instant_take_each_due_row_once(doctor, staff, mo
     from credits.models import OutboxRecord
 
     monkeypatch.setattr(tasks, "SWEEP_BATCH", 4)
-    entries = [
-        ledger_append(
-            doctor=doctor,
-            kind=CreditEntry.Kind.ADJUSTMENT,
-            source=CreditEntry.Source.ADJUSTMENT,
-            credits=1,
-            earned_on=timezone.localdate(),
-            actor=staff,
-            comment="Перенос",
-        )
-        for _ in range(6)
-    ]
+    entries = adjustments(doctor, 6)
     OutboxRecord.objects.filter(entry__in=entries).update(
         announced_at=None, announce_attempts=1, announce_due_at=timezone.now() - timedelta(seconds=1)
     )
