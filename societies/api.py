@@ -151,8 +151,6 @@ class SocietyReportView(APIView):
     permission_classes = [IsAuthenticated]
 
     def get(self, request: Request, society_id: int) -> Response:
-        from accounts.services import require_verified
-
         from . import report
         from .report_prepared import prepared_report
         from .services import is_society_staff
@@ -160,7 +158,6 @@ class SocietyReportView(APIView):
         society = Organization.objects.filter(pk=society_id).first()
         if society is None or not is_society_staff(society=society, user=request.user):  # type: ignore[arg-type]
             raise NotFound(gettext("No such society."))
-        require_verified(society)
         year = report.parse_year(request.query_params.get("year"))
         specialty = report.parse_specialty(society, request.query_params.get("specialty"))
         prepared = prepared_report(society=society, year=year, specialty=specialty)

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_log
 from accounts.models import Organization, Specialty, User
+from accounts.services import require_verified
 
 from .models import PreparedReport
 from .report import SocietyReport, compute_report
@@ -105,7 +106,9 @@ def _queue(row: PreparedReport) -> None:
 
 def prepared_report(*, society: Organization, year: int, specialty: Specialty | None = None) -> Prepared:
     """The kept report of the society's year (one specialty, or all when None); a preparation is queued when there
-    is none yet or it is older than SOCIETY_REPORT_MAX_AGE_MINUTES."""
+    is none yet or it is older than SOCIETY_REPORT_MAX_AGE_MINUTES. A society not yet verified has no report: it
+    is refused (403 `organization_not_verified`) before anything is kept or queued."""
+    require_verified(society)
     row = _row(society, year, specialty)
     now = timezone.now()
     stale = row.computed_at is None or row.computed_at < now - _max_age()

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import AuditEvent, Organization
 from credits.models import CreditEntry
 from nmo_portal.celery import app as celery_app
+from nmo_portal.errors import PortalError
 from societies import report, report_prepared
 from societies.models import PreparedReport
 
@@ -309,4 +310,8 @@ def test_the_staff_of_a_society_not_yet_verified_are_refused_and_nothing_is_queu
     assert client.get(*page(society)).status_code == 403
     answer = api.get(f"/api/v1/societies/{society.pk}/report/")
     assert (answer.status_code, answer.json()["error"]["code"]) == (403, "organization_not_verified")
+    society.refresh_from_db()
+    with pytest.raises(PortalError) as refused:  # the rule is the service's: every door meets it
+        report_prepared.prepared_report(society=society, year=YEAR)
+    assert refused.value.code == "organization_not_verified"
     assert not PreparedReport.objects.exists()
